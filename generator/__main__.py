@@ -1,0 +1,7 @@
+"""`python -m generator` runs the same CLI as `archive`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

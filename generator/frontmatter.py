@@ -1,0 +1,256 @@
+"""Front-mattered Markdown <-> `Entry`, both directions, pure.
+
+`dump_entry` writes the canonical form the content store keeps; `parse_entry`
+reads any Markdown file with YAML front matter (generated or written by a
+person), validating types and reporting every problem with the file's name.
+YAML is loaded with a loader that refuses aliases, so a "billion laughs"
+document cannot blow up memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from .models import ARTICLE, ENTRY_KINDS, Entry, Problem, SourceRef
+
+FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
+
+# Front matter keys in the order they are written; README documents each.
+KEYS = (
+    "title", "kind", "date", "authors", "publication", "summary", "tags", "language",
+    "translator", "original_publication", "image_credit", "url", "slug", "word_count",
+    "sources", "confidence",
+)
+_LIST_KEYS = ("authors", "tags")
+_TEXT_KEYS = ("title", "publication", "summary", "language", "translator",
+              "original_publication", "image_credit", "url", "slug")
+
+
+class FrontMatterError(ValueError):
+    """The front matter is missing, not YAML, or has fields of the wrong type."""
+
+
+class _SafeNoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that rejects anchors/aliases: no alias bombs, no shared nodes."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases are not allowed in front matter", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+# Dates stay strings until we validate them ourselves, so "2019-13-45" is our
+# error with our message rather than PyYAML's exception.
+_SafeNoAliasLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
+    """Split `---` YAML front matter from the body.
+
+    Returns (metadata, body, body_start_line). A text without front matter
+    gives ({}, text, 1). Raises FrontMatterError when the YAML is invalid or
+    not a mapping.
+    """
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, 1
+    try:
+        data = yaml.load(match.group(1), Loader=_SafeNoAliasLoader)  # noqa: S506 - safe loader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where = f" (line {mark.line + 2})" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise FrontMatterError(f"front matter is not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise FrontMatterError("front matter is nested too deeply") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise FrontMatterError("front matter must be a mapping of keys to values")
+    body = text[match.end():]
+    body_line = text.count("\n", 0, match.end()) + 1
+    return data, body, body_line
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return dt.date.fromisoformat(text[:10])
+        except ValueError:
+            pass
+    raise FrontMatterError(f"date: {value!r} is not a date in the form YYYY-MM-DD")
+
+
+def _as_text(key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value).strip()
+    raise FrontMatterError(f"{key}: must be text, not {type(value).__name__}")
+
+
+def _as_list(key: str, value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value.strip(),) if value.strip() else ()
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    raise FrontMatterError(f"{key}: must be a list of names, not {type(value).__name__}")
+
+
+def _as_sources(value: Any) -> tuple[SourceRef, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (SourceRef(value),)
+    if not isinstance(value, list):
+        raise FrontMatterError("sources: must be a list")
+    refs: list[SourceRef] = []
+    for item in value:
+        if isinstance(item, str):
+            refs.append(SourceRef(item))
+        elif isinstance(item, dict) and isinstance(item.get("file"), str):
+            lines = item.get("lines")
+            span: tuple[int, int] | None = None
+            if isinstance(lines, list) and len(lines) == 2 and all(isinstance(n, int) for n in lines):
+                span = (lines[0], lines[1])
+            refs.append(SourceRef(item["file"], span))
+        else:
+            raise FrontMatterError("sources: each item needs a 'file'")
+    return tuple(refs)
+
+
+def _as_confidence(value: Any) -> Mapping[str, float]:
+    if not isinstance(value, dict):
+        return MappingProxyType({})
+    return MappingProxyType({
+        str(k): float(v) for k, v in value.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    })
+
+
+def entry_from_metadata(data: Mapping[str, Any], body: str) -> Entry:
+    """Build an Entry from front matter values, validating every field.
+
+    Raises FrontMatterError naming the first bad field; unknown keys are kept
+    out of the Entry (a person may add their own notes).
+    """
+    errors: list[str] = []
+
+    def attempt(fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except FrontMatterError as error:
+            errors.append(str(error))
+            return None
+
+    title = attempt(_as_text, "title", data.get("title"))
+    if not title:
+        errors.append("title: missing or empty")
+    kind = data.get("kind", ARTICLE) or ARTICLE
+    if kind not in ENTRY_KINDS:
+        errors.append(f"kind: must be one of {', '.join(ENTRY_KINDS)}, not {kind!r}")
+    values = {key: attempt(_as_text, key, data.get(key)) for key in _TEXT_KEYS if key != "title"}
+    lists = {key: attempt(_as_list, key, data.get(key)) for key in _LIST_KEYS}
+    date = attempt(_as_date, data.get("date"))
+    sources = attempt(_as_sources, data.get("sources", data.get("source")))
+    if errors:
+        raise FrontMatterError("; ".join(errors))
+    return Entry(
+        title=title or "",
+        kind=kind,
+        date=date,
+        authors=lists["authors"] or (),
+        publication=values["publication"] or None,
+        summary=values["summary"] or "",
+        tags=lists["tags"] or (),
+        language=values["language"] or None,
+        translator=values["translator"] or None,
+        original_publication=values["original_publication"] or None,
+        image_credit=values["image_credit"] or None,
+        url=values["url"] or None,
+        body=body.strip("\n") + "\n" if body.strip() else "",
+        sources=sources or (),
+        confidence=_as_confidence(data.get("confidence")),
+        slug=values["slug"] or "",
+    )
+
+
+def parse_entry(text: str, path: str) -> tuple[Entry | None, Problem | None]:
+    """Parse a front-mattered Markdown file into an Entry, or a Problem naming `path`."""
+    try:
+        data, body, _ = split_front_matter(text)
+        if not data:
+            raise FrontMatterError("no front matter: the file must start with '---' and a YAML block")
+        return entry_from_metadata(data, body), None
+    except FrontMatterError as error:
+        return None, Problem(path, str(error))
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML with readable Unicode and long lines kept whole."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def metadata_of(entry: Entry) -> dict[str, Any]:
+    """The front matter mapping for an entry, keys in canonical order, empties dropped."""
+    data: dict[str, Any] = {
+        "title": entry.title,
+        "kind": entry.kind,
+        "date": entry.date.isoformat() if entry.date else None,
+        "authors": list(entry.authors),
+        "publication": entry.publication,
+        "summary": entry.summary or None,
+        "tags": list(entry.tags),
+        "language": entry.language,
+        "translator": entry.translator,
+        "original_publication": entry.original_publication,
+        "image_credit": entry.image_credit,
+        "url": entry.url,
+        "word_count": entry.word_count,
+        "sources": [
+            {"file": ref.file, "lines": list(ref.lines)} if ref.lines else {"file": ref.file}
+            for ref in entry.sources
+        ],
+        "confidence": {k: round(v, 2) for k, v in sorted(entry.confidence.items())} or None,
+    }
+    # authors and tags stay even when empty: "nobody credited" is information.
+    return {k: v for k, v in data.items() if v is not None and (v != [] or k in _LIST_KEYS)}
+
+
+def dump_entry(entry: Entry) -> str:
+    """The canonical front-mattered Markdown text of an entry (deterministic)."""
+    front = yaml.dump(
+        metadata_of(entry), Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+        width=100_000, default_flow_style=False,
+    )
+    body = entry.body.strip("\n")
+    return f"---\n{front}---\n\n{body}\n" if body else f"---\n{front}---\n"

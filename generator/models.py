@@ -1,0 +1,167 @@
+"""The data that flows through the pipeline, as frozen dataclasses.
+
+Sources are read into `SourceDocument`s, the normalizer turns each into
+`Entry` drafts, the content store gives every entry its path, and the
+renderers turn entries into `OutputFile`s. Anything doubtful along the way is
+a `Problem` tied to the file it concerns; problems are returned, never raised,
+so that one broken source never takes the archive down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+EMPTY_MAPPING: Mapping[str, float] = MappingProxyType({})
+
+
+class Severity(enum.Enum):
+    """How bad a problem is; errors make `archive build` exit with 1."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTICE = "notice"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong or doubtful about one file, shown to the user."""
+
+    path: str
+    """The file the problem concerns, as the user would type it."""
+    message: str
+    """What is wrong and, where possible, what to do about it."""
+    severity: Severity = Severity.ERROR
+    """Errors make the build exit 1; warnings and notices do not."""
+    line: int | None = None
+    """1-based line in `path`, when known."""
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.severity.value}: {self.message}"
+
+
+class SourceKind(enum.Enum):
+    """The input formats the normalizer understands."""
+
+    TEXT = "text"
+    HTML = "html"
+    MARKDOWN = "markdown"
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One file from the sources directory, decoded but not yet interpreted."""
+
+    path: str
+    """Path relative to the sources directory, with forward slashes."""
+    kind: SourceKind
+    """Which reader interprets it."""
+    text: str
+    """The decoded text with line ends normalized to "\\n" and no BOM."""
+    encoding: str
+    """The encoding the bytes were decoded from (reported when not UTF-8)."""
+    digest: str
+    """SHA-256 of the raw bytes, so content can tell when a source changed."""
+
+
+@dataclass(frozen=True)
+class SourceHints:
+    """What the user said about one source in archive.toml; it beats heuristics."""
+
+    publication: str | None = None
+    """The publication the source comes from."""
+    url: str | None = None
+    """Where the source was published."""
+    language: str | None = None
+    """ISO 639-1 language code of the source."""
+    tags: tuple[str, ...] = ()
+    """Tags added to every entry of the source."""
+    split: tuple[str, ...] = ()
+    """Titles at which a multi-post page starts a new post."""
+    kind: str | None = None
+    """Force every entry of the source to this kind ("article" or "teaser")."""
+    authors: tuple[str, ...] = ()
+    """Authors used when the page names none."""
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where an entry came from: a source file and the 1-based line range in it."""
+
+    file: str
+    """Path of the source, relative to the project root (e.g. "seeds/x.txt")."""
+    lines: tuple[int, int] | None = None
+    """First and last line of the entry in the file, inclusive."""
+
+
+ARTICLE = "article"
+TEASER = "teaser"
+ENTRY_KINDS = (ARTICLE, TEASER)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article or teaser: what the normalizer makes and the renderer shows."""
+
+    title: str
+    """The headline, exactly as the page gives it (typographic quotes kept)."""
+    kind: str = ARTICLE
+    """"article" when the full text is here, "teaser" when only a summary is."""
+    date: dt.date | None = None
+    """Day of publication; None when the page does not say."""
+    authors: tuple[str, ...] = ()
+    """People and organizations credited, in page order."""
+    publication: str | None = None
+    """Name of the publication the entry appeared in."""
+    summary: str = ""
+    """The dek or teaser text, without truncation markers."""
+    tags: tuple[str, ...] = ()
+    """Topic labels, in a stable order."""
+    language: str | None = None
+    """ISO 639-1 code of the entry's language."""
+    translator: str | None = None
+    """Who translated it, when the page credits a translator."""
+    original_publication: str | None = None
+    """Where it was first published, when the page says it is a reprint."""
+    image_credit: str | None = None
+    """Credit line of the lead image."""
+    url: str | None = None
+    """Address of the original on the web, when known."""
+    body: str = ""
+    """The article text as Markdown (empty for most teasers)."""
+    sources: tuple[SourceRef, ...] = ()
+    """Every source the entry was found in."""
+    confidence: Mapping[str, float] = field(default=EMPTY_MAPPING, compare=False)
+    """Per extracted field, how sure the normalizer is (0 to 1)."""
+    slug: str = ""
+    """URL-safe name, unique in the archive; assigned by the content store."""
+    path: str = ""
+    """Path of the entry's file relative to content/, once stored."""
+
+    @property
+    def word_count(self) -> int:
+        """Words in the body (CJK characters count as words)."""
+        return count_words(self.body)
+
+
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+(?:['’-][^\W_]+)*")
+
+
+def count_words(text: str) -> int:
+    """Count words the way a reader would, ignoring Markdown punctuation."""
+    return len(_WORD.findall(text))
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of the built site: where it goes (relative to site/) and its bytes."""
+
+    path: str
+    """Path relative to the output directory, forward slashes, no leading slash."""
+    data: bytes
+    """The exact bytes to write."""

@@ -1,0 +1,98 @@
+"""Slugs, permalinks and output paths, pure.
+
+Every URL of the site is relative to the site root and ends in "/" for pages
+(`2019/03/some-title/`), which maps to `<path>index.html` on disk. Pages link
+to each other with relative links (`relative_url`), so the site works at a
+domain root, under a sub-path and from `file://` alike.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from slugify import slugify as _slugify
+
+from .models import Entry
+
+MAX_SLUG = 80
+UNDATED = "undated"
+
+
+def slugify(text: str, fallback: str = "untitled") -> str:
+    """A lowercase ASCII slug; Unicode is transliterated, never empty.
+
+    >>> slugify("Ríos: “Caravan” ’19")
+    'rios-caravan-19'
+    """
+    slug = _slugify(text or "", max_length=MAX_SLUG, word_boundary=True, save_order=True)
+    slug = slug.strip("-")
+    return slug or fallback
+
+
+def entry_dir(entry: Entry) -> str:
+    """The year/month directory of an entry: "2019/03" or "undated"."""
+    if entry.date is None:
+        return UNDATED
+    return f"{entry.date.year:04d}/{entry.date.month:02d}"
+
+
+def content_path_for(entry: Entry, slug: str) -> str:
+    """Where a generated entry is stored under content/."""
+    return f"{entry_dir(entry)}/{slug}.md"
+
+
+def entry_url(entry: Entry) -> str:
+    """The entry's page URL relative to the site root, from its content path."""
+    stem = entry.path[:-3] if entry.path.endswith(".md") else entry.path
+    if not stem:
+        stem = f"{entry_dir(entry)}/{entry.slug}"
+    return safe_relative(stem) + "/"
+
+
+def page_file(url: str) -> str:
+    """The file that serves a page URL: "a/b/" -> "a/b/index.html"."""
+    if url in ("", "/"):
+        return "index.html"
+    if url.endswith("/"):
+        return safe_relative(url) + "/index.html"
+    return safe_relative(url)
+
+
+def relative_url(from_url: str, to_url: str) -> str:
+    """A relative link from the page at `from_url` to `to_url` (both root-relative).
+
+    Page URLs end in "/" and their links to pages keep "index.html" when the
+    site is opened from disk would need it; we link to directories and let the
+    theme append index.html for file:// (see `link` in render).
+    """
+    base = posixpath.dirname(page_file(from_url))
+    target = to_url or ""
+    rel = posixpath.relpath("/" + (target or "."), "/" + (base or "."))
+    if rel == ".":
+        rel = "./"
+    elif target.endswith("/") and not rel.endswith("/"):
+        rel += "/"
+    return rel
+
+
+_UNSAFE_PART = re.compile(r"^(\.{1,2}|)$")
+
+
+def safe_relative(path: str) -> str:
+    """Reject a path that could leave the output directory.
+
+    Raises ValueError for absolute paths, drive letters, backslashes, NULs,
+    `..` segments and their percent-encoded forms.
+    """
+    if not isinstance(path, str) or "\x00" in path or "\\" in path:
+        raise ValueError(f"unsafe path: {path!r}")
+    lowered = path.lower()
+    if "%2e" in lowered or "%2f" in lowered or "%5c" in lowered:
+        raise ValueError(f"unsafe path: {path!r}")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        raise ValueError(f"unsafe path: {path!r}")
+    parts = path.rstrip("/").split("/")
+    if any(_UNSAFE_PART.match(part) for part in parts):
+        raise ValueError(f"unsafe path: {path!r}")
+    return path.rstrip("/")
