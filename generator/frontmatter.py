@@ -225,7 +225,7 @@ def metadata_of(entry: Entry) -> dict[str, Any]:
     data: dict[str, Any] = {
         "title": entry.title,
         "kind": entry.kind,
-        "date": entry.date.isoformat() if entry.date else None,
+        "date": entry.date,
         "authors": list(entry.authors),
         "publication": entry.publication,
         "summary": entry.summary or None,

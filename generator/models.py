@@ -136,7 +136,7 @@ class Entry:
     """The article text as Markdown (empty for most teasers)."""
     sources: tuple[SourceRef, ...] = ()
     """Every source the entry was found in."""
-    confidence: Mapping[str, float] = field(default=EMPTY_MAPPING, compare=False)
+    confidence: Mapping[str, float] = field(default_factory=lambda: EMPTY_MAPPING, compare=False)
     """Per extracted field, how sure the normalizer is (0 to 1)."""
     slug: str = ""
     """URL-safe name, unique in the archive; assigned by the content store."""
