@@ -166,6 +166,10 @@ class _LineFinder:
         self.lines = text.splitlines()
 
     def find(self, table: str, key: str | None = None) -> int | None:
+        if table == "" and key is not None:  # a top-level key may be a table header
+            header = self.find(key)
+            if header is not None:
+                return header
         in_table = table == ""
         header_line: int | None = None
         for number, raw in enumerate(self.lines, start=1):

@@ -1,0 +1,392 @@
+"""The content/ store: normalized entries as Markdown files a person may edit.
+
+The normalizer's drafts become files here, and the renderer reads its entries
+back from here, so a person's correction is simply an edit of a file. The
+store keeps a manifest (`content/.archive-manifest.json`) of every file it
+generated: its path, the hash of the text it wrote, and the sources (with
+their digests) it came from. That is how it tells a person's edit from its
+own output:
+
+- a file whose hash differs from the manifest's was edited by a person: it is
+  never overwritten, and is reported when its source has changed since;
+- a file the manifest does not know was added by a person: an entry like any
+  other, never touched;
+- a generated file whose source is gone is deleted, unless it was edited
+  (then it stays, with a warning); a generated file a person deleted is not
+  brought back.
+
+Planning (`plan_content`) is pure; `apply_plan` commits the plan with a
+journal so that a kill at any moment leaves either the old or the new state:
+new texts are first written next to their targets, the journal naming them is
+written atomically, then files are renamed into place and the manifest
+replaced; an interrupted commit is rolled forward by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .frontmatter import dump_entry, parse_entry
+from .models import Entry, Problem, Severity, SourceDocument
+from .urls import content_path_for, safe_relative, slugify
+
+MANIFEST_NAME = ".archive-manifest.json"
+JOURNAL_NAME = ".archive-journal.json"
+MANIFEST_VERSION = 1
+
+
+def text_hash(text: str) -> str:
+    """The hash the manifest records for a file's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    """What the store knows of one file it generated."""
+
+    path: str
+    """Path relative to content/."""
+    identity: str
+    """Stable key of the entry (first source + folded title): keeps its path stable."""
+    hash: str
+    """Hash of the text the store last wrote there."""
+    sources: Mapping[str, str]
+    """Source file (project-relative) -> digest of the source when the text was written."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Every file the store generated, by path."""
+
+    records: Mapping[str, ManifestRecord] = field(default_factory=dict)
+
+    def by_identity(self) -> dict[str, ManifestRecord]:
+        return {record.identity: record for record in self.records.values()}
+
+    def to_json(self) -> str:
+        records = {
+            path: {"identity": r.identity, "hash": r.hash, "sources": dict(sorted(r.sources.items()))}
+            for path, r in sorted(self.records.items())
+        }
+        return json.dumps({"version": MANIFEST_VERSION, "files": records}, indent=1, ensure_ascii=False) + "\n"
+
+    @staticmethod
+    def from_json(text: str) -> Manifest:
+        data = json.loads(text)
+        records: dict[str, ManifestRecord] = {}
+        for path, item in data.get("files", {}).items():
+            records[path] = ManifestRecord(
+                path=path, identity=str(item["identity"]), hash=str(item["hash"]),
+                sources={str(k): str(v) for k, v in item.get("sources", {}).items()},
+            )
+        return Manifest(records)
+
+
+@dataclass(frozen=True)
+class ContentPlan:
+    """What syncing the drafts into content/ will change, and what it noticed."""
+
+    writes: Mapping[str, str]
+    """Path -> new text, for files to create or update."""
+    deletes: tuple[str, ...]
+    """Generated files to remove (their entries are gone from the sources)."""
+    manifest: Manifest
+    """The manifest after the plan is applied."""
+    unchanged: int
+    """Generated files already up to date."""
+    kept_edits: tuple[str, ...]
+    """Files edited by a person that the store left alone."""
+    problems: tuple[Problem, ...]
+    """Warnings for the user: stale edits, kept orphans, respected deletions."""
+
+
+def entry_identity(entry: Entry) -> str:
+    """A key that survives re-normalization: the first source plus the folded title."""
+    first = entry.sources[0].file if entry.sources else ""
+    title = unicodedata.normalize("NFKC", entry.title).casefold()
+    return f"{first}#{' '.join(title.split())}"
+
+
+def plan_content(
+    drafts: Sequence[Entry],
+    manifest: Manifest,
+    existing: Mapping[str, str],
+    source_digests: Mapping[str, str],
+    unreadable_sources: Iterable[str] = (),
+    content_label: str = "content",
+) -> ContentPlan:
+    """Decide which content files to write, keep and delete. Pure.
+
+    `existing` maps every Markdown file now in content/ to its text hash;
+    `source_digests` maps each source read this run (project-relative path) to
+    its digest; entries of `unreadable_sources` (sources that failed this run)
+    are kept, not deleted, so one broken read never loses entries.
+    """
+    problems: list[Problem] = []
+    writes: dict[str, str] = {}
+    kept_edits: list[str] = []
+    unchanged = 0
+    records: dict[str, ManifestRecord] = {}
+    previous_by_identity = manifest.by_identity()
+    taken_slugs = {Path(path).stem for path in existing} | {Path(p).stem for p in manifest.records}
+    failed = set(unreadable_sources)
+
+    def label(path: str) -> str:
+        return f"{content_label}/{path}"
+
+    ordered = sorted(drafts, key=lambda e: (entry_identity(e), e.sources[0].lines if e.sources and e.sources[0].lines else (0, 0)))
+    seen_identities: set[str] = set()
+    for draft in ordered:
+        identity = entry_identity(draft)
+        if identity in seen_identities:  # two drafts of one title in one source: keep them apart
+            n = 2
+            while f"{identity}#{n}" in seen_identities:
+                n += 1
+            identity = f"{identity}#{n}"
+        seen_identities.add(identity)
+        previous = previous_by_identity.get(identity)
+        if previous is not None:
+            path = previous.path
+        else:
+            slug = _unique_slug(slugify(draft.title), draft, taken_slugs)
+            taken_slugs.add(slug)
+            path = content_path_for(draft, slug)
+        slug = Path(path).stem
+        text = dump_entry(replace(draft, slug=slug, path=path))
+        new_hash = text_hash(text)
+        sources = {ref.file: source_digests.get(ref.file, "") for ref in draft.sources}
+        current_hash = existing.get(path)
+        if previous is not None and current_hash is None:
+            # The store wrote it and a person deleted it: respect that.
+            problems.append(Problem(label(path), "was deleted by hand; not regenerated "
+                                    f"(remove its line from {MANIFEST_NAME} to get it back)", Severity.NOTICE))
+            records[path] = previous
+            continue
+        if previous is not None and current_hash != previous.hash:
+            kept_edits.append(path)
+            records[path] = previous
+            if any(previous.sources.get(f) not in (None, d) for f, d in sources.items()):
+                changed = ", ".join(f for f, d in sources.items() if previous.sources.get(f) not in (None, d))
+                problems.append(Problem(label(path), f"edited by hand, kept; its source {changed} "
+                                        "has changed since: review the new normalization "
+                                        "with `archive check`", Severity.WARNING))
+            continue
+        if previous is None and current_hash is not None:
+            # A person's own file already sits at this path: never overwrite it.
+            kept_edits.append(path)
+            continue
+        records[path] = ManifestRecord(path, identity, new_hash, sources)
+        if current_hash == new_hash:
+            unchanged += 1
+        else:
+            writes[path] = text
+
+    produced = set(records)
+    deletes: list[str] = []
+    for path, record in sorted(manifest.records.items()):
+        if path in produced:
+            continue
+        if any(source in failed for source in record.sources):
+            records[path] = record  # its source failed to read this time: keep everything
+            continue
+        current_hash = existing.get(path)
+        if current_hash is None:
+            continue  # already gone
+        if current_hash == record.hash:
+            deletes.append(path)
+        else:
+            records[path] = record
+            kept_edits.append(path)
+            problems.append(Problem(label(path), "edited by hand, kept although its source no longer "
+                                    "yields it (delete the file if it should go)", Severity.WARNING))
+    return ContentPlan(
+        writes=writes, deletes=tuple(deletes), manifest=Manifest(records), unchanged=unchanged,
+        kept_edits=tuple(sorted(set(kept_edits))), problems=tuple(problems),
+    )
+
+
+def _unique_slug(base: str, draft: Entry, taken: set[str]) -> str:
+    """`base`, or base plus the date, or base plus a counter: first one free."""
+    if base not in taken:
+        return base
+    if draft.date is not None:
+        dated = f"{base}-{draft.date.isoformat()}"
+        if dated not in taken:
+            return dated
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+# --- the edges: reading and committing -------------------------------------
+
+
+def scan_content(content_dir: Path) -> dict[str, str]:
+    """Every Markdown file in content/ (relative path -> text hash), hidden ones skipped."""
+    found: dict[str, str] = {}
+    if not content_dir.is_dir():
+        return found
+    for path in sorted(content_dir.rglob("*.md")):
+        relative = path.relative_to(content_dir).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")) or not path.is_file():
+            continue
+        try:
+            found[relative] = text_hash(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            found[relative] = "unreadable"
+    return found
+
+
+def read_manifest(content_dir: Path) -> tuple[Manifest, list[Problem]]:
+    """The store's manifest (empty when none), after finishing any interrupted commit."""
+    recover(content_dir)
+    path = content_dir / MANIFEST_NAME
+    if not path.exists():
+        return Manifest(), []
+    try:
+        return Manifest.from_json(path.read_text(encoding="utf-8")), []
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return Manifest(), [Problem(str(path), f"unreadable manifest, treating every file as hand-made: {error}",
+                                    Severity.WARNING)]
+
+
+def _fsync_write(path: Path, data: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def apply_plan(content_dir: Path, plan: ContentPlan) -> None:
+    """Commit a plan to disk so that an interruption leaves the old or the new state."""
+    staged: dict[str, str] = {}
+    for path, text in sorted(plan.writes.items()):
+        target = content_dir / safe_relative(path)
+        temp = target.with_name(f".{target.name}.new")
+        _fsync_write(temp, text)
+        staged[path] = temp.relative_to(content_dir).as_posix()
+    manifest_temp = content_dir / f".{MANIFEST_NAME}.new"
+    _fsync_write(manifest_temp, plan.manifest.to_json())
+    journal: dict[str, Any] = {"renames": staged, "deletes": list(plan.deletes),
+                               "manifest": manifest_temp.name}
+    journal_temp = content_dir / f".{JOURNAL_NAME}.new"
+    _fsync_write(journal_temp, json.dumps(journal, ensure_ascii=False))
+    os.replace(journal_temp, content_dir / JOURNAL_NAME)  # the commit point
+    recover(content_dir)
+
+
+def recover(content_dir: Path) -> None:
+    """Roll a committed-but-unfinished journal forward; drop uncommitted temp files."""
+    journal_path = content_dir / JOURNAL_NAME
+    if journal_path.exists():
+        journal = json.loads(journal_path.read_text(encoding="utf-8"))
+        for path, temp in journal["renames"].items():
+            source = content_dir / temp
+            if source.exists():
+                os.replace(source, content_dir / safe_relative(path))
+        for path in journal["deletes"]:
+            target = content_dir / safe_relative(path)
+            if target.exists():
+                target.unlink()
+                _remove_empty_dirs(target.parent, content_dir)
+        manifest_temp = content_dir / journal["manifest"]
+        if manifest_temp.exists():
+            os.replace(manifest_temp, content_dir / MANIFEST_NAME)
+        journal_path.unlink()
+    if content_dir.is_dir():
+        for leftover in content_dir.rglob(".*.new"):
+            leftover.unlink()
+
+
+def _remove_empty_dirs(directory: Path, stop: Path) -> None:
+    while directory != stop and directory.is_dir() and not any(directory.iterdir()):
+        directory.rmdir()
+        directory = directory.parent
+
+
+def load_entries(content_dir: Path, content_label: str = "content") -> tuple[list[Entry], list[Problem]]:
+    """Every entry in content/, generated or hand-made, with `path` and `slug` set."""
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    if not content_dir.is_dir():
+        return entries, problems
+    for file in sorted(content_dir.rglob("*.md")):
+        relative = file.relative_to(content_dir).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")) or not file.is_file():
+            continue
+        label = f"{content_label}/{relative}"
+        try:
+            safe_relative(relative)
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            problems.append(Problem(label, "not UTF-8 text; save it as UTF-8"))
+            continue
+        except (OSError, ValueError) as error:
+            problems.append(Problem(label, f"cannot read: {error}"))
+            continue
+        entry, problem = parse_entry(text, label)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        assert entry is not None
+        slug = slugify(entry.slug or file.stem)
+        entries.append(replace(entry, path=relative, slug=slug))
+    return _dedupe_slugs(entries, problems, content_label)
+
+
+def _dedupe_slugs(entries: list[Entry], problems: list[Problem], label: str) -> tuple[list[Entry], list[Problem]]:
+    """Two files in different folders may share a stem; their URLs differ, so that is fine,
+    but two files claiming one URL is an error for the later one."""
+    from .urls import entry_url
+
+    seen: dict[str, str] = {}
+    kept: list[Entry] = []
+    for entry in entries:
+        try:
+            url = entry_url(entry)
+        except ValueError as error:
+            problems.append(Problem(f"{label}/{entry.path}", str(error)))
+            continue
+        if url in seen:
+            problems.append(Problem(f"{label}/{entry.path}", f"has the same URL {url} as {label}/{seen[url]}; skipped"))
+            continue
+        seen[url] = entry.path
+        kept.append(entry)
+    return kept, problems
+
+
+def sync_content(
+    drafts: Sequence[Entry],
+    sources: Sequence[SourceDocument],
+    content_dir: Path,
+    sources_label: str,
+    unreadable_sources: Iterable[str] = (),
+    content_label: str = "content",
+    dry_run: bool = False,
+) -> ContentPlan:
+    """Plan and (unless dry_run) apply the sync of drafts into content/."""
+    manifest, problems = read_manifest(content_dir) if not dry_run else (_peek_manifest(content_dir), [])
+    digests = {f"{sources_label}/{doc.path}": doc.digest for doc in sources}
+    plan = plan_content(drafts, manifest, scan_content(content_dir), digests,
+                        unreadable_sources, content_label)
+    if not dry_run and (plan.writes or plan.deletes or plan.manifest != manifest):
+        content_dir.mkdir(parents=True, exist_ok=True)
+        apply_plan(content_dir, plan)
+    return replace(plan, problems=tuple(problems) + plan.problems)
+
+
+def _peek_manifest(content_dir: Path) -> Manifest:
+    path = content_dir / MANIFEST_NAME
+    try:
+        return Manifest.from_json(path.read_text(encoding="utf-8")) if path.exists() else Manifest()
+    except (OSError, ValueError, KeyError, TypeError):
+        return Manifest()

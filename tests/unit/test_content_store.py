@@ -1,0 +1,124 @@
+"""The content/ store: idempotent writes, hand edits kept, orphans removed, crash-safe commits."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from generator.content import MANIFEST_NAME, load_entries, sync_content
+from generator.models import Entry, SourceDocument, SourceKind, SourceRef
+
+
+def source(path: str, digest: str = "d1") -> SourceDocument:
+    return SourceDocument(path=path, kind=SourceKind.TEXT, text="", encoding="utf-8", digest=digest)
+
+
+def draft(title: str, file: str = "seeds/a.txt", day: int = 1, body: str = "Body text.") -> Entry:
+    return Entry(title=title, date=dt.date(2019, 3, day), authors=("A",), body=body,
+                 sources=(SourceRef(file, (1, 5)),))
+
+
+def sync(content: Path, drafts: list[Entry], sources: list[SourceDocument] | None = None, **kw: object):
+    return sync_content(drafts, sources or [source("a.txt")], content, "seeds", **kw)  # type: ignore[arg-type]
+
+
+def test_writes_one_file_per_entry_under_year_month(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    plan = sync(content, [draft("Hello World"), draft("Señor Ríos", day=2)])
+    assert sorted(plan.writes) == ["2019/03/hello-world.md", "2019/03/senor-rios.md"]
+    assert (content / "2019/03/hello-world.md").read_text().startswith("---\ntitle: Hello World\n")
+    assert (content / MANIFEST_NAME).exists()
+
+
+def test_second_run_rewrites_nothing(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    sync(content, [draft("Hello World")])
+    files = [content / "2019/03/hello-world.md", content / MANIFEST_NAME]
+    before = [os.stat(f).st_mtime_ns for f in files]
+    plan = sync(content, [draft("Hello World")])
+    assert not plan.writes and not plan.deletes and plan.unchanged == 1
+    assert [os.stat(f).st_mtime_ns for f in files] == before
+
+
+def test_hand_edit_is_never_overwritten_and_reported_when_source_changes(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    sync(content, [draft("Hello World")])
+    target = content / "2019/03/hello-world.md"
+    edited = target.read_text().replace("Body text.", "Corrected by a person.")
+    target.write_text(edited)
+    plan = sync(content, [draft("Hello World", body="Body text, normalized better.")], [source("a.txt", "d2")])
+    assert target.read_text() == edited
+    assert plan.kept_edits == ("2019/03/hello-world.md",)
+    assert any("edited by hand" in p.message and "seeds/a.txt" in p.message for p in plan.problems)
+    entries, problems = load_entries(content)
+    assert not problems and "Corrected by a person." in entries[0].body
+
+
+def test_deleted_source_removes_generated_entries_but_keeps_edited_ones(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    sync(content, [draft("Keep Me"), draft("Drop Me", day=2)])
+    kept = content / "2019/03/keep-me.md"
+    kept.write_text(kept.read_text() + "\nA person's note.\n")
+    plan = sync(content, [], [])
+    assert plan.deletes == ("2019/03/drop-me.md",)
+    assert not (content / "2019/03/drop-me.md").exists()
+    assert kept.exists()
+    assert any("kept" in p.message and "keep-me" in p.path for p in plan.problems)
+
+
+def test_unreadable_source_keeps_its_entries(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    sync(content, [draft("Hello World")])
+    plan = sync(content, [], [], unreadable_sources=["seeds/a.txt"])
+    assert not plan.deletes and (content / "2019/03/hello-world.md").exists()
+
+
+def test_hand_added_file_is_an_entry_and_untouched(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    sync(content, [draft("Hello World")])
+    mine = content / "notes" / "my-own.md"
+    mine.parent.mkdir()
+    mine.write_text("---\ntitle: My own\ndate: 2020-01-02\n---\n\nWritten by hand.\n")
+    sync(content, [draft("Hello World")])
+    entries, problems = load_entries(content)
+    assert not problems
+    assert {e.title for e in entries} == {"Hello World", "My own"}
+    assert mine.read_text().endswith("Written by hand.\n")
+
+
+def test_slugs_stay_stable_when_a_colliding_entry_arrives(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    sync(content, [draft("Same Title", file="seeds/b.txt")], [source("b.txt")])
+    plan = sync(content, [draft("Same Title", file="seeds/a.txt"), draft("Same Title", file="seeds/b.txt")],
+                [source("a.txt"), source("b.txt")])
+    assert list(plan.writes) == ["2019/03/same-title-2019-03-01.md"]
+    assert (content / "2019/03/same-title.md").read_text().count("seeds/b.txt") == 1
+
+
+def test_interrupted_commit_is_rolled_forward(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    sync(content, [draft("Hello World")])
+    # Simulate a kill after the journal was committed but before the renames.
+    from generator import content as store
+
+    real_recover = store.recover
+    store.recover = lambda _dir: None  # type: ignore[assignment]
+    try:
+        sync(content, [draft("Hello World", body="New body.")], [source("a.txt", "d2")])
+    finally:
+        store.recover = real_recover
+    assert "Body text." in (content / "2019/03/hello-world.md").read_text()
+    entries, _ = load_entries(content)
+    store.recover(content)
+    assert "New body." in (content / "2019/03/hello-world.md").read_text()
+    plan = sync(content, [draft("Hello World", body="New body.")], [source("a.txt", "d2")])
+    assert not plan.writes and not plan.kept_edits
+
+
+def test_invalid_content_file_is_reported_by_name(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "bad.md").write_text("---\ntitle: [unclosed\n---\nx\n")
+    (content / "good.md").write_text("---\ntitle: Good\n---\nx\n")
+    entries, problems = load_entries(content)
+    assert [e.title for e in entries] == ["Good"]
+    assert problems[0].path == "content/bad.md" and "YAML" in problems[0].message
