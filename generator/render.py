@@ -1,0 +1,665 @@
+"""Entries + config -> every file of the site (HTML, feeds, sitemap, assets); pure.
+
+`render_site` returns `OutputFile`s and `Problem`s and writes nothing. It:
+
+1. groups entries into taxonomies (tags, authors, publications, years, months);
+2. makes one read-only view per entry for the templates (URLs, formatted
+   dates, rendered Markdown);
+3. fingerprints the theme's static assets (first file of a name in the theme
+   chain wins, so a user theme can override one asset);
+4. renders each page through a Jinja environment over the theme chain (a
+   user theme can override one template), with a per-page context: `root`
+   (relative prefix to the site root), `link(url)`, `asset(name)`, `site`,
+   `search_assets`, `canonical`;
+5. adds Atom feeds, sitemap.xml and robots.txt.
+
+Links between pages are relative and point at directories ("../tags/x/").
+Opened from disk (file://) a directory link would show a listing, so base.html
+carries a few lines of script that, only when `location.protocol` is
+"file:", append "index.html" to such links. Over HTTP nothing changes, so the
+addresses readers share stay clean; without JavaScript the site is fully
+usable on every host. 404.html uses absolute links (base_url) because hosts
+serve it at whatever path was missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import feeds
+from .config import Config
+from .markdown import render_markdown
+from .models import TEASER, Entry, OutputFile, Problem, Severity
+from .taxonomy import (
+    MONTH_NAMES,
+    Taxonomy,
+    Term,
+    build_date_taxonomies,
+    build_taxonomy,
+    entry_key,
+    format_date,
+    month_name,
+    sort_entries,
+)
+from .urls import entry_url, page_file, relative_url, safe_relative
+
+WORDS_PER_MINUTE = 230
+RELATED_LIMIT = 5
+# Related entries are looked for among this many neighbours (by date) in each
+# shared tag, so the cost stays linear in the archive size.
+RELATED_WINDOW = 40
+TIMELINE_WIDTH = 720
+TIMELINE_HEIGHT = 160
+TIMELINE_PLOT_TOP = 12
+TIMELINE_PLOT_BOTTOM = 132
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """Everything the renderer produced: files for site/ and what went wrong."""
+
+    files: tuple[OutputFile, ...]
+    """Every output file, sorted by path."""
+    problems: tuple[Problem, ...]
+    """Template errors, URL collisions and slug clashes found while rendering."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A named link to a page of the site."""
+
+    name: str
+    """Text to show."""
+    url: str
+    """Root-relative page URL ("tags/migration/")."""
+    count: int = 0
+    """Entries behind the link, where that means something."""
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """What templates see of an entry: the entry plus URLs and formatted values."""
+
+    entry: Entry
+    """The entry itself (title, summary, translator, url ...)."""
+    key: str
+    """Its key in taxonomies."""
+    url: str
+    """Root-relative page URL."""
+    date_iso: str
+    """"2019-03-13" or ""."""
+    date_display: str
+    """"13 March 2019" or ""."""
+    month: Link | None
+    """Link to the entry's month page."""
+    authors: tuple[Link, ...]
+    """Authors, linked to their pages."""
+    publication: Link | None
+    """The publication, linked."""
+    tags: tuple[Link, ...]
+    """Tags, linked."""
+    body_html: Markup
+    """The body rendered from Markdown (safe)."""
+    reading_minutes: int
+    """Estimated reading time; 0 when there is no body."""
+    sources: tuple[str, ...]
+    """Where it came from: "seeds/x.txt, lines 3–40"."""
+
+    @property
+    def title(self) -> str:
+        return self.entry.title
+
+    @property
+    def is_teaser(self) -> bool:
+        return self.entry.kind == TEASER
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a paginated list."""
+
+    number: int
+    """1-based page number."""
+    total: int
+    """Number of pages."""
+    items: tuple[EntryView, ...]
+    """Entries on this page."""
+    url: str
+    """This page's URL."""
+    prev_url: str | None
+    """The previous (newer) page, if any."""
+    next_url: str | None
+    """The next (older) page, if any."""
+    pages: tuple[tuple[int, str], ...]
+    """Every page number and its URL."""
+    count: int
+    """Entries in the whole list."""
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One month in a timeline chart."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    """"March 2019: 3 entries"."""
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One year of the timeline as a table row (the accessible form of the chart)."""
+
+    year: int
+    cells: tuple[tuple[int, Link | None], ...]
+    """(count, link to the month page or None) for January..December."""
+    total: int
+    year_url: str | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A bar chart of entries per month, drawn at build time as inline SVG."""
+
+    width: int
+    height: int
+    bars: tuple[Bar, ...]
+    axis: tuple[tuple[float, str], ...]
+    """(x, year) labels at each January in range."""
+    max_count: int
+    rows: tuple[TimelineRow, ...]
+    summary: str
+    """One sentence describing the chart."""
+    months: tuple[str, ...] = field(default=tuple(m[:3] for m in MONTH_NAMES))
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Everything computed once and shared by all pages (read-only)."""
+
+    config: Config
+    views: Mapping[str, EntryView]
+    ordered: tuple[EntryView, ...]
+    taxonomies: Mapping[str, Taxonomy]
+    assets: Mapping[str, str]
+    search_assets: Mapping[str, str]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """"1 entry", "3 entries"."""
+    return f"{count} {singular if count == 1 else (many or singular + 's')}"
+
+
+def json_ld(data: Mapping[str, Any]) -> Markup:
+    """JSON for a <script type="application/ld+json">: "<" is escaped so nothing can close the script."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=None)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def _root_prefix(url: str) -> str:
+    depth = posixpath.dirname(page_file(url)).count("/") + (1 if posixpath.dirname(page_file(url)) else 0)
+    return "../" * depth if depth else "./"
+
+
+def paginate(base_url: str, items: Sequence[EntryView], per_page: int) -> tuple[Pager, ...]:
+    """Split `items` into pages at base_url, base_url/page/2/ ..."""
+    per_page = max(1, per_page)
+    total = max(1, -(-len(items) // per_page))
+
+    def url_of(number: int) -> str:
+        return base_url if number == 1 else f"{base_url}page/{number}/"
+
+    pages = tuple((n, url_of(n)) for n in range(1, total + 1))
+    return tuple(
+        Pager(
+            number=n,
+            total=total,
+            items=tuple(items[(n - 1) * per_page : n * per_page]),
+            url=url_of(n),
+            prev_url=url_of(n - 1) if n > 1 else None,
+            next_url=url_of(n + 1) if n < total else None,
+            pages=pages,
+            count=len(items),
+        )
+        for n in range(1, total + 1)
+    )
+
+
+def build_timeline(views: Sequence[EntryView], link_months: bool) -> Timeline | None:
+    """Entries per month from the first to the last dated month; None when nothing is dated."""
+    counts: dict[tuple[int, int], int] = {}
+    for view in views:
+        date = view.entry.date
+        if date is not None:
+            counts[(date.year, date.month)] = counts.get((date.year, date.month), 0) + 1
+    if not counts:
+        return None
+    first, last = min(counts), max(counts)
+    # Whole years, so every row of the table and every axis label is complete.
+    months = [(y, m) for y in range(first[0], last[0] + 1) for m in range(1, 13)]
+    peak = max(counts.values())
+    slot = TIMELINE_WIDTH / len(months)
+    plot = TIMELINE_PLOT_BOTTOM - TIMELINE_PLOT_TOP
+    bars: list[Bar] = []
+    axis: list[tuple[float, str]] = []
+    for index, (year, month) in enumerate(months):
+        if month == 1:
+            axis.append((round(index * slot, 2), str(year)))
+        count = counts.get((year, month), 0)
+        if not count:
+            continue
+        height = max(2.0, plot * count / peak)
+        bars.append(Bar(
+            x=round(index * slot + slot * 0.12, 2),
+            y=round(TIMELINE_PLOT_BOTTOM - height, 2),
+            width=round(max(1.0, slot * 0.76), 2),
+            height=round(height, 2),
+            label=f"{month_name(year, month)}: {plural(count, 'entry', 'entries')}",
+        ))
+    rows = []
+    for year in range(last[0], first[0] - 1, -1):
+        cells = tuple(
+            (
+                counts.get((year, m), 0),
+                Link(month_name(year, m), f"{year:04d}/{m:02d}/", counts.get((year, m), 0))
+                if link_months and counts.get((year, m), 0)
+                else None,
+            )
+            for m in range(1, 13)
+        )
+        total = sum(c for c, _ in cells)
+        rows.append(TimelineRow(year, cells, total, f"{year:04d}/" if link_months and total else None))
+    total_all = sum(counts.values())
+    busiest = max(counts, key=lambda k: (counts[k], k))
+    summary = (
+        f"{plural(total_all, 'dated entry', 'dated entries')} from {month_name(*first)} to {month_name(*last)}; "
+        f"the busiest month is {month_name(*busiest)} with {counts[busiest]}."
+    )
+    return Timeline(TIMELINE_WIDTH, TIMELINE_HEIGHT, tuple(bars), tuple(axis), peak, tuple(rows), summary)
+
+
+def _fingerprint(theme_dirs: Sequence[Path]) -> tuple[dict[str, str], list[OutputFile]]:
+    """Static files of the theme chain (first of a name wins) -> {name: output path}, files."""
+    chosen: dict[str, Path] = {}
+    for theme in theme_dirs:
+        static = theme / "static"
+        if not static.is_dir():
+            continue
+        for path in sorted(static.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                name = path.relative_to(static).as_posix()
+                chosen.setdefault(name, path)
+    mapping: dict[str, str] = {}
+    files: list[OutputFile] = []
+    for name in sorted(chosen):
+        data = chosen[name].read_bytes()
+        digest = hashlib.sha256(data).hexdigest()[:10]
+        stem, dot, ext = posixpath.basename(name).rpartition(".")
+        hashed = f"{stem}.{digest}.{ext}" if dot and stem else f"{name}.{digest}"
+        out = safe_relative(posixpath.join("static", posixpath.dirname(name), hashed))
+        mapping[name] = out
+        files.append(OutputFile(out, data))
+    return mapping, files
+
+
+def make_environment(theme_dirs: Sequence[Path]) -> jinja2.Environment:
+    """Jinja over <theme>/templates for each theme in the chain, most specific first."""
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d / "templates")) for d in theme_dirs])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["plural"] = plural
+    env.filters["json_ld"] = json_ld
+    env.filters["ld_person"] = lambda name: {"@type": "Person", "name": name}
+    return env
+
+
+def _source_label(file: str, lines: tuple[int, int] | None) -> str:
+    if lines is None:
+        return file
+    first, last = lines
+    return f"{file}, line {first}" if first == last else f"{file}, lines {first}–{last}"
+
+
+def _views(entries: Sequence[Entry], taxonomies: Mapping[str, Taxonomy]) -> dict[str, EntryView]:
+    slug_of = {
+        kind: {term.name: term.slug for term in taxonomies[kind].terms}
+        for kind in ("tags", "authors", "publications")
+    }
+    counts = {
+        kind: {term.name: term.count for term in taxonomies[kind].terms}
+        for kind in ("tags", "authors", "publications")
+    }
+    views: dict[str, EntryView] = {}
+    from .taxonomy import normalize_name
+
+    def links(kind: str, names: Iterable[str]) -> tuple[Link, ...]:
+        result: list[Link] = []
+        for raw in names:
+            name = normalize_name(raw)
+            if name in slug_of[kind] and all(link.name != name for link in result):
+                result.append(Link(name, f"{kind}/{slug_of[kind][name]}/", counts[kind][name]))
+        return tuple(result)
+
+    for entry in entries:
+        date = entry.date
+        words = entry.word_count
+        publication = links("publications", [entry.publication] if entry.publication else [])
+        views[entry_key(entry)] = EntryView(
+            entry=entry,
+            key=entry_key(entry),
+            url=entry_url(entry),
+            date_iso=date.isoformat() if date else "",
+            date_display=format_date(date) if date else "",
+            month=Link(month_name(date.year, date.month), f"{date.year:04d}/{date.month:02d}/") if date else None,
+            authors=links("authors", entry.authors),
+            publication=publication[0] if publication else None,
+            tags=links("tags", entry.tags),
+            body_html=Markup(render_markdown(entry.body)),
+            reading_minutes=max(1, round(words / WORDS_PER_MINUTE)) if words else 0,
+            sources=tuple(_source_label(ref.file, ref.lines) for ref in entry.sources),
+        )
+    return views
+
+
+def _related(view: EntryView, site: _Site, position: Mapping[str, int]) -> tuple[EntryView, ...]:
+    """Entries sharing the most tags with `view`, nearest in date breaking ties."""
+    tags = site.taxonomies["tags"].by_name()
+    scores: dict[str, int] = {}
+    for link in view.tags:
+        keys = tags[link.name].keys
+        here = keys.index(view.key)
+        for key in keys[max(0, here - RELATED_WINDOW) : here + RELATED_WINDOW + 1]:
+            if key != view.key:
+                scores[key] = scores.get(key, 0) + 1
+    mine = position[view.key]
+    best = sorted(scores, key=lambda k: (-scores[k], abs(position[k] - mine), position[k]))
+    return tuple(site.views[k] for k in best[:RELATED_LIMIT])
+
+
+# ---------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class _PageSpec:
+    url: str
+    template: tuple[str, ...]
+    """Template names to try, most specific first."""
+    context: Mapping[str, Any]
+    absolute: bool = False
+    """Links from base_url instead of relative ones (404.html)."""
+    out: str | None = None
+    """Output path when not page_file(url)."""
+
+
+def _page_specs(site: _Site) -> list[_PageSpec]:
+    config = site.config
+    per_page = config.site.per_page
+    specs: list[_PageSpec] = []
+    ordered = site.ordered
+    position = {view.key: index for index, view in enumerate(ordered)}
+    tax = site.taxonomies
+
+    def term_views(term: Term) -> tuple[EntryView, ...]:
+        return tuple(site.views[k] for k in term.keys)
+
+    def term_links(kind: str) -> tuple[Link, ...]:
+        return tuple(Link(t.name, f"{kind}/{t.slug}/", t.count) for t in tax[kind].terms)
+
+    def top(kind: str, limit: int) -> tuple[Link, ...]:
+        links = sorted(term_links(kind), key=lambda link: (-link.count, link.name.casefold()))
+        return tuple(links[:limit])
+
+    # Entry pages.
+    for index, view in enumerate(ordered):
+        newer = ordered[index - 1] if index > 0 else None
+        older = ordered[index + 1] if index + 1 < len(ordered) else None
+        specs.append(_PageSpec(view.url, ("entry.html",), {
+            "view": view, "newer": newer, "older": older,
+            "related": _related(view, site, position),
+            "feed_url": None,
+        }))
+
+    # Home: the ways in, then every entry, paginated.
+    years = tuple(Link(t.name, f"{t.slug}/", t.count) for t in tax["years"].terms)
+    stats = {
+        "entries": len(ordered),
+        "articles": sum(1 for v in ordered if not v.is_teaser),
+        "teasers": sum(1 for v in ordered if v.is_teaser),
+        "authors": len(tax["authors"].terms),
+        "publications": len(tax["publications"].terms),
+        "tags": len(tax["tags"].terms),
+        "first_year": tax["years"].terms[-1].name if tax["years"].terms else "",
+        "last_year": tax["years"].terms[0].name if tax["years"].terms else "",
+    }
+    for pager in paginate("", ordered, per_page):
+        specs.append(_PageSpec(pager.url, ("home.html",), {
+            "pager": pager, "stats": stats, "top_tags": top("tags", 16),
+            "top_authors": top("authors", 10), "publications": top("publications", 20),
+            "years": years, "feed_url": "feed.xml",
+        }))
+
+    # Taxonomy indexes and term pages (tags, authors, publications).
+    titles = {"tags": "Topics", "authors": "Authors", "publications": "Publications"}
+    for kind in ("tags", "authors", "publications"):
+        taxonomy = tax[kind]
+        specs.append(_PageSpec(f"{kind}/", (f"{kind}.html", "terms.html"), {
+            "taxonomy": taxonomy, "heading": titles[kind], "terms": term_links(kind),
+            "feed_url": None,
+        }))
+        for term in taxonomy.terms:
+            views = term_views(term)
+            timeline = build_timeline(views, link_months=True) if kind == "authors" else None
+            for pager in paginate(f"{kind}/{term.slug}/", views, per_page):
+                specs.append(_PageSpec(pager.url, (f"{taxonomy.singular}.html", "term.html"), {
+                    "taxonomy": taxonomy, "heading": titles[kind], "term": term, "pager": pager,
+                    "timeline": timeline, "feed_url": f"{kind}/{term.slug}/feed.xml",
+                }))
+
+    # Date pages: the archive, years, months, undated.
+    month_terms = tax["months"].terms
+    specs.append(_PageSpec("archive/", ("archive.html",), {
+        "timeline": build_timeline(ordered, link_months=True),
+        "years": years,
+        "months_by_year": {
+            y.name: tuple(Link(t.name, f"{t.slug}/", t.count) for t in month_terms if t.slug.startswith(y.name + "/"))
+            for y in tax["years"].terms
+        },
+        "undated": sum(1 for v in ordered if v.entry.date is None),
+        "feed_url": None,
+    }))
+    year_terms = tax["years"].terms
+    for index, term in enumerate(year_terms):
+        views = term_views(term)
+        months = tuple(Link(t.name, f"{t.slug}/", t.count) for t in month_terms if t.slug.startswith(term.slug + "/"))
+        newer = Link(year_terms[index - 1].name, f"{year_terms[index - 1].slug}/") if index > 0 else None
+        older = Link(year_terms[index + 1].name, f"{year_terms[index + 1].slug}/") if index + 1 < len(year_terms) else None
+        for pager in paginate(f"{term.slug}/", views, per_page):
+            specs.append(_PageSpec(pager.url, ("year.html", "list.html"), {
+                "heading": term.name, "term": term, "pager": pager, "months": months,
+                "newer": newer, "older": older, "timeline": build_timeline(views, link_months=True),
+                "feed_url": None,
+            }))
+    for index, term in enumerate(month_terms):
+        newer = Link(month_terms[index - 1].name, f"{month_terms[index - 1].slug}/") if index > 0 else None
+        older = Link(month_terms[index + 1].name, f"{month_terms[index + 1].slug}/") if index + 1 < len(month_terms) else None
+        year = term.slug.split("/")[0]
+        for pager in paginate(f"{term.slug}/", term_views(term), per_page):
+            specs.append(_PageSpec(pager.url, ("month.html", "list.html"), {
+                "heading": term.name, "term": term, "pager": pager, "newer": newer, "older": older,
+                "year": Link(year, f"{year}/"), "months": (), "timeline": None, "feed_url": None,
+            }))
+    undated = tuple(v for v in ordered if v.entry.date is None)
+    if undated:
+        for pager in paginate("undated/", undated, per_page):
+            specs.append(_PageSpec(pager.url, ("undated.html", "list.html"), {
+                "heading": "Undated entries", "term": None, "pager": pager, "newer": None, "older": None,
+                "months": (), "timeline": None, "feed_url": None,
+            }))
+
+    specs.append(_PageSpec("404.html", ("404.html",), {"feed_url": None}, absolute=True, out="404.html"))
+    return specs
+
+
+def _render_pages(site: _Site, env: jinja2.Environment, specs: Sequence[_PageSpec]) -> tuple[list[OutputFile], list[Problem]]:
+    config = site.config
+    base = config.site.base_url
+    files: list[OutputFile] = []
+    problems: list[Problem] = []
+    for spec in specs:
+        url = spec.url
+
+        def link(target: str, _url: str = url, _absolute: bool = spec.absolute) -> str:
+            if _absolute:
+                return base + target
+            rel = relative_url(_url, target)
+            # The site root is a directory too: "../.." would not get index.html on file://.
+            return rel + "/" if target == "" and not rel.endswith("/") else rel
+
+        def asset(name: str, _link: Callable[[str], str] = link) -> str:
+            if name not in site.assets:
+                raise KeyError(f"no static asset named {name!r} in the theme chain")
+            return _link(site.assets[name])
+
+        canonical = base + ("" if spec.out == "404.html" else url)
+        context = {
+            "site": config.site,
+            "root": base if spec.absolute else _root_prefix(url),
+            "page_url": url,
+            "canonical": canonical,
+            "link": link,
+            "asset": asset,
+            "search_assets": site.search_assets,
+            "has_search": bool(site.search_assets) or _has_template(env, "search.html"),
+            **spec.context,
+        }
+        try:
+            template = env.get_or_select_template(list(spec.template))
+            html = template.render(context)
+        except jinja2.TemplateError as error:
+            problems.append(Problem(
+                path=f"template {getattr(error, 'name', None) or spec.template[0]}",
+                message=f"cannot render {url or 'the home page'}: {error}",
+                line=getattr(error, "lineno", None),
+            ))
+            continue
+        except KeyError as error:
+            problems.append(Problem(path=f"template {spec.template[0]}", message=f"{url}: {error.args[0]}"))
+            continue
+        files.append(OutputFile(spec.out or page_file(url), html.encode("utf-8")))
+    return files, problems
+
+
+def _has_template(env: jinja2.Environment, name: str) -> bool:
+    try:
+        env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
+
+
+def _feeds(site: _Site) -> list[OutputFile]:
+    config = site.config
+    base = config.site.base_url
+    author = config.site.author or config.site.title
+
+    def absolute(entry: Entry) -> str:
+        return base + entry_url(entry)
+
+    def content(entry: Entry) -> str:
+        return str(site.views[entry_key(entry)].body_html)
+
+    files = [OutputFile("feed.xml", feeds.atom_feed(
+        feeds.FeedSpec(config.site.title, base + "feed.xml", base, author, config.site.description, config.site.language),
+        [v.entry for v in site.ordered], absolute, content,
+    ))]
+    labels = {"tags": "Topic", "authors": "Author", "publications": "Publication"}
+    for kind in ("tags", "authors", "publications"):
+        for term in site.taxonomies[kind].terms:
+            page = f"{kind}/{term.slug}/"
+            files.append(OutputFile(page + "feed.xml", feeds.atom_feed(
+                feeds.FeedSpec(f"{config.site.title} · {labels[kind]}: {term.name}", base + page + "feed.xml",
+                               base + page, author, "", config.site.language),
+                [site.views[k].entry for k in term.keys], absolute, content,
+            )))
+    return files
+
+
+def render_site(
+    entries: Sequence[Entry],
+    config: Config,
+    search_assets: Mapping[str, str] = {},  # noqa: B006 - read-only default, never mutated
+) -> RenderResult:
+    """Render the whole site from `entries`; see the module docstring."""
+    problems: list[Problem] = []
+    ordered_entries = sort_entries(entries)
+    taxonomies: dict[str, Taxonomy] = {}
+    for kind, singular, values in (
+        ("tags", "tag", lambda e: e.tags),
+        ("authors", "author", lambda e: e.authors),
+        ("publications", "publication", lambda e: [e.publication] if e.publication else []),
+    ):
+        taxonomy, clashes = build_taxonomy(kind, singular, ordered_entries, values)
+        taxonomies[kind] = taxonomy
+        problems.extend(clashes)
+    taxonomies["years"], taxonomies["months"] = build_date_taxonomies(ordered_entries)
+    views = _views(ordered_entries, taxonomies)
+    assets, asset_files = _fingerprint(config.theme_dirs)
+    site = _Site(
+        config=config,
+        views=views,
+        ordered=tuple(views[entry_key(e)] for e in ordered_entries),
+        taxonomies=taxonomies,
+        assets=assets,
+        search_assets=dict(search_assets),
+    )
+    env = make_environment(config.theme_dirs)
+    specs = _page_specs(site)
+    if _has_template(env, "search.html"):
+        specs.append(_PageSpec("search/", ("search.html",), {"feed_url": None}))
+    page_files, render_problems = _render_pages(site, env, specs)
+    problems.extend(render_problems)
+
+    sitemap_urls = [(config.site.base_url + spec.url, None) for spec in specs if spec.out is None]
+    entry_dates = {view.url: view.entry.date for view in site.ordered}
+    sitemap_urls = [(loc, entry_dates.get(loc[len(config.site.base_url):])) for loc, _ in sitemap_urls]
+    extra = [
+        *_feeds(site),
+        OutputFile("sitemap.xml", feeds.sitemap(sitemap_urls)),
+        OutputFile("robots.txt", feeds.robots_txt(config.site.base_url)),
+    ]
+
+    files: dict[str, OutputFile] = {}
+    for output in [*page_files, *asset_files, *extra]:
+        if output.path in files:
+            problems.append(Problem(
+                path=output.path,
+                message="two pages want this output path; kept the first (rename one entry's slug)",
+                severity=Severity.ERROR,
+            ))
+            continue
+        files[output.path] = output
+    return RenderResult(
+        files=tuple(files[path] for path in sorted(files)),
+        problems=tuple(problems),
+    )
