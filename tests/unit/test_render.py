@@ -1,0 +1,207 @@
+"""render_site: pages, paths, theme chain, escaping, determinism, links."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from generator.config import Config, SiteConfig
+from generator.render import RenderResult, build_timeline, paginate, render_site
+from sitecheck import check_links, sample_entries, write_files
+
+BASE = "https://example.org/archive/"
+
+
+def config(tmp_path: Path, theme: str = "default", per_page: int = 3, themes: str = "themes") -> Config:
+    from generator.config import PathsConfig
+
+    return Config(root=tmp_path, site=SiteConfig(per_page=per_page, base_url=BASE, theme=theme, title="Test <Archive>"),
+                  paths=PathsConfig(themes=themes))
+
+
+@pytest.fixture
+def rendered(tmp_path: Path) -> tuple[RenderResult, Path]:
+    result = render_site(sample_entries(), config(tmp_path))
+    return result, write_files(result.files, tmp_path / "site")
+
+
+def page(site: Path, path: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring((site / path).read_bytes())
+
+
+def test_every_kind_of_page_exists(rendered: tuple[RenderResult, Path]) -> None:
+    result, site = rendered
+    paths = {f.path for f in result.files}
+    expected = {
+        "index.html", "page/2/index.html", "404.html", "archive/index.html", "feed.xml", "sitemap.xml",
+        "robots.txt", "tags/index.html", "tags/migration/index.html", "tags/migration/page/2/index.html",
+        "tags/migration/feed.xml", "authors/index.html", "authors/elena-zeledon/index.html",
+        "authors/elena-zeledon/feed.xml", "publications/index.html", "publications/left-voice/index.html",
+        "publications/left-voice/feed.xml", "2018/index.html", "2018/11/index.html",
+        "2018/11/the-caravan-that-defies-borders/index.html", "undated/index.html",
+        "undated/an-undated-note/index.html",
+    }
+    assert expected <= paths, expected - paths
+    assert [p.severity.value for p in result.problems] == ["warning"]  # the Ríos/Rios slug clash
+
+
+def test_pagination_splits_by_per_page() -> None:
+    pages = paginate("tags/x/", tuple(range(7)), 3)  # type: ignore[arg-type]
+    assert [p.url for p in pages] == ["tags/x/", "tags/x/page/2/", "tags/x/page/3/"]
+    assert [len(p.items) for p in pages] == [3, 3, 1]
+    assert pages[0].prev_url is None and pages[0].next_url == "tags/x/page/2/"
+
+
+def test_entry_page_has_everything(rendered: tuple[RenderResult, Path]) -> None:
+    _, site = rendered
+    doc = page(site, "2018/11/the-caravan-that-defies-borders/index.html")
+    text = doc.text_content()
+    for fact in ("Elena Zeledon", "2 November 2018", "Left Voice", "Oscar Fernandez", "La Izquierda Diario",
+                 "John Moore / Getty Images", "min read", "seeds/002.txt, lines 3–40", "Borders", "Related"):
+        assert fact in text, fact
+    hrefs = [a.get("href") for a in doc.iter("a")]
+    assert "../../../authors/elena-zeledon/" in hrefs
+    assert "../" in hrefs  # the date links to its month
+    assert doc.find(".//link[@rel='canonical']").get("href") == BASE + "2018/11/the-caravan-that-defies-borders/"
+    meta = {m.get("name") or m.get("property"): m.get("content") for m in doc.iter("meta")}
+    assert meta["citation_title"] == "The Caravan that Defies Borders"
+    assert meta["citation_author"] == "Elena Zeledon"
+    assert meta["citation_publication_date"] == "2018/11/02"
+    assert meta["og:type"] == "article" and meta["og:url"].startswith(BASE)
+    ld = json.loads(doc.find(".//script[@type='application/ld+json']").text)
+    assert ld["@type"] == "NewsArticle" and ld["datePublished"] == "2018-11-02"
+    assert ld["author"] == [{"@type": "Person", "name": "Elena Zeledon"}]
+    assert doc.find(".//nav[@class='prev-next wrap-narrow']") is not None
+    # Markdown: raw HTML escaped, javascript: link dropped.
+    body = doc.find(".//div[@class='entry-body']")
+    assert not list(body.iter("script")) and "<script>alert(1)</script>" in body.text_content()
+    hrefs = [a.get("href") for a in body.iter("a")]
+    assert "https://example.com/" in hrefs and not [h for h in hrefs if "javascript" in h]
+
+
+def test_teaser_says_summary_only_and_links_the_source(rendered: tuple[RenderResult, Path]) -> None:
+    _, site = rendered
+    doc = page(site, "2017/09/trump-cancels-daca/index.html")
+    notice = doc.find(".//aside[@class='notice']")
+    assert notice is not None and "Summary only" in notice.text_content()
+    assert notice.find(".//a").get("href") == "https://www.leftvoice.org/daca"
+
+
+def test_hostile_title_is_escaped_everywhere(rendered: tuple[RenderResult, Path]) -> None:
+    result, _ = rendered
+    for output in result.files:
+        if output.path.endswith(".html"):
+            text = output.data.decode()
+            assert "<img src=x" not in text, output.path
+            assert "<b>mean</b>" not in text, output.path
+            # JSON-LD must not contain a literal "</" that could close the script.
+            for script in re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, re.S):
+                assert "</" not in script and "<" not in script
+
+
+def test_links_and_anchors_all_resolve(rendered: tuple[RenderResult, Path]) -> None:
+    _, site = rendered
+    checked, broken = check_links(site, BASE)
+    assert checked > 500
+    assert not broken, "\n".join(map(str, broken[:20]))
+
+
+def test_link_checker_finds_broken_links(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "index.html").write_text('<a href="a/">ok</a><a href="b/">x</a><a href="a/#nope">y</a><a href="#top">z</a>')
+    (tmp_path / "a" / "index.html").write_text('<p id="here">x</p>')
+    _, broken = check_links(tmp_path)
+    assert sorted(b.target for b in broken) == ["#top", "a/#nope", "b/"]
+
+
+def test_relative_links_and_root_prefix(rendered: tuple[RenderResult, Path]) -> None:
+    result, site = rendered
+    home = page(site, "index.html")
+    assert home.find(".//link[@rel='stylesheet']").get("href").startswith("static/style.")
+    deep = page(site, "tags/migration/page/2/index.html")
+    assert deep.find(".//link[@rel='stylesheet']").get("href").startswith("../../../../static/style.")
+    for output in result.files:
+        if output.path.endswith(".html") and output.path != "404.html":
+            hrefs = re.findall(rb'(?:href|src|action)="([^"]*)"', output.data)
+            assert not [h for h in hrefs if h.startswith(b"/")], output.path  # nothing root-absolute
+
+
+def test_404_uses_absolute_links(rendered: tuple[RenderResult, Path]) -> None:
+    _, site = rendered
+    doc = page(site, "404.html")
+    assert doc.find(".//link[@rel='stylesheet']").get("href").startswith(BASE + "static/style.")
+    assert all(a.get("href").startswith(BASE) for a in doc.iter("a") if not a.get("href").startswith("#"))
+
+
+def test_assets_are_fingerprinted(rendered: tuple[RenderResult, Path]) -> None:
+    result, _ = rendered
+    css = [f for f in result.files if f.path.startswith("static/style.")]
+    assert len(css) == 1 and re.fullmatch(r"static/style\.[0-9a-f]{10}\.css", css[0].path)
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    first = render_site(sample_entries(), config(tmp_path))
+    second = render_site(list(reversed(sample_entries())), config(tmp_path))
+    assert first.files == second.files
+
+
+def test_user_theme_overrides_one_template_and_one_asset(tmp_path: Path) -> None:
+    theme = tmp_path / "themes" / "mine"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "static").mkdir()
+    (theme / "templates" / "term.html").write_text(
+        '{% extends "base.html" %}{% block content %}<p id="custom">Custom {{ term.name }}</p>{% endblock %}')
+    (theme / "static" / "style.css").write_text("body { color: rebeccapurple; }")
+    result = render_site(sample_entries(), config(tmp_path, theme="mine"))
+    assert not [p for p in result.problems if p.severity.value == "error"]
+    files = {f.path: f.data for f in result.files}
+    assert b'<p id="custom">Custom Migration</p>' in files["tags/migration/index.html"]
+    # Other templates still come from the default theme.
+    assert b'class="entry-title"' in files["2018/11/the-caravan-that-defies-borders/index.html"]
+    css = [p for p in files if p.startswith("static/style.")]
+    assert len(css) == 1 and files[css[0]] == b"body { color: rebeccapurple; }"
+    assert any(p.startswith("static/favicon.") for p in files)  # default asset still there
+
+
+def test_search_template_and_assets_are_passed_through(tmp_path: Path) -> None:
+    theme = tmp_path / "themes" / "mine"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "templates" / "search.html").write_text(
+        '{% extends "base.html" %}{% block content %}<p id="s">{{ root }}{{ search_assets["search.js"] }}</p>{% endblock %}')
+    result = render_site(sample_entries(), config(tmp_path, theme="mine"), {"search.js": "search/search.ab12.js"})
+    files = {f.path: f.data for f in result.files}
+    assert b'<p id="s">../search/search.ab12.js</p>' in files["search/index.html"]
+    home = lxml.html.fromstring(files["index.html"])
+    form = home.find(".//form[@role='search']")
+    assert form.get("action") == "./search/" and form.get("method") == "get"
+    assert form.find(".//input[@name='q']") is not None
+
+
+def test_broken_user_template_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    theme = tmp_path / "themes" / "mine"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "templates" / "archive.html").write_text('{% extends "base.html" %}{% block content %}{{ nope.x }}{% endblock %}')
+    result = render_site(sample_entries(), config(tmp_path, theme="mine"))
+    errors = [p for p in result.problems if p.severity.value == "error"]
+    assert len(errors) == 1 and "archive.html" in errors[0].path
+    assert "index.html" in {f.path for f in result.files}
+
+
+def test_timeline_counts_and_accessible_table(rendered: tuple[RenderResult, Path]) -> None:
+    _, site = rendered
+    doc = page(site, "archive/index.html")
+    svg = doc.find(".//svg")
+    assert svg.get("width") and svg.get("height") and svg.get("viewbox")  # fixed size: no layout shift
+    table = doc.find(".//table[@class='timeline-table']")
+    cells = {a.get("title"): a.text for a in table.iter("a") if a.get("title")}
+    assert cells["November 2018"] == "1" and cells["December 2016"] == "2"
+    author = page(site, "authors/elena-zeledon/index.html")
+    assert author.find(".//svg") is not None and author.find(".//table[@class='timeline-table']") is not None
+
+
+def test_timeline_is_none_without_dates() -> None:
+    assert build_timeline((), link_months=True) is None
