@@ -1,0 +1,150 @@
+"""Author credits -> a list of names; translator, reprint and image credits.
+
+Pure. Recognizes "by X", "By X, from Y", "X and Y", "Von X und Y", lines
+that are only a name (or an organization), and the credit lines that follow
+an article ("Translated by ...", "Originally published in ...").
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words that may appear in lower case inside a person's or organization's name.
+_PARTICLES = frozenset(
+    "de da das do dos del della di du des la le van von der den ten ter y e et und and of al bin ibn "
+    "los las el zu vom st".split()
+)
+_BY = re.compile(
+    r"^(?:written\s+by|words\s+by|story\s+by|posted\s+by|by|von|por|par|de|door|autor(?:in)?:|author:|"
+    r"auteur\s*:|texto?\s*:|text\s*:|escrito\s+por|publicado\s+por|publié\s+par)\s+(?P<rest>.+)$",
+    re.I,
+)
+_SPLIT = re.compile(r"\s*(?:,\s*(?:and|und|y|et|e)\s+|\s+(?:and|und|y|et|e|&)\s+|\s*;\s*|\s*,\s*)\s*", re.I)
+_TRANSLATED = re.compile(
+    r"\b(?:translated(?:\s+from\s+\w+)?\s+by|translation(?:\s+by)?:?|traducido\s+por|traducción(?:\s+de)?:?|"
+    r"traduit\s+par|traduction\s*:?|übersetzt\s+von|übersetzung:?|traduzido\s+por|tradução:?)\s+"
+    r"(?P<who>[^.;\n]+)",
+    re.I,
+)
+_ORIGINAL = re.compile(
+    r"\b(?:originally\s+published\s+(?:on|in|at|by)|first\s+published\s+(?:on|in|at|by)|"
+    r"this\s+article\s+(?:was\s+)?(?:first|originally)\s+appeared\s+(?:on|in)|originally\s+appeared\s+(?:on|in)|"
+    r"publicado\s+originalmente\s+en|publié\s+initialement\s+(?:dans|sur)|"
+    r"zuerst\s+erschienen\s+(?:in|auf|bei)|publicado\s+originalmente\s+(?:em|no|na))\s+(?P<where>[^\n]+)",
+    re.I,
+)
+_CREDIT = re.compile(
+    r"^(?:photo|foto|image|picture|bild|imagen|imagem|credit|crédito|crédit|photograph|illustration)s?"
+    r"(?:\s+credit)?\s*(?:by)?\s*[:©]?\s*(?P<who>.+)$",
+    re.I,
+)
+_AGENCY_CREDIT = re.compile(r"^(?P<who>[^/|]{2,60}?)\s*[/|]\s*(?P<agency>[^/|]{2,60})$")
+
+
+def _tokens(text: str) -> list[str]:
+    return text.split()
+
+
+def is_name(text: str, max_words: int = 8) -> bool:
+    """True when `text` reads as a person's or organization's name.
+
+    Every word is capitalized (or a name particle such as "de", "van"); no
+    digits, no sentence punctuation; an organization may carry a short
+    parenthetical such as "(Mexico)".
+    """
+    stripped = re.sub(r"\s*\([^()\d]{1,40}\)\s*$", "", text.strip())
+    has_parenthesis = stripped != text.strip()
+    text = stripped
+    if not text or len(text) > 80 or re.search(r"[\d@:;!?\"“”|/\\]|https?|www\.", text):
+        return False
+    if text.endswith((".", ",")) and not re.search(r"\b[A-Z]\.$", text):
+        return False
+    words = _tokens(text)
+    if not 1 <= len(words) <= max_words:
+        return False
+    if words[0] in ("The", "A", "An") or any(w.endswith(("’s", "'s", "s’")) for w in words):
+        return False  # headlines, not names
+    capitalized = 0
+    for word in words:
+        core = word.strip(".,’'()-")
+        if not core:
+            return False
+        if core.lower() in _PARTICLES:
+            continue
+        if not core[0].isupper():
+            return False
+        capitalized += 1
+    return 1 <= capitalized <= (6 if has_parenthesis else 4)
+
+
+def is_person_like(text: str) -> bool:
+    """A stricter `is_name`: 1-4 words, the shape of a person's name."""
+    return is_name(text, max_words=4)
+
+
+def byline_names(line: str) -> list[str] | None:
+    """The names of a "by ..." line, or None when the line is no byline.
+
+    "By X, from Y" keeps X; "X and Y" gives both; a trailing date or
+    "| Publication" is cut off.
+    """
+    text = line.strip().strip("*_").strip()
+    match = _BY.match(text)
+    if not match:
+        return None
+    rest = match.group("rest")
+    rest = re.split(r"\s+(?:from|de|aus|für|for|in|at)\s+|\s+[|•·–—-]\s+|\s*\(", rest, maxsplit=1)[0]
+    rest = re.sub(r"\s+(?:on|am|le|el|em)\s+.*$", "", rest)
+    names = split_names(rest)
+    if not names or not all(is_name(n) for n in names):
+        return None
+    return names
+
+
+def split_names(text: str) -> list[str]:
+    """"X, Y and Z" -> [X, Y, Z]; organizations with parentheses stay whole."""
+    text = text.strip().rstrip(".,;")
+    if not text:
+        return []
+    if "(" in text:  # "Movimiento ... (Mexico)": do not split inside the parenthesis
+        return [text]
+    parts = [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
+    return parts
+
+
+def translator_of(text: str) -> str | None:
+    """Who translated it, from a credit line such as "Translated by X."."""
+    match = _TRANSLATED.search(text)
+    if not match:
+        return None
+    who = match.group("who").strip().rstrip(".,;")
+    return who if is_name(who) else None
+
+
+def original_publication_of(text: str) -> str | None:
+    """Where a reprint first appeared, from "Originally published on X"."""
+    match = _ORIGINAL.search(text)
+    if not match:
+        return None
+    where = match.group("where").strip().rstrip(".,;")
+    where = re.split(r"\s+on\s+(?=\w+\s+\d)|\.\s", where)[0].strip()
+    return where or None
+
+
+def is_credit_line(text: str) -> bool:
+    """A credits line ("Translated by ...", "Originally published in ...")."""
+    return bool(_TRANSLATED.search(text) or _ORIGINAL.search(text)) and len(text) < 250
+
+
+def image_credit_of(line: str) -> str | None:
+    """The credit of a photo credit line ("Photo: X", "X / Getty Images"), else None."""
+    text = line.strip()
+    if not text or len(text) > 100:
+        return None
+    match = _CREDIT.match(text)
+    if match and is_name(match.group("who").strip().rstrip(".")):
+        return match.group("who").strip().rstrip(".")
+    match = _AGENCY_CREDIT.match(text)
+    if match and is_name(match.group("who")) and is_name(match.group("agency")):
+        return f"{match.group('who').strip()} / {match.group('agency').strip()}"
+    return None

@@ -1,0 +1,128 @@
+"""A page dump -> classified lines, the unit every later stage reasons about.
+
+Pure. Each non-blank line gets a kind (prose, heading-like short line, date,
+byline, name, share/navigation noise, bullet ...) from structural signals only:
+length, punctuation, capitalization, position of blank lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .bylines import byline_names, image_credit_of, is_credit_line, is_name
+from .dates import date_line_value
+
+BLANK = "blank"
+PROSE = "prose"
+SHORT = "short"
+DATE = "date"
+BYLINE = "byline"
+NAME = "name"
+NOISE = "noise"
+BULLET = "bullet"
+
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+_BULLET = re.compile(r"^\s*(?:[-*•·▪►–]\s+|\d{1,2}[.)]\s+)")
+# Words that make up share bars, menus and footers in the languages we read.
+# A short line made only of these is page furniture wherever it appears.
+_FURNITURE = frozenset("""
+facebook twitter x instagram youtube linkedin pinterest reddit whatsapp telegram tumblr email e-mail mail
+print share shares sharing tweet comment comments copy link flipboard messenger pocket rss feed
+menu search home subscribe newsletter login log in sign up register close open skip to content main
+navigation next previous prev back top more read follow us on teilen drucken kommentare suche anmelden
+abonnieren compartir imprimir comentarios buscar suscribirse partager imprimer commentaires rechercher
+s'abonner partilhar compartilhar comentários pesquisar assinar the and or de la el les die der und
+""".split())
+_URLISH = re.compile(r"^(?:https?://|www\.)\S+$|^[\w.-]+\.(?:com|org|net|de|fr|es|uk|info|io)(?:/\S*)?$", re.I)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a dump with what we could tell about it."""
+
+    no: int
+    """1-based line number in the source."""
+    text: str
+    """The line, stripped of surrounding whitespace."""
+    kind: str
+    """One of the kinds above."""
+    words: int
+    """Number of words."""
+    date: dt.date | None = None
+    """The date, for date lines."""
+    names: tuple[str, ...] = ()
+    """The credited names, for byline and name lines."""
+
+
+def fold(text: str) -> str:
+    """NFC, non-breaking and zero-width spaces normalized."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u200b", "").replace("\ufeff", "")
+    return text
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+
+
+def is_furniture(text: str) -> bool:
+    """A share bar, menu item run or bare URL: never article text."""
+    if _URLISH.match(text):
+        return True
+    tokens = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)?", text.lower())
+    if not tokens or len(tokens) > 8:
+        return False
+    hits = sum(1 for t in tokens if t in _FURNITURE)
+    return hits == len(tokens) and any(t not in {"the", "and", "or", "de", "la", "el", "les", "die",
+                                                   "der", "und", "in", "on", "to", "us"} for t in tokens)
+
+
+def is_prose(text: str, words: int) -> bool:
+    """Running text: a long line, or a sentence that ends like one."""
+    if words >= 16:
+        return True
+    return words >= 6 and bool(_SENTENCE_END.search(text)) and not text.endswith(":")
+
+
+def classify(text: str, no: int = 0) -> Line:
+    """Classify one stripped line."""
+    words = word_count(text)
+    if not text:
+        return Line(no, text, BLANK, 0)
+    if is_furniture(text):
+        return Line(no, text, NOISE, words)
+    if _BULLET.match(text) and words >= 2:
+        return Line(no, text, BULLET, words)
+    date = date_line_value(text)
+    if date is not None:
+        return Line(no, text, DATE, words, date=date)
+    names = byline_names(text)
+    if names:
+        return Line(no, text, BYLINE, words, names=tuple(names))
+    if is_prose(text, words):
+        return Line(no, text, PROSE, words)
+    if is_name(text, max_words=6) and words <= 8:
+        return Line(no, text, NAME, words, names=(text,))
+    return Line(no, text, SHORT, words)
+
+
+def split_lines(text: str) -> list[Line]:
+    """Every line of a dump, classified (blank lines included, 1-based numbers)."""
+    return [classify(fold(raw).strip(), no) for no, raw in enumerate(text.split("\n"), start=1)]
+
+
+def is_title_like(line: Line) -> bool:
+    """Could this line be a headline? Short, not a sentence, not a date or byline."""
+    if line.kind not in (SHORT, NAME, PROSE):
+        return False
+    if not 2 <= line.words <= 30 or len(line.text) > 220:
+        return False
+    if line.text.endswith((",", ":", ";")) or (
+        line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text)):
+        return False
+    if is_credit_line(line.text) or image_credit_of(line.text):
+        return False
+    return True

@@ -1,0 +1,71 @@
+"""Page furniture: lines that are never article text.
+
+Pure. Three general sources of noise: lines the user listed in archive.toml,
+lines that recur across many sources (menus, footers, taglines of one site
+seen in several dumps), and category/archive headers ("Category Archives: X")
+that label a whole page rather than belong to a post.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from .lines import fold, word_count
+
+_CATEGORY = re.compile(
+    r"^(?:category|categories|tag|tags|topic|topics|section|archive|archives|category archives|tag archives|"
+    r"archive for category|posts tagged|kategorie|kategorien|schlagwort|rubrik|rubrique|catégorie|"
+    r"categoría|categoria|etiqueta|sección|seção|thema)\s*(?:archives?)?\s*[:»›>|-]\s*(?P<label>.{2,60})$",
+    re.I,
+)
+_FOOTER = re.compile(
+    r"(?:\bcopyright\b|©|\ball rights reserved\b|\btodos los derechos\b|\btous droits\b|\balle rechte\b|"
+    r"\bprivacy policy\b|\bcookie|\bterms of (?:use|service)\b|\bnewsletter\b|\bsubscribe\b|\bsign up\b|"
+    r"\bcontact us\b|\bto contact\b|\bimpressum\b|\bdatenschutz\b|\bsuscr[ií]b|\babonnez\b|\babonnieren\b)",
+    re.I,
+)
+
+
+def category_label(line: str) -> str | None:
+    """The label of a category/archive header line, else None."""
+    match = _CATEGORY.match(fold(line).strip())
+    if not match:
+        return None
+    label = match.group("label").strip().strip("\"'“”«»").strip()
+    return label if 0 < word_count(label) <= 6 else None
+
+
+def is_footer_text(text: str) -> bool:
+    """Copyright, contact, subscription and policy blurbs."""
+    return bool(_FOOTER.search(text))
+
+
+def _key(line: str) -> str:
+    return re.sub(r"\s+", " ", fold(line).strip()).casefold()
+
+
+def recurring_lines(texts: Sequence[str], min_sources: int = 3, share: float = 0.3) -> frozenset[str]:
+    """Lines (folded) that occur in at least `min_sources` sources and `share` of them.
+
+    Long lines are left out: a sentence repeated across dumps is more likely a
+    quoted passage than a menu item.
+    """
+    if len(texts) < min_sources:
+        return frozenset()
+    counts: Counter[str] = Counter()
+    for text in texts:
+        seen = {_key(line) for line in text.split("\n") if 0 < word_count(line) <= 12}
+        counts.update(seen)
+    needed = max(min_sources, int(share * len(texts) + 0.999))
+    return frozenset(k for k, n in counts.items() if n >= needed)
+
+
+def noise_keys(extra: Iterable[str]) -> frozenset[str]:
+    """The user's noise lines, folded like `is_noise_line` folds lines."""
+    return frozenset(_key(x) for x in extra if x.strip())
+
+
+def is_noise_line(line: str, keys: frozenset[str]) -> bool:
+    return bool(keys) and _key(line) in keys

@@ -1,0 +1,386 @@
+"""Classified lines -> the pieces of a page: articles, posts and teasers.
+
+Pure. A page dump is one of three shapes (or a mix): a single article
+(possibly with sidebars of related teasers), several whole posts one after
+the other, or a listing of teasers. Every decision rests on structure: a
+headline is a short line followed by a header (dek, byline, date) and by a
+mass of running text; a teaser is a headline with a short summary and a
+byline or date but no mass of text after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+
+from .bylines import image_credit_of, is_person_like
+from .dates import is_update_line
+from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
+
+ARTICLE_MASS = 120
+"""Words of running text under a headline that make it an article, not a teaser."""
+
+
+@dataclass
+class Header:
+    """What stands between a headline and its text."""
+
+    title: int
+    """Index of the headline line."""
+    end: int
+    """Index of the first line after the header."""
+    dek: list[int] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    date: dt.date | None = None
+    image_credit: str | None = None
+    label: str | None = None
+    teaser_summary: str = ""
+    """Summary text that shared a line with the date ("date | summary")."""
+
+    @property
+    def strong(self) -> bool:
+        return self.date is not None or bool(self.authors)
+
+
+@dataclass
+class Piece:
+    """One article, post or teaser found on the page (indices into the lines)."""
+
+    kind: str
+    header: Header
+    body: tuple[int, int] = (0, 0)
+    """Half-open range of line indices holding the text (empty for teasers)."""
+    tags: list[str] = field(default_factory=list)
+
+
+def _next_nonblank(lines: list[Line], i: int, limit: int | None = None) -> int | None:
+    limit = len(lines) if limit is None else limit
+    while i < limit:
+        if lines[i].kind != BLANK:
+            return i
+        i += 1
+    return None
+
+
+def _prev_nonblank(lines: list[Line], i: int) -> int | None:
+    while i >= 0:
+        if lines[i].kind != BLANK:
+            return i
+        i -= 1
+    return None
+
+
+def _gap_before(lines: list[Line], i: int) -> int:
+    gap = 0
+    while i - 1 - gap >= 0 and lines[i - 1 - gap].kind == BLANK:
+        gap += 1
+    return gap
+
+
+def _gap_after(lines: list[Line], i: int) -> int:
+    gap = 0
+    while i + 1 + gap < len(lines) and lines[i + 1 + gap].kind == BLANK:
+        gap += 1
+    return gap
+
+
+def starts_record(lines: list[Line], i: int) -> bool:
+    """A headline directly followed by a date line or a summary paragraph."""
+    if not is_title_like(lines[i]) or lines[i].kind == NAME:
+        return False
+    j = _next_nonblank(lines, i + 1)
+    return j is not None and lines[j].kind in (DATE, PROSE, BYLINE) and j - i <= 3
+
+
+def _followed_by_prose(lines: list[Line], i: int) -> bool:
+    j = _next_nonblank(lines, i + 1)
+    return j is not None and lines[j].kind == PROSE
+
+
+def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
+    """Read the dek, byline, date and credits that follow the headline at `t`."""
+    limit = len(lines) if limit is None else limit
+    header = Header(title=t, end=t + 1)
+    pending: list[int] = []
+    seen = 0
+    i = t + 1
+    while i < limit and seen < 12:
+        line = lines[i]
+        if line.kind == BLANK:
+            i += 1
+            continue
+        seen += 1
+        if line.kind == DATE:
+            if header.date is None or not is_update_line(line.text):
+                if header.date is None:
+                    header.date = line.date
+                    piped = re.split(r"\s+[|•·]\s+", line.text, maxsplit=1)
+                    if len(piped) == 2 and len(piped[1].split()) >= 4:
+                        header.teaser_summary = piped[1].strip()
+            header.dek += pending
+            pending = []
+            header.end = i + 1
+        elif line.kind == BYLINE:
+            header.authors += [n for n in line.names if n not in header.authors]
+            header.dek += pending
+            pending = []
+            header.end = i + 1
+        elif image_credit_of(line.text) and header.end >= i - 3:
+            header.image_credit = image_credit_of(line.text)
+            header.dek += pending
+            pending = []
+            header.end = i + 1
+        elif line.kind == NAME:
+            if header.strong and _is_label(lines, i):
+                break
+            if pending and not header.strong and len(pending) > 1:
+                break
+            header.authors.append(line.text)
+            header.dek += pending
+            pending = []
+            header.end = i + 1
+        elif line.kind == NOISE:
+            if seen > 4 and not header.strong:
+                break
+            header.end = max(header.end, i + 1) if header.strong or not pending else header.end
+        elif line.kind == PROSE:
+            if pending or header.dek or header.strong:
+                break
+            pending.append(i)
+        else:
+            break
+        i += 1
+    return header
+
+
+def _is_label(lines: list[Line], i: int) -> bool:
+    """A section label hugging the headline of the next record, not an author."""
+    j = _next_nonblank(lines, i + 1)
+    if j is None or not starts_record(lines, j):
+        return False
+    return _gap_after(lines, i) <= min(1, _gap_before(lines, i))
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in re.findall(r"[^\W\d_]{4,}", text)}
+
+
+@dataclass
+class Candidate:
+    header: Header
+    mass: int
+    score: float
+
+
+def prose_mass(lines: list[Line], start: int, stop: int) -> int:
+    """Words of running text between two indices."""
+    return sum(line.words for line in lines[start:stop] if line.kind in (PROSE, BULLET))
+
+
+def _hard_stop(lines: list[Line], start: int, limit: int) -> int:
+    """First share bar / furniture line after some text, else `limit`."""
+    seen_prose = 0
+    for i in range(start, limit):
+        if lines[i].kind == PROSE:
+            seen_prose += 1
+        elif lines[i].kind == NOISE and seen_prose >= 2:
+            return i
+    return limit
+
+
+def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
+    """Every headline-like line with its header, the text mass after it and a score."""
+    limit = len(lines) if limit is None else limit
+    texts = [line.text for line in lines]
+    result: list[Candidate] = []
+    strong_starts = []
+    headers: dict[int, Header] = {}
+    for i in range(limit):
+        if is_title_like(lines[i]) and lines[i].kind != NAME or (
+            lines[i].kind == NAME and lines[i].words >= 3 and _followed_by_prose(lines, i)
+        ):
+            header = read_header(lines, i, limit)
+            headers[i] = header
+            if header.strong:
+                strong_starts.append(i)
+    for i, header in headers.items():
+        following = [s for s in strong_starts if s >= header.end]
+        stop = following[0] if following else limit
+        stop = _hard_stop(lines, header.end, stop)
+        mass = prose_mass(lines, header.end, stop)
+        first = _next_nonblank(lines, header.end, stop)
+        if (header.dek or header.date) and first is not None and first != i and starts_record(lines, first):
+            mass = 0  # a teaser: the next thing under its byline is another headline
+        line = lines[i]
+        score = 0.0
+        if header.date is not None:
+            score += 2.0
+        if header.authors:
+            score += 1.5
+        if header.dek:
+            score += 0.5
+        score += min(3.0, math.log1p(mass / 40))
+        first = _next_nonblank(lines, header.end, stop)
+        if first is not None:
+            overlap = _words(line.text) & _words(" ".join(texts[header.end:min(stop, header.end + 40)]))
+            score += min(1.5, 0.5 * len(overlap))
+        # The headline often appears twice: in the page's title bar and above the text.
+        echoes = sum(1 for j, other in enumerate(texts) if j != i and other and
+                     (other.startswith(line.text) or other.endswith(line.text)) and len(line.text) > 15)
+        if echoes:
+            score += 1.0
+        if line.words < 3:
+            score -= 1.5
+        if line.text.isupper() and line.words <= 4:
+            score -= 1.0
+        if line.kind == PROSE and re.search(r"[.:;]$", line.text):
+            score -= 2.0
+        score -= 0.3 * (i / max(1, limit))
+        result.append(Candidate(header, mass, score))
+    return result
+
+
+def _is_teaser_record(c: Candidate) -> bool:
+    h = c.header
+    return h.strong and c.mass < ARTICLE_MASS
+
+
+def _topic_shift(lines: list[Line], post_start: int, i: int) -> bool:
+    """Does the heading at `i` open a new topic (its words unseen so far, found just below)?"""
+    heading = _words(lines[i].text)
+    j = _next_nonblank(lines, i + 1)
+    if len(heading) < 3 or j is None or lines[j].kind != PROSE or lines[i].text.endswith("?"):
+        return False
+    before = {w[:5] for w in _words(" ".join(line.text for line in lines[post_start:i]))}
+    after = _words(" ".join(line.text for line in lines[i + 1:i + 12]))
+    novel = {w for w in heading if w[:5] not in before}
+    return len(novel) / len(heading) >= 0.8 and len(novel & after) / len(heading) >= 0.5
+
+
+def find_pieces(lines: list[Line], split_titles: tuple[str, ...] = ()) -> list[Piece]:
+    """The articles, posts and teasers of a page, in page order."""
+    cands = candidates(lines)
+    if not cands:
+        return []
+    by_index = {c.header.title: c for c in cands}
+    forced = [c.header.title for c in cands if lines[c.header.title].text in split_titles]
+    articles = sorted({c.header.title for c in cands if c.header.strong and c.mass >= ARTICLE_MASS} | set(forced))
+    # Strong starts inside another article's header are the same article.
+    articles = [a for k, a in enumerate(articles) if not any(by_index[b].header.end > a for b in articles[:k])]
+    pieces: list[Piece] = []
+    if len(articles) >= 2 or (forced and len(articles) >= 1):
+        pieces = _posts(lines, cands, articles)
+    else:
+        best = max(cands, key=lambda c: (c.score, -c.header.title))
+        if best.mass >= 40 or not any(_is_teaser_record(c) for c in cands):
+            pieces = [_single(lines, cands, best)]
+    covered = [(p.header.title, max(p.body[1], p.header.end)) for p in pieces]
+    pieces += _teasers(lines, cands, covered)
+    return sorted(pieces, key=lambda p: p.header.title)
+
+
+def _body_end(lines: list[Line], cands: list[Candidate], header: Header, limit: int) -> int:
+    teaser_starts = [c.header.title for c in cands
+                     if c.header.title >= header.end and _is_teaser_record(c)]
+    stop = min([limit, *teaser_starts])
+    stop = _hard_stop(lines, header.end, stop)
+    # a label line that hugs the teaser below belongs to the sidebar
+    return stop
+
+
+def _single(lines: list[Line], cands: list[Candidate], best: Candidate) -> Piece:
+    header = best.header
+    end = _body_end(lines, cands, header, len(lines))
+    return Piece("article", header, (header.end, end))
+
+
+def _posts(lines: list[Line], cands: list[Candidate], articles: list[int]) -> list[Piece]:
+    by_index = {c.header.title: c for c in cands}
+    starts = list(articles)
+    # A headline before the first post with a mass of text under it is a post too.
+    leading = [c for c in cands if c.header.title < starts[0] and c.mass >= ARTICLE_MASS]
+    if leading:
+        starts.insert(0, max(leading, key=lambda c: (c.score, -c.header.title)).header.title)
+    # Within each post, a heading that ends the topic, follows a footer date or a
+    # wide gap starts another post.
+    extra: list[int] = []
+    for k, start in enumerate(starts):
+        stop = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        post_start = start
+        for i in range(by_index[start].header.end, stop):
+            c = by_index.get(i)
+            if c is None or lines[i].kind == NAME or c.mass < ARTICLE_MASS:
+                continue
+            if prose_mass(lines, post_start, i) < ARTICLE_MASS:
+                continue
+            prev = _prev_nonblank(lines, i - 1)
+            after_footer = prev is not None and lines[prev].kind == DATE
+            if after_footer or _topic_shift(lines, post_start, i):
+                extra.append(i)
+                post_start = i
+    starts = sorted(set(starts) | set(extra))
+    pieces: list[Piece] = []
+    for k, start in enumerate(starts):
+        stop = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        header = by_index[start].header
+        end = _body_end(lines, cands, header, stop)
+        pieces.append(Piece("article", header, (header.end, end)))
+    return pieces
+
+
+def _teasers(lines: list[Line], cands: list[Candidate], covered: list[tuple[int, int]]) -> list[Piece]:
+    """Teaser records outside the articles; weak records count inside a run of strong ones."""
+
+    def inside(i: int) -> bool:
+        return any(a <= i < b for a, b in covered)
+
+    strong = [c for c in cands if _is_teaser_record(c) and not inside(c.header.title)]
+    if not strong:
+        return []
+    region_start = min(c.header.title for c in strong)
+    # Labels and consumed lines: a record's header lines are not records themselves.
+    pieces: list[Piece] = []
+    taken_until = -1
+    for c in sorted(cands, key=lambda c: c.header.title):
+        i = c.header.title
+        if i < region_start or inside(i) or i < taken_until:
+            continue
+        header = c.header
+        if not header.strong:
+            j = _next_nonblank(lines, i + 1)
+            if j is None or lines[j].kind != PROSE or lines[i].kind == NAME:
+                continue
+            header.dek = [j]
+            header.end = j + 1
+        if not header.dek and not header.teaser_summary:
+            j = _next_nonblank(lines, i + 1, header.end)
+            if j is not None and lines[j].kind == PROSE:
+                header.dek = [j]
+        label = _label_above(lines, i)
+        header.label = label
+        pieces.append(Piece("teaser", header, (header.end, header.end), tags=[label] if label else []))
+        taken_until = header.end
+    return pieces
+
+
+def _label_above(lines: list[Line], i: int) -> str | None:
+    """A short section label directly above a teaser's headline."""
+    j = _prev_nonblank(lines, i - 1)
+    if j is None or lines[j].kind not in (NAME, SHORT) or lines[j].words > 4:
+        return None
+    if _gap_before(lines, i) > 1:
+        return None
+    k = _prev_nonblank(lines, j - 1)
+    if k is not None and lines[k].kind == NAME and _gap_before(lines, j) == 0:
+        return None
+    if k is not None and lines[k].kind in (DATE, BYLINE):
+        # after a previous record's date, a label still hugs the next headline
+        pass
+    if lines[j].kind == NAME and not _is_label(lines, j) and k is not None and lines[k].kind == PROSE:
+        return None
+    return lines[j].text
+
+
+__all__ = ["Header", "Piece", "find_pieces", "read_header", "candidates", "BULLET", "SHORT"]

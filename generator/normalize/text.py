@@ -1,0 +1,107 @@
+"""A page dump's text -> Entry drafts (articles, posts, teasers). Pure.
+
+Classifies the lines, marks noise (the user's, the cross-source one, category
+headers), finds the page's pieces and turns each into an Entry with a
+confidence per field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from types import MappingProxyType
+
+from ..models import ARTICLE, TEASER, Entry, SourceHints, SourceRef
+from .body import build_body
+from .bylines import original_publication_of, translator_of
+from .language import detect_language
+from .lines import NOISE, PROSE, Line, split_lines
+from .noise import category_label, is_noise_line
+from .shapes import Piece, find_pieces
+
+_TRUNCATION = re.compile(r"\s*(?:\(\s*(?:\.\.\.|…)\s*\)|\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
+
+
+def clean_summary(text: str) -> str:
+    """A dek or teaser text without its truncation marker."""
+    text = re.sub(r"\s+", " ", text).strip()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _TRUNCATION.sub("", text).strip()
+    return text
+
+
+def mark_noise(lines: list[Line], keys: frozenset[str]) -> tuple[list[Line], list[str]]:
+    """Turn noise lines into NOISE; return the category labels of the page."""
+    labels: list[str] = []
+    out: list[Line] = []
+    for line in lines:
+        label = category_label(line.text) if line.kind != "blank" else None
+        if label:
+            labels.append(label)
+            out.append(dataclasses.replace(line, kind=NOISE))
+        elif line.kind != "blank" and is_noise_line(line.text, keys) and line.kind not in ("date", "byline"):
+            out.append(dataclasses.replace(line, kind=NOISE))
+        else:
+            out.append(line)
+    return out, labels
+
+
+def text_entries(text: str, source_file: str, hints: SourceHints,
+                 noise: frozenset[str]) -> list[Entry]:
+    """Entries of one page dump (no vocabulary tags, no publication lookup yet)."""
+    lines, page_labels = mark_noise(split_lines(text), noise)
+    pieces = find_pieces(lines, hints.split)
+    entries = [_entry(lines, piece, source_file, page_labels) for piece in pieces]
+    return [e for e in entries if e is not None]
+
+
+def _entry(lines: list[Line], piece: Piece, source_file: str, page_labels: list[str]) -> Entry | None:
+    header = piece.header
+    title_line = lines[header.title]
+    title = re.sub(r"\s+", " ", title_line.text).strip()
+    if not title:
+        return None
+    dek = " ".join(lines[i].text for i in header.dek)
+    summary = clean_summary(header.teaser_summary or dek)
+    confidence: dict[str, float] = {}
+    date = header.date
+    if piece.kind == TEASER:
+        last = max(header.end, header.title + 1)
+        entry = Entry(
+            title=title, kind=TEASER, date=date, authors=tuple(header.authors), summary=summary,
+            tags=tuple([*page_labels, *piece.tags]),
+            language=detect_language(summary + " " + title),
+            sources=(SourceRef(source_file, (title_line.no, lines[last - 1].no)),),
+        )
+        confidence.update(title=0.7, date=0.8 if date else 0.5, authors=0.7 if header.authors else 0.4,
+                          summary=0.7 if summary else 0.3, body=1.0)
+        return dataclasses.replace(entry, confidence=MappingProxyType(confidence))
+    body = build_body(lines, piece.body[0], piece.body[1])
+    if date is None and body.footer_date is not None:
+        date = body.footer_date
+        confidence["date"] = 0.5
+    translator = body.translator
+    original = body.original_publication
+    for i in header.dek:
+        translator = translator or translator_of(lines[i].text)
+        original = original or original_publication_of(lines[i].text)
+    first = title_line.no
+    last_no = max(body.last_line, lines[max(header.end - 1, header.title)].no)
+    prose_lines = sum(1 for line in lines[piece.body[0]:piece.body[1]] if line.kind == PROSE)
+    confidence.setdefault("date", 0.9 if header.date else 0.0)
+    confidence.update(
+        title=0.9 if header.strong else 0.6,
+        authors=0.85 if header.authors else 0.3,
+        summary=0.8 if summary else 0.5,
+        body=min(0.95, 0.4 + 0.05 * prose_lines),
+    )
+    return Entry(
+        title=title, kind=ARTICLE, date=date, authors=tuple(header.authors), summary=summary,
+        tags=tuple(page_labels), language=detect_language(body.markdown or title),
+        translator=translator, original_publication=original,
+        image_credit=header.image_credit or body.image_credit, body=body.markdown,
+        sources=(SourceRef(source_file, (first, last_no)),),
+        confidence=MappingProxyType(confidence),
+    )
