@@ -9,34 +9,10 @@ import lxml.etree as etree
 import xmlschema
 
 from generator import feeds
-from sitecheck import make_entry
+from sitecheck import SITEMAP_XSD, make_entry
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
-# The facts of https://www.sitemaps.org/schemas/sitemap/0.9/sitemap.xsd, restated.
-SITEMAP_XSD = """<?xml version="1.0" encoding="UTF-8"?>
-<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"
-  targetNamespace="http://www.sitemaps.org/schemas/sitemap/0.9"
-  xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" elementFormDefault="qualified">
-  <xsd:element name="urlset"><xsd:complexType><xsd:sequence>
-    <xsd:element name="url" type="tUrl" maxOccurs="50000"/>
-  </xsd:sequence></xsd:complexType></xsd:element>
-  <xsd:complexType name="tUrl"><xsd:sequence>
-    <xsd:element name="loc" type="tLoc"/>
-    <xsd:element name="lastmod" type="tLastmod" minOccurs="0"/>
-    <xsd:element name="changefreq" type="tChangeFreq" minOccurs="0"/>
-    <xsd:element name="priority" type="tPriority" minOccurs="0"/>
-  </xsd:sequence></xsd:complexType>
-  <xsd:simpleType name="tLoc"><xsd:restriction base="xsd:anyURI">
-    <xsd:minLength value="12"/><xsd:maxLength value="2048"/></xsd:restriction></xsd:simpleType>
-  <xsd:simpleType name="tLastmod"><xsd:union memberTypes="xsd:date xsd:dateTime"/></xsd:simpleType>
-  <xsd:simpleType name="tChangeFreq"><xsd:restriction base="xsd:string">
-    <xsd:enumeration value="always"/><xsd:enumeration value="hourly"/><xsd:enumeration value="daily"/>
-    <xsd:enumeration value="weekly"/><xsd:enumeration value="monthly"/><xsd:enumeration value="yearly"/>
-    <xsd:enumeration value="never"/></xsd:restriction></xsd:simpleType>
-  <xsd:simpleType name="tPriority"><xsd:restriction base="xsd:decimal">
-    <xsd:minInclusive value="0.0"/><xsd:maxInclusive value="1.0"/></xsd:restriction></xsd:simpleType>
-</xsd:schema>"""
 
 SPEC = feeds.FeedSpec("Archive", "https://ex.org/a/feed.xml", "https://ex.org/a/", "Keeper", "Sub")
 
