@@ -131,6 +131,8 @@ def date_line_value(line: str, max_extra_words: int = 3) -> dt.date | None:
     if _DATE_LINE_EXTRA.match(rest):
         return first.value
     words = re.findall(r"[^\W\d_]+", rest)
+    if re.search(r"(?i)\b(?:published|posted|veröffentlicht|publicado|publié|publiée)\b", rest):
+        max_extra_words += 2
     if len(words) <= max_extra_words and not re.search(r"[.!?]\s*$", text):
         return first.value
     return None

@@ -123,6 +123,9 @@ def is_title_like(line: Line) -> bool:
     if line.text.endswith((",", ":", ";")) or (
         line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text)):
         return False
+    if re.search(r"(?i)\b(?:photo|foto|credit|crédit|bild|imagen|symbolbild|getty|reuters|afp)\b[^()]*\)?\s*$|"
+                 r"^\[|<|>", line.text) and re.search(r"(?i)photo|foto|credit|crédit|bild|imagen|^\[|<|>", line.text):
+        return False  # captions, related-link brackets and markup are not headlines
     if is_credit_line(line.text) or image_credit_of(line.text):
         return False
     return True

@@ -38,10 +38,12 @@ class Header:
     label: str | None = None
     teaser_summary: str = ""
     """Summary text that shared a line with the date ("date | summary")."""
+    byline: bool = False
+    """An explicit "by ..." line was read."""
 
     @property
     def strong(self) -> bool:
-        return self.date is not None or bool(self.authors)
+        return self.date is not None or self.byline
 
 
 @dataclass
@@ -94,6 +96,33 @@ def starts_record(lines: list[Line], i: int) -> bool:
     return j is not None and lines[j].kind in (DATE, PROSE, BYLINE) and j - i <= 3
 
 
+def nearby_date(lines: list[Line], header: Header) -> dt.date | None:
+    """A date close to the headline when the header has none (before it, or just after)."""
+    from .dates import find_dates
+
+    order: list[int] = []
+    j = header.title - 1
+    while j >= 0 and len(order) < 6:
+        if lines[j].kind != BLANK:
+            order.append(j)
+        j -= 1
+    k = header.end
+    after: list[int] = []
+    while k < len(lines) and len(after) < 8:
+        if lines[k].kind != BLANK:
+            after.append(k)
+        k += 1
+    for idx in [*after[:3], *order, *after[3:]]:
+        line = lines[idx]
+        if line.kind == DATE and not is_update_line(line.text):
+            return line.date
+        if line.kind in (SHORT, NAME, NOISE) or (line.words <= 14 and line.kind != PROSE):
+            found = find_dates(line.text)
+            if found and not is_update_line(line.text):
+                return found[0].value
+    return None
+
+
 def _followed_by_prose(lines: list[Line], i: int) -> bool:
     j = _next_nonblank(lines, i + 1)
     return j is not None and lines[j].kind == PROSE
@@ -112,6 +141,16 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             i += 1
             continue
         seen += 1
+        if re.fullmatch(r"(?i)by|von|por|par|de|autor|author|written by", line.text.strip(" :")):
+            j = _next_nonblank(lines, i + 1, limit)
+            if j is not None and lines[j].kind in (NAME, SHORT) and lines[j].words <= 6:
+                header.byline = True
+                header.authors.append(lines[j].text)
+                header.dek += pending
+                pending = []
+                header.end = j + 1
+                i = j + 1
+                continue
         if line.kind == DATE:
             if header.date is None or not is_update_line(line.text):
                 if header.date is None:
@@ -123,6 +162,7 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             pending = []
             header.end = i + 1
         elif line.kind == BYLINE:
+            header.byline = True
             header.authors += [n for n in line.names if n not in header.authors]
             header.dek += pending
             pending = []
@@ -134,6 +174,8 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             header.end = i + 1
         elif line.kind == NAME:
             if header.strong and _is_label(lines, i):
+                break
+            if _in_menu_run(lines, i) or len(header.authors) >= 4:
                 break
             if pending and not header.strong and len(pending) > 1:
                 break
@@ -153,6 +195,17 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             break
         i += 1
     return header
+
+
+def _in_menu_run(lines: list[Line], i: int) -> bool:
+    """Part of 3+ consecutive short lines with no blank between: a menu, not a byline."""
+    lo = i
+    while lo - 1 >= 0 and lines[lo - 1].kind in (NAME, SHORT, NOISE):
+        lo -= 1
+    hi = i
+    while hi + 1 < len(lines) and lines[hi + 1].kind in (NAME, SHORT, NOISE):
+        hi += 1
+    return hi - lo + 1 >= 3
 
 
 def _is_label(lines: list[Line], i: int) -> bool:
@@ -216,16 +269,19 @@ def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
         line = lines[i]
         score = 0.0
         if header.date is not None:
-            score += 2.0
-        if header.authors:
             score += 1.5
+        if header.authors:
+            score += 1.0
         if header.dek:
             score += 0.5
-        score += min(3.0, math.log1p(mass / 40))
-        first = _next_nonblank(lines, header.end, stop)
-        if first is not None:
-            overlap = _words(line.text) & _words(" ".join(texts[header.end:min(stop, header.end + 40)]))
-            score += min(1.5, 0.5 * len(overlap))
+        score += min(4.0, 1.2 * math.log1p(mass / 40))
+        heading_words = _words(line.text)
+        if heading_words:
+            body_words = {w[:5] for w in _words(" ".join(texts[header.end:min(stop, header.end + 60)]))}
+            overlap = sum(1 for w in heading_words if w[:5] in body_words) / len(heading_words)
+            score += 2.0 * overlap
+        if _in_menu_run(lines, i):
+            score -= 1.5
         # The headline often appears twice: in the page's title bar and above the text.
         echoes = sum(1 for j, other in enumerate(texts) if j != i and other and
                      (other.startswith(line.text) or other.endswith(line.text)) and len(line.text) > 15)

@@ -17,7 +17,7 @@ from .bylines import original_publication_of, translator_of
 from .language import detect_language
 from .lines import NOISE, PROSE, Line, split_lines
 from .noise import category_label, is_noise_line
-from .shapes import Piece, find_pieces
+from .shapes import Piece, find_pieces, nearby_date
 
 _TRUNCATION = re.compile(r"\s*(?:\(\s*(?:\.\.\.|…)\s*\)|\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
 
@@ -79,6 +79,10 @@ def _entry(lines: list[Line], piece: Piece, source_file: str, page_labels: list[
                           summary=0.7 if summary else 0.3, body=1.0)
         return dataclasses.replace(entry, confidence=MappingProxyType(confidence))
     body = build_body(lines, piece.body[0], piece.body[1])
+    if date is None:
+        date = nearby_date(lines, header)
+        if date is not None:
+            confidence["date"] = 0.6
     if date is None and body.footer_date is not None:
         date = body.footer_date
         confidence["date"] = 0.5
