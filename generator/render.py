@@ -526,6 +526,7 @@ def _render_pages(site: _Site, env: jinja2.Environment, specs: Sequence[_PageSpe
     base = config.site.base_url
     files: list[OutputFile] = []
     problems: list[Problem] = []
+    has_search = _search_enabled(site, env)
     for spec in specs:
         url = spec.url
 
@@ -550,7 +551,7 @@ def _render_pages(site: _Site, env: jinja2.Environment, specs: Sequence[_PageSpe
             "link": link,
             "asset": asset,
             "search_assets": site.search_assets,
-            "has_search": bool(site.search_assets) or _has_template(env, "search.html"),
+            "has_search": has_search,
             **spec.context,
         }
         try:
@@ -568,6 +569,11 @@ def _render_pages(site: _Site, env: jinja2.Environment, specs: Sequence[_PageSpe
             continue
         files.append(OutputFile(spec.out or page_file(url), html.encode("utf-8")))
     return files, problems
+
+
+def _search_enabled(site: _Site, env: jinja2.Environment) -> bool:
+    """A search page needs both its template and the assets the search stage built."""
+    return bool(site.search_assets) and _has_template(env, "search.html")
 
 
 def _has_template(env: jinja2.Environment, name: str) -> bool:
@@ -635,7 +641,7 @@ def render_site(
     )
     env = make_environment(config.theme_dirs)
     specs = _page_specs(site)
-    if _has_template(env, "search.html"):
+    if _search_enabled(site, env):
         specs.append(_PageSpec("search/", ("search.html",), {"feed_url": None}))
     page_files, render_problems = _render_pages(site, env, specs)
     problems.extend(render_problems)
