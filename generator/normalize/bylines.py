@@ -41,6 +41,13 @@ _CREDIT = re.compile(
 _AGENCY_CREDIT = re.compile(r"^(?P<who>[^/|]{2,60}?)\s*[/|]\s*(?P<agency>[^/|]{2,60})$")
 
 
+# Capitalized words that title-case headlines use and names almost never contain.
+_HEADLINE_WORDS = frozenset(
+    "The A An About Against After Before For From Into On Over To With Up Under Is Are Was Why How What "
+    "When Who New Not Will Can Its Their Our Your Has Have Der Die Das Ein Eine Le Les Un Une".split()
+)
+
+
 def _tokens(text: str) -> list[str]:
     return text.split()
 
@@ -62,7 +69,7 @@ def is_name(text: str, max_words: int = 8) -> bool:
     words = _tokens(text)
     if not 1 <= len(words) <= max_words:
         return False
-    if words[0] in ("The", "A", "An") or any(w.endswith(("’s", "'s", "s’")) for w in words):
+    if any(w in _HEADLINE_WORDS for w in words) or any(w.endswith(("’s", "'s", "s’")) for w in words):
         return False  # headlines, not names
     capitalized = 0
     for word in words:

@@ -125,7 +125,7 @@ def nearby_date(lines: list[Line], header: Header) -> dt.date | None:
 
 def _followed_by_prose(lines: list[Line], i: int) -> bool:
     j = _next_nonblank(lines, i + 1)
-    return j is not None and lines[j].kind == PROSE
+    return j is not None and lines[j].kind in (PROSE, BYLINE, DATE)
 
 
 def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:

@@ -1,0 +1,77 @@
+"""read_sources: decoding, line ends, bad inputs, hidden files and symlinks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator import ingest
+from generator.ingest import read_sources
+from generator.models import Severity, SourceKind
+
+
+def test_reads_kinds_sorted_and_relative(tmp_path: Path) -> None:
+    src = tmp_path / "seeds"
+    (src / "sub").mkdir(parents=True)
+    (src / "b.txt").write_text("Title\n\nText.\n", "utf-8")
+    (src / "a.html").write_text("<html><body><p>x</p></body></html>", "utf-8")
+    (src / "sub" / "c.md").write_text("---\ntitle: T\n---\nbody\n", "utf-8")
+    (src / "ignored.pdf").write_bytes(b"%PDF")
+    (src / ".hidden.txt").write_text("secret", "utf-8")
+    docs, problems = read_sources(src, tmp_path)
+    assert [d.path for d in docs] == ["a.html", "b.txt", "sub/c.md"]
+    assert [d.kind for d in docs] == [SourceKind.HTML, SourceKind.TEXT, SourceKind.MARKDOWN]
+    assert problems == []
+
+
+def test_bom_crlf_and_utf16(tmp_path: Path) -> None:
+    (tmp_path / "bom.txt").write_bytes("\ufeffTítulo\r\nline\rend".encode("utf-8"))
+    (tmp_path / "u16.txt").write_bytes("Überschrift\r\nText".encode("utf-16"))
+    docs, problems = read_sources(tmp_path, tmp_path)
+    texts = {d.path: d.text for d in docs}
+    assert texts["bom.txt"] == "Título\nline\nend"
+    assert texts["u16.txt"] == "Überschrift\nText"
+    assert not [p for p in problems if p.severity is Severity.ERROR]
+
+
+def test_other_encoding_is_detected_and_reported(tmp_path: Path) -> None:
+    text = "Le président a déclaré à la presse que la réforme était nécessaire pour l'économie française.\n" * 5
+    (tmp_path / "latin.txt").write_bytes(text.encode("cp1252"))
+    docs, problems = read_sources(tmp_path, tmp_path)
+    assert docs and "président" in docs[0].text
+    assert [p.severity for p in problems] == [Severity.NOTICE]
+    assert problems[0].path == "latin.txt"
+
+
+def test_binary_empty_and_huge_files_give_one_error_each(tmp_path: Path, monkeypatch: object) -> None:
+    (tmp_path / "bin.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "big.txt").write_bytes(b"a" * 2048)
+    (tmp_path / "ok.txt").write_text("Fine\n\nA sentence here.", "utf-8")
+    monkeypatch.setattr(ingest, "MAX_BYTES", 1024)  # type: ignore[attr-defined]
+    docs, problems = read_sources(tmp_path, tmp_path.parent)
+    assert [d.path for d in docs] == ["ok.txt"]
+    by_file = {p.path.rsplit("/", 1)[-1]: p for p in problems}
+    assert set(by_file) == {"bin.txt", "empty.txt", "big.txt"}
+    assert all(p.severity is Severity.ERROR for p in problems)
+    assert "binary" in by_file["bin.txt"].message
+    assert "empty" in by_file["empty.txt"].message
+    assert "too large" in by_file["big.txt"].message
+    assert by_file["bin.txt"].path == f"{tmp_path.name}/bin.txt"
+
+
+def test_symlink_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret", "utf-8")
+    src = tmp_path / "seeds"
+    src.mkdir()
+    (src / "link.txt").symlink_to(outside)
+    (src / "real.txt").write_text("x y z", "utf-8")
+    (src / "inner.txt").symlink_to(src / "real.txt")
+    docs, problems = read_sources(src, tmp_path)
+    assert [d.path for d in docs] == ["inner.txt", "real.txt"]
+    assert len(problems) == 1 and "outside" in problems[0].message
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    docs, problems = read_sources(tmp_path / "nope", tmp_path)
+    assert docs == [] and len(problems) == 1
