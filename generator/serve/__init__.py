@@ -1,0 +1,118 @@
+"""`archive serve`: build, serve the output directory, rebuild and reload on every save.
+
+Takes a Config; serves until Ctrl-C and returns an exit code. The parts:
+
+    watch.Watcher --changed paths--> server.LiveServer --changed paths--> project.Project
+         (watchdog)                  (debounce, epoch,       <--BuildOutcome--   (config reload,
+                                      HTTP + events)                             build())
+
+Pages get a small reload script injected while they are served (never into
+the files `archive build` writes): it reloads on a new build epoch and keeps
+the scroll position, swaps stylesheets in place when only CSS changed, and
+shows build errors as an overlay until a good build clears them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from ..config import Config
+from .project import Project, outcome_from_report
+from .server import BuildOutcome, Debouncer, LiveServer, OwnWrites, Response, Status, resolve_path
+from .watch import Watcher, WatchPlan
+
+__all__ = [
+    "BuildOutcome", "Debouncer", "LiveServer", "OwnWrites", "Project", "Response", "Status",
+    "WatchPlan", "Watcher", "outcome_from_report", "resolve_path", "serve",
+]
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, poll: bool = False,
+          verbosity: int = 1) -> int:
+    """Build, serve on http://host:port/ and rebuild + reload on every save, until Ctrl-C."""
+    project = Project(config)
+    live = LiveServer(project, lambda: project.output_dir, verbosity=verbosity)
+    try:
+        bound_host, bound_port = live.bind(host, port)
+    except OSError as error:
+        print(f"archive serve: cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
+    if not _is_loopback(host):
+        print(f"warning: listening on {host}, not only on this machine: anyone who can reach it can read "
+              "the archive (use --host 127.0.0.1 to keep it local)", file=sys.stderr)
+    watcher: Watcher | None = None
+    previous_term = None
+    if threading.current_thread() is threading.main_thread():
+        previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)  # stop as cleanly as on Ctrl-C
+    try:
+        try:
+            live.build_now(frozenset())
+        except KeyboardInterrupt:
+            print("interrupted during the first build", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+        def follow_config(_: BuildOutcome) -> None:
+            if watcher is not None:
+                watcher.update(project.watch_plan())
+
+        live.on_built = follow_config
+        watcher = Watcher(project.watch_plan(), live.on_change, poll=poll)
+        watcher.start()
+        live.start()
+        where = Path(project.config.paths.output)
+        print(f"Serving {where}/ at {_url(bound_host, bound_port)}  (watching {_watched(watcher.plan)}; "
+              f"{'polling' if poll else 'inotify'}; Ctrl-C to stop)", flush=True)
+        stop = threading.Event()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            if verbosity >= 1:
+                print("\nstopping...", flush=True)
+        return EXIT_OK
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        live.stop()
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+        if verbosity >= 1 and watcher is not None:
+            print("stopped.", flush=True)
+
+
+def _watched(plan: WatchPlan) -> str:
+    root = plan.config_file.parent
+    names = []
+    for directory in plan.existing_dirs:
+        try:
+            names.append(str(directory.relative_to(root)) + "/")
+        except ValueError:
+            names.append(str(directory) + "/")
+    return ", ".join([*names, plan.config_file.name])

@@ -1,0 +1,118 @@
+"""The builder `archive serve` runs: config reloads, the build, and what it tells the server.
+
+`Project` is the builder callable `LiveServer` takes: given the changed
+paths it reloads archive.toml when that changed (an invalid one is reported
+and the last good site stays served until it is fixed), runs the build, and
+turns the `BuildReport` into a `BuildOutcome` (`outcome_from_report`, pure):
+did the site change, which errors to show, and which files in watched
+directories the build itself wrote (their events must not trigger a build).
+
+Partial rebuilds: the changed paths are passed through to here so that, once
+the build can re-render only what depends on them (the build cache of issue
+7), `Project` hands them on; today every change runs the full build.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import fields, replace
+from pathlib import Path
+
+from ..build import BuildReport, build
+from ..config import CONFIG_NAME, Config, ConfigError, load_config
+from ..models import Problem
+from .server import BuildOutcome
+from .watch import WatchPlan
+
+_LINE = re.compile(r"^line (\d+): (.*)$", re.DOTALL)
+
+
+def config_problems(error: ConfigError) -> tuple[Problem, ...]:
+    """Each problem of an invalid archive.toml as file, line and message."""
+    problems: list[Problem] = []
+    for text in error.problems:
+        match = _LINE.match(text)
+        if match:
+            problems.append(Problem(str(error.path), match.group(2), line=int(match.group(1))))
+        else:
+            problems.append(Problem(str(error.path), text))
+    return tuple(problems) or (Problem(str(error.path), str(error)),)
+
+
+def outcome_from_report(report: BuildReport, config: Config) -> BuildOutcome:
+    """What the server needs to know of a finished build."""
+    plan = report.normalized.plan
+    own = frozenset(config.content_dir / path for path in (*plan.writes, *plan.deletes))
+    written = report.written
+    if written is None:
+        return BuildOutcome(site_changed=False, errors=tuple(report.errors), own_writes=own,
+                            summary=f"site not written; {config.paths.output}/ left as it was", failed=True)
+    changed = written.written > 0 or written.removed > 0
+    content = f"content: {len(plan.writes)} written" if plan.writes or plan.deletes else ""
+    if plan.deletes:
+        content += f", {len(plan.deletes)} removed"
+    summary = (f"{len(report.entries)} entries, {report.pages} pages; site: {written.written} written, "
+               f"{written.removed} removed" + (f"; {content}" if content else ""))
+    return BuildOutcome(site_changed=changed, errors=tuple(report.errors), own_writes=own, summary=summary)
+
+
+class Project:
+    """The archive being served: its current configuration and how to build it."""
+
+    def __init__(self, config: Config, *, config_file: Path | None = None,
+                 build_fn: Callable[[Config], BuildReport] = build) -> None:
+        self.config = config
+        self.config_file = (config_file or config.root / CONFIG_NAME).absolute()
+        self.build_fn = build_fn
+        self.config_errors: tuple[Problem, ...] = ()
+        self._overrides = self._path_overrides(config)
+
+    def _load(self) -> Config:
+        if self.config_file.name == CONFIG_NAME and self.config_file.parent == self.config.root:
+            return load_config(None, root=self.config.root)  # a deleted default file means "defaults"
+        return load_config(self.config_file, root=self.config.root)
+
+    def _path_overrides(self, config: Config) -> dict[str, str]:
+        """The --source/--content/--output options, which must outlive a reload of archive.toml."""
+        try:
+            baseline = self._load()
+        except ConfigError:
+            return {}
+        return {f.name: getattr(config.paths, f.name) for f in fields(config.paths)
+                if getattr(config.paths, f.name) != getattr(baseline.paths, f.name)}
+
+    def reload_config(self) -> tuple[Problem, ...]:
+        """Read archive.toml again; its problems (the old configuration stays when there are any)."""
+        try:
+            fresh = self._load()
+        except ConfigError as error:
+            self.config_errors = config_problems(error)
+            return self.config_errors
+        self.config = replace(fresh, paths=replace(fresh.paths, **self._overrides))
+        self.config_errors = ()
+        return ()
+
+    def __call__(self, changed: frozenset[Path]) -> BuildOutcome:
+        if self.config_file in changed and self.reload_config():
+            return BuildOutcome(site_changed=False, errors=self.config_errors, failed=True,
+                                summary=f"{self.config_file.name} is invalid; fix it to build again")
+        if self.config_errors:
+            # Building with a configuration the user is halfway through changing would mislead.
+            return BuildOutcome(site_changed=False, errors=self.config_errors, failed=True,
+                                summary=f"{self.config_file.name} is still invalid")
+        report = self.build_fn(self.config)
+        return outcome_from_report(report, self.config)
+
+    @property
+    def output_dir(self) -> Path:
+        return self.config.output_dir.absolute()
+
+    def watch_plan(self) -> WatchPlan:
+        config = self.config
+        dirs = (config.sources_dir, config.content_dir, *config.theme_dirs)
+        return WatchPlan(
+            dirs=tuple(dict.fromkeys(d.absolute() for d in dirs)),
+            config_file=self.config_file,
+            exclude=(self.output_dir, config.cache_dir.absolute()),
+        )

@@ -1,0 +1,597 @@
+"""The live-reload server: a builder callable in, HTTP responses and reloads out.
+
+`LiveServer` takes a builder (`changed paths -> BuildOutcome`) and a function
+giving the output directory. Change notifications go into a `Debouncer`, so a
+burst of events from one save becomes one build; every build that replaces
+the site bumps the build epoch, and every open page learns the new status
+over server-sent events (reload, swap stylesheets, show or clear the error
+overlay). Requests are resolved against the output directory *at request
+time*, so a request always reads from the complete tree `write.py` swapped in,
+and never from anything outside it.
+
+Everything that decides something (debouncing, which events are our own
+build's writes, what a request path maps to, the status payload) works
+without a socket or a thread, so the tests drive it directly; `start()` adds
+the threads: the HTTP server and the build loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import mimetypes
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import quote, unquote, urlsplit
+
+from ..models import Problem, Severity
+
+ASSETS = Path(__file__).resolve().parent
+PREFIX = "/__archive/"
+"""URL prefix of the server's own endpoints; never a path of the built site."""
+EVENTS = PREFIX + "events"
+CLIENT_SCRIPT = PREFIX + "livereload.js"
+WORKER_SCRIPT = PREFIX + "worker.js"
+STATUS = PREFIX + "status"
+KEEPALIVE_SECONDS = 15.0
+STYLESHEET_SUFFIXES = frozenset({".css"})
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    """What one build did, as far as the server cares."""
+
+    site_changed: bool
+    """The output directory was replaced with different files: open pages reload."""
+    errors: tuple[Problem, ...] = ()
+    """Errors for the terminal and the overlay; empty clears the overlay."""
+    own_writes: frozenset[Path] = frozenset()
+    """Files in watched directories the build itself wrote or deleted: their events are no edits."""
+    summary: str = ""
+    """One line for the terminal."""
+    failed: bool = False
+    """The site was left as it was (broken theme, bad config, builder raised)."""
+
+
+Builder = Callable[[frozenset[Path]], BuildOutcome]
+
+
+class Debouncer:
+    """Collects changed paths; releases them once the burst is over.
+
+    A batch is due `quiet` seconds after the last event, or `max_wait` seconds
+    after the first one when events never stop. Times are passed in, so it is
+    a pure state machine.
+    """
+
+    def __init__(self, quiet: float = 0.05, max_wait: float = 0.5) -> None:
+        self.quiet = quiet
+        self.max_wait = max_wait
+        self._paths: set[Path] = set()
+        self._first: float | None = None
+        self._last: float | None = None
+
+    def add(self, path: Path, now: float) -> None:
+        self._paths.add(path)
+        if self._first is None:
+            self._first = now
+        self._last = now
+
+    def wait_time(self, now: float) -> float | None:
+        """Seconds until the pending batch is due (<= 0: due now); None when nothing waits."""
+        if self._first is None or self._last is None:
+            return None
+        return min(self._last + self.quiet, self._first + self.max_wait) - now
+
+    def take(self, now: float) -> frozenset[Path] | None:
+        """The pending batch if it is due (and forget it), else None."""
+        wait = self.wait_time(now)
+        if wait is None or wait > 0:
+            return None
+        batch = frozenset(self._paths)
+        self._paths.clear()
+        self._first = self._last = None
+        return batch
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except (IsADirectoryError, FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return "unreadable"
+
+
+class OwnWrites:
+    """Remembers what our own builds wrote, so their file events do not trigger another build.
+
+    A path is "ours" while its bytes are exactly what the build left (or it is
+    still absent, for a file the build deleted). As soon as a person changes
+    it, it is forgotten, so undoing that change later still counts as an edit.
+    """
+
+    def __init__(self) -> None:
+        self._digests: dict[Path, str | None] = {}
+
+    def record(self, paths: Iterable[Path]) -> None:
+        for path in paths:
+            self._digests[path] = _digest(path)
+
+    def is_own(self, path: Path) -> bool:
+        if path not in self._digests:
+            return False
+        if _digest(path) == self._digests[path]:
+            return True
+        del self._digests[path]
+        return False
+
+
+@dataclass(frozen=True)
+class Status:
+    """What every open page should show; sent as JSON over server-sent events."""
+
+    epoch: int = 0
+    """Builds that replaced the site so far; a page older than this reloads."""
+    version: int = 0
+    """Bumps on every change of status, so waiting connections wake once per change."""
+    errors: tuple[Problem, ...] = ()
+    """Errors of the last build; the overlay shows them until a good build clears them."""
+    failed: bool = False
+    """The last build left the site as it was."""
+    css_only: bool = False
+    """The last epoch changed only stylesheets: pages one epoch behind swap them in place."""
+    server: str = ""
+    """Id of this server run; pages served by an earlier run reload."""
+
+    def payload(self) -> dict[str, object]:
+        return {
+            "epoch": self.epoch,
+            "server": self.server,
+            "css": self.css_only,
+            "failed": self.failed,
+            "errors": [{"file": p.path, "line": p.line, "message": p.message} for p in self.errors],
+        }
+
+    def event(self) -> bytes:
+        # Escaped so that no message can ever read as markup, wherever a client puts it.
+        data = json.dumps(self.payload(), ensure_ascii=True).replace("<", "\\u003c").replace(
+            ">", "\\u003e").replace("&", "\\u0026")
+        return f"event: status\nid: {self.version}\ndata: {data}\n\n".encode("ascii")
+
+
+class StatusHub:
+    """The current Status, and a way for event streams to wait for the next one."""
+
+    def __init__(self, server_id: str) -> None:
+        self._status = Status(server=server_id)
+        self._cond = threading.Condition()
+        self._closed = False
+
+    @property
+    def status(self) -> Status:
+        with self._cond:
+            return self._status
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def publish(self, *, site_changed: bool, errors: tuple[Problem, ...], failed: bool, css_only: bool) -> Status:
+        with self._cond:
+            old = self._status
+            epoch = old.epoch + 1 if site_changed else old.epoch
+            css = css_only if site_changed else old.css_only
+            if (epoch, errors, failed, css) == (old.epoch, old.errors, old.failed, old.css_only):
+                return old
+            self._status = Status(epoch, old.version + 1, errors, failed, css, old.server)
+            self._cond.notify_all()
+            return self._status
+
+    def wait_newer(self, version: int, timeout: float) -> Status | None:
+        """The status once its version differs from `version`; None on timeout or close."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._closed or self._status.version != version, timeout)
+            if self._closed or self._status.version == version:
+                return None
+            return self._status
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response decided without a socket."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    stream: bool = False
+    """Server-sent events: the handler keeps the connection and streams statuses."""
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+_NO_STORE = ("Cache-Control", "no-store")
+_BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+
+
+def inject_script(page: bytes, tag: bytes) -> bytes:
+    """`page` with `tag` before its last </body> (or at the end when there is none)."""
+    matches = list(_BODY_END.finditer(page))
+    if not matches:
+        return page + tag
+    at = matches[-1].start()
+    return page[:at] + tag + page[at:]
+
+
+def resolve_path(root: Path, url_path: str) -> Path | str | None:
+    """Map a request path to a file inside `root`.
+
+    Returns the file, a redirect target (str) for a directory asked without
+    its trailing slash, or None when nothing under `root` answers: unknown
+    paths, `..` in any spelling, NULs, backslashes and symlinks that lead out.
+    """
+    try:
+        decoded = unquote(url_path, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in decoded or "\\" in decoded:
+        return None
+    parts = [part for part in decoded.split("/") if part not in ("", ".")]
+    if any(part == ".." for part in parts):
+        return None
+    real_root = os.path.realpath(root)
+    if not os.path.isdir(real_root):
+        return None
+    real = os.path.realpath(os.path.join(real_root, *parts))
+    if real != real_root and not real.startswith(real_root + os.sep):
+        return None  # a symlink somewhere on the way points out of the site
+    if os.path.isdir(real):
+        if not decoded.endswith("/"):
+            # Built from the checked parts, so "//evil.example" can never become the target.
+            return "/" + "/".join(quote(part) for part in parts) + "/"
+        real = os.path.join(real, "index.html")
+        if os.path.realpath(real) != real:
+            return None
+    return Path(real) if os.path.isfile(real) else None
+
+
+_FALLBACK_404 = (b"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>"
+                 b"<body><h1>Not found</h1><p>Nothing is built at this address (yet).</p></body></html>")
+
+
+def problem_from_exception(error: BaseException) -> Problem:
+    """An error for the overlay from a builder that raised: where it happened and what."""
+    detail = traceback.format_exception_only(type(error), error)[-1].strip()
+    filename = getattr(error, "filename", None)
+    line = getattr(error, "lineno", None)
+    if not filename and isinstance(line, int):
+        filename = getattr(error, "name", None)  # a template loaded from memory has a name, no file
+    if not filename:
+        frames = traceback.extract_tb(error.__traceback__)
+        if frames:
+            filename, line = frames[-1].filename, frames[-1].lineno
+    return Problem(str(filename or "build"), f"the build raised {detail}",
+                   line=line if isinstance(line, int) else None)
+
+
+def _render_problem(problem: Problem) -> str:
+    where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+    return f"  {where}: {problem.message}"
+
+
+class LiveServer:
+    """Builds on change, serves the output directory, tells open pages to reload."""
+
+    def __init__(
+        self,
+        builder: Builder,
+        root: Callable[[], Path],
+        *,
+        quiet: float = 0.05,
+        max_wait: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+        verbosity: int = 1,
+        out: TextIO | None = None,
+        on_built: Callable[[BuildOutcome], None] | None = None,
+    ) -> None:
+        self.builder = builder
+        self.root = root
+        self.clock = clock
+        self.verbosity = verbosity
+        self.out = out if out is not None else sys.stdout
+        self.on_built = on_built
+        self.hub = StatusHub(secrets.token_hex(4))
+        self.builds = 0
+        """Builds run so far (all of them, failed ones included)."""
+        self.last_changed: frozenset[Path] = frozenset()
+        self._debouncer = Debouncer(quiet, max_wait)
+        self._own = OwnWrites()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._threads: list[threading.Thread] = []
+        self._http: ThreadingHTTPServer | None = None
+        self._clients = 0
+        self._clients_lock = threading.Lock()
+
+    # --- changes and builds (no threads needed) -----------------------------
+
+    @property
+    def epoch(self) -> int:
+        return self.hub.status.epoch
+
+    @property
+    def open_pages(self) -> int:
+        """Event streams currently connected (one per browser, or per tab without SharedWorker)."""
+        return self._clients
+
+    def on_change(self, path: Path) -> None:
+        """A watched file changed (called from the watcher's thread)."""
+        with self._cond:
+            self._debouncer.add(path, self.clock())
+            self._cond.notify_all()
+
+    def run_pending(self) -> BuildOutcome | None:
+        """Build now if a debounced batch is due and holds a real change; the outcome, if built."""
+        with self._cond:
+            batch = self._debouncer.take(self.clock())
+        if not batch:
+            return None
+        changed = frozenset(path for path in batch if not self._own.is_own(path))
+        if not changed:
+            if self.verbosity >= 2:
+                self._say(f"ignored {len(batch)} event(s) caused by the build itself")
+            return None
+        return self.build_now(changed)
+
+    def build_now(self, changed: frozenset[Path]) -> BuildOutcome:
+        """Run the builder once, publish the new status and report it."""
+        started = time.perf_counter()
+        if changed and self.verbosity >= 1:
+            self._say("changed: " + ", ".join(self._label(p) for p in sorted(changed)[:5])
+                      + (f" and {len(changed) - 5} more" if len(changed) > 5 else ""))
+        try:
+            outcome = self.builder(changed)
+        except Exception as error:  # noqa: BLE001 - a broken build must never take the server down
+            outcome = BuildOutcome(site_changed=False, errors=(problem_from_exception(error),),
+                                   summary="the build raised", failed=True)
+        self.builds += 1
+        self.last_changed = changed
+        self._own.record(outcome.own_writes)
+        css_only = bool(changed) and all(p.suffix.lower() in STYLESHEET_SUFFIXES for p in changed)
+        errors = tuple(p for p in outcome.errors if p.severity is Severity.ERROR)
+        status = self.hub.publish(site_changed=outcome.site_changed, errors=errors,
+                                  failed=outcome.failed, css_only=css_only)
+        self._report(outcome, errors, status, time.perf_counter() - started)
+        if self.on_built is not None:
+            self.on_built(outcome)
+        return outcome
+
+    def _label(self, path: Path) -> str:
+        try:
+            return os.path.relpath(path)
+        except ValueError:
+            return str(path)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        stream = sys.stderr if error and self.out is sys.stdout else self.out
+        print(f"[{stamp}] {text}", file=stream, flush=True)
+
+    def _report(self, outcome: BuildOutcome, errors: tuple[Problem, ...], status: Status, seconds: float) -> None:
+        if errors:
+            head = ("build FAILED, still serving the last good site" if outcome.failed
+                    else f"built with {len(errors)} error(s)")
+            lines = [_render_problem(p) for p in errors[:20]]
+            if len(errors) > 20:
+                lines.append(f"  ... and {len(errors) - 20} more")
+            self._say(f"{head} ({seconds:.2f} s){': ' + outcome.summary if outcome.summary else ''}\n"
+                      + "\n".join(lines), error=True)
+        elif self.verbosity >= 1:
+            what = ("stylesheets swapped in" if status.css_only else "reloading") if outcome.site_changed \
+                else "nothing to reload"
+            self._say(f"built in {seconds:.2f} s: {outcome.summary or 'done'}; epoch {status.epoch}, {what} "
+                      f"({self.open_pages} connected)")
+
+    # --- requests (no socket needed) ----------------------------------------
+
+    def respond(self, method: str, target: str) -> Response:
+        """The response to `method target`; HEAD gets the same headers and no body."""
+        if method not in ("GET", "HEAD"):
+            return Response(HTTPStatus.METHOD_NOT_ALLOWED, (("Allow", "GET, HEAD"), _NO_STORE))
+        # A request target is a path; only an absolute URL (proxy form) is parsed as one, so
+        # "//host" stays a path and never turns into a host name.
+        if target.startswith(("http://", "https://")):
+            url_path = urlsplit(target).path or "/"
+        else:
+            url_path = target.split("?", 1)[0].split("#", 1)[0] or "/"
+        if url_path.startswith(PREFIX):
+            return self._own_endpoint(url_path)
+        try:
+            root = self.root()
+        except Exception:  # noqa: BLE001 - the configuration may be mid-reload; answer, do not crash
+            root = Path("/nonexistent")
+        found = resolve_path(root, url_path)
+        if isinstance(found, str):
+            return Response(HTTPStatus.MOVED_PERMANENTLY, (("Location", found), _NO_STORE))
+        if found is None:
+            return self._not_found(root)
+        try:
+            data = found.read_bytes()
+        except OSError:
+            return self._not_found(root)
+        return self._file(HTTPStatus.OK, found.name, data)
+
+    def _file(self, status: int, name: str, data: bytes) -> Response:
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if kind == "text/html":
+            data = inject_script(data, self.script_tag())
+        if kind.startswith("text/") or kind in ("application/javascript", "application/json", "image/svg+xml"):
+            kind += "; charset=utf-8"
+        return Response(status, (("Content-Type", kind), ("Content-Length", str(len(data))), _NO_STORE), data)
+
+    def _not_found(self, root: Path) -> Response:
+        page = root / "404.html"
+        found = resolve_path(root, "/404.html")
+        if isinstance(found, Path) and found == Path(os.path.realpath(page)):
+            try:
+                return self._file(HTTPStatus.NOT_FOUND, "404.html", found.read_bytes())
+            except OSError:
+                pass
+        return self._file(HTTPStatus.NOT_FOUND, "404.html", _FALLBACK_404)
+
+    def script_tag(self) -> bytes:
+        """The tag injected into every HTML response (never into the built files)."""
+        status = self.hub.status
+        src = html.escape(f"{CLIENT_SCRIPT}?epoch={status.epoch}&server={status.server}")
+        return f'<script src="{src}" data-archive-serve></script>'.encode("ascii")
+
+    def _own_endpoint(self, url_path: str) -> Response:
+        if url_path == EVENTS:
+            return Response(HTTPStatus.OK, (("Content-Type", "text/event-stream"), _NO_STORE,
+                                            ("X-Accel-Buffering", "no")), stream=True)
+        if url_path == STATUS:
+            body = json.dumps(self.hub.status.payload()).encode("ascii")
+            return Response(HTTPStatus.OK, (("Content-Type", "application/json"), _NO_STORE,
+                                            ("Content-Length", str(len(body)))), body)
+        assets = {CLIENT_SCRIPT: "livereload.js", WORKER_SCRIPT: "worker.js"}
+        if url_path in assets:
+            data = (ASSETS / assets[url_path]).read_bytes()
+            return Response(HTTPStatus.OK, (("Content-Type", "text/javascript; charset=utf-8"), _NO_STORE,
+                                            ("Content-Length", str(len(data)))), data)
+        return Response(HTTPStatus.NOT_FOUND, (("Content-Type", "text/plain"), _NO_STORE), b"not found")
+
+    def stream_events(self, write: Callable[[bytes], None]) -> None:
+        """Send the current status, then every new one, until the server stops or the client leaves."""
+        with self._clients_lock:
+            self._clients += 1
+        try:
+            write(b"retry: 500\n\n")
+            status = self.hub.status
+            write(status.event())
+            version = status.version
+            while not self.hub.closed:
+                newer = self.hub.wait_newer(version, KEEPALIVE_SECONDS)
+                if newer is None:
+                    if self.hub.closed:
+                        break
+                    write(b": keepalive\n\n")
+                    continue
+                version = newer.version
+                write(newer.event())
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
+            pass
+        finally:
+            with self._clients_lock:
+                self._clients -= 1
+
+    # --- the threads ----------------------------------------------------------
+
+    def bind(self, host: str, port: int) -> tuple[str, int]:
+        """Open the listening socket (raises OSError when the port is taken); the bound address."""
+        handler = _handler_for(self)
+        self._http = _Server((host, port), handler)
+        address = self._http.server_address
+        return str(address[0]), int(address[1])
+
+    def start(self) -> None:
+        """Serve requests and run the build loop in background threads."""
+        assert self._http is not None, "bind() first"
+        http_thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.2},
+                                       name="archive-serve-http", daemon=True)
+        # Not a daemon: a build in progress finishes (and cleans its staging directory) before exit.
+        build_thread = threading.Thread(target=self._build_loop, name="archive-serve-build")
+        self._threads = [http_thread, build_thread]
+        for thread in self._threads:
+            thread.start()
+
+    def _build_loop(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if self._stopping:
+                        return
+                    wait = self._debouncer.wait_time(self.clock())
+                    if wait is not None and wait <= 0:
+                        break
+                    self._cond.wait(wait)
+            try:
+                self.run_pending()
+            except Exception as error:  # noqa: BLE001  # pragma: no cover - build_now catches builder errors
+                self._say(f"internal error while rebuilding: {error}", error=True)
+
+    def stop(self) -> None:
+        """Stop the build loop (after the build in progress), the event streams and the HTTP server."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self.hub.close()
+        if self._http is not None:
+            if any(t.name == "archive-serve-http" and t.is_alive() for t in self._threads):
+                self._http.shutdown()
+            self._http.server_close()
+        for thread in self._threads:
+            thread.join(timeout=60)
+        self._threads = []
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # an idle keep-alive socket must not hold up Ctrl-C
+    allow_reuse_address = True
+
+
+def _handler_for(live: LiveServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "archive-serve"
+        protocol_version = "HTTP/1.0"
+        timeout = 30  # an idle connection Chromium opened speculatively ends on its own
+
+        def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_HEAD(self) -> None:
+            self._answer("HEAD")
+
+        def _answer(self, method: str) -> None:
+            response = live.respond(method, self.path)
+            try:
+                self.send_response(response.status)
+                for name, value in response.headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                if response.stream and method == "GET":
+                    self.wfile.flush()
+                    live.stream_events(self._write)
+                elif method == "GET":
+                    self.wfile.write(response.body)
+            except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                pass
+
+        def _write(self, data: bytes) -> None:
+            self.wfile.write(data)
+            self.wfile.flush()
+
+        def log_message(self, format: str, *args: object) -> None:
+            if live.verbosity >= 2:
+                print(f"[http] {self.address_string()} {format % args}", file=sys.stderr)
+
+    return Handler
+
