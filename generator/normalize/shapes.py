@@ -187,7 +187,7 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             if seen > 4 and not header.strong:
                 break
             header.end = max(header.end, i + 1) if header.strong or not pending else header.end
-        elif line.kind == PROSE:
+        elif line.kind == PROSE or (line.kind == SHORT and line.words >= 6 and not starts_record(lines, i)):
             if pending or header.dek or header.strong:
                 break
             pending.append(i)
