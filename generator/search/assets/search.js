@@ -117,13 +117,15 @@
     return item
   }
 
-  function showMore (sequence) {
-    var page = state.filtered.slice(state.shown, state.shown + engine.manifest.pageSize)
-    if (!page.length) { more.hidden = true; return Promise.resolve() }
+  function showMore (sequence, fresh) {
+    // Load the next page's stored fields, then show them (replacing the list when fresh).
+    var start = fresh ? 0 : state.shown
+    var page = state.filtered.slice(start, start + engine.manifest.pageSize)
     return engine.documents(page.map(function (r) { return r.ref })).then(function (docs) {
       if (sequence !== state.sequence) return
+      if (fresh) list.textContent = ''
       docs.forEach(function (doc) { list.appendChild(renderDoc(doc, state.matched)) })
-      state.shown += page.length
+      state.shown = start + page.length
       more.hidden = state.shown >= state.filtered.length
     })
   }
@@ -142,12 +144,12 @@
 
   function applyFilters (sequence) {
     state.filtered = state.results.filter(function (r) { return passes(r.ref) })
-    state.shown = 0
-    list.textContent = ''
-    var count = state.filtered.length
-    setStatus(count === 0 ? 'No results for “' + state.query + '”.'
-      : count + (count === 1 ? ' result' : ' results') + ' for “' + state.query + '”.')
-    return showMore(sequence)
+    return showMore(sequence, true).then(function () {
+      if (sequence !== state.sequence) return
+      var count = state.filtered.length
+      setStatus(count === 0 ? 'No results for “' + state.query + '”.'
+        : count + (count === 1 ? ' result' : ' results') + ' for “' + state.query + '”.')
+    })
   }
 
   function fillFilters () {
@@ -238,7 +240,7 @@
   })
   more.addEventListener('click', function () { showMore(state.sequence) })
   Object.keys(selects).forEach(function (k) {
-    selects[k].addEventListener('change', function () { applyFilters(state.sequence) })
+    selects[k].addEventListener('change', function () { state.sequence++; applyFilters(state.sequence) })
   })
 
   // Keyboard: arrows move between the box and the results, Escape returns to the box.
