@@ -40,6 +40,38 @@ def config_problems(error: ConfigError) -> tuple[Problem, ...]:
     return tuple(problems) or (Problem(str(error.path), str(error)),)
 
 
+def check_templates(theme_dirs: tuple[Path, ...], root: Path) -> tuple[Problem, ...]:
+    """Compile every template of the theme chain; a syntax error as file, line and message.
+
+    The renderer reports a template that fails per page and still writes the
+    rest, which would replace the open page by a 404 while someone is midway
+    through editing a template; checking first keeps the last good site.
+    """
+    try:
+        import jinja2
+
+        from ..render import make_environment
+
+        env = make_environment(theme_dirs)
+        names = env.list_templates()
+    except Exception:  # noqa: BLE001 - no check possible: the build reports what it finds
+        return ()
+    problems: list[Problem] = []
+    for name in names:
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as error:
+            where = Path(error.filename) if error.filename else Path(name)
+            try:
+                label = str(where.relative_to(root))
+            except ValueError:
+                label = str(where)
+            problems.append(Problem(label, f"template syntax error: {error.message}", line=error.lineno))
+        except Exception:  # noqa: BLE001, S112 - anything else is the build's to report, in context
+            continue
+    return tuple(problems)
+
+
 def outcome_from_report(report: BuildReport, config: Config) -> BuildOutcome:
     """What the server needs to know of a finished build."""
     plan = report.normalized.plan
@@ -61,8 +93,9 @@ class Project:
     """The archive being served: its current configuration and how to build it."""
 
     def __init__(self, config: Config, *, config_file: Path | None = None,
-                 build_fn: Callable[[Config], BuildReport] = build) -> None:
+                 build_fn: Callable[[Config], BuildReport] = build, check_first: bool = True) -> None:
         self.config = config
+        self.check_first = check_first
         self.config_file = (config_file or config.root / CONFIG_NAME).absolute()
         self.build_fn = build_fn
         self.config_errors: tuple[Problem, ...] = ()
@@ -101,6 +134,11 @@ class Project:
             # Building with a configuration the user is halfway through changing would mislead.
             return BuildOutcome(site_changed=False, errors=self.config_errors, failed=True,
                                 summary=f"{self.config_file.name} is still invalid")
+        if self.check_first:
+            broken = check_templates(self.config.theme_dirs, self.config.root)
+            if broken:
+                return BuildOutcome(site_changed=False, errors=broken, failed=True,
+                                    summary="a template does not compile; the site was not rebuilt")
         report = self.build_fn(self.config)
         return outcome_from_report(report, self.config)
 

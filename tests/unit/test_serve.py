@@ -445,3 +445,23 @@ def test_watch_plan_of_a_project(tmp_path: Path) -> None:
     assert plan.config_file == tmp_path / "archive.toml"
     assert not plan.accepts(tmp_path / "site" / "index.html")
     assert os.path.isabs(plan.dirs[-1])
+
+
+def test_a_template_that_does_not_compile_stops_the_build_before_it_writes(tmp_path: Path) -> None:
+    theme = tmp_path / "themes" / "mine"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "templates" / "entry.html").write_text("ok\n{{ x | json_ld }}\n{% if %}\n")
+    (tmp_path / "archive.toml").write_text('[site]\ntheme = "mine"\n')
+    config = load_config(root=tmp_path)
+    built: list[Config] = []
+
+    def fake_build(cfg: Config) -> BuildReport:
+        built.append(cfg)
+        return _report(cfg, written=WriteReport(1, 0, 0), writes={})
+
+    project = Project(config, build_fn=fake_build)
+    outcome = project(frozenset({theme / "templates" / "entry.html"}))
+    assert outcome.failed and not built
+    assert [(p.path, p.line) for p in outcome.errors] == [("themes/mine/templates/entry.html", 3)]
+    (theme / "templates" / "entry.html").write_text("ok\n{{ x | json_ld }}\n")  # the theme's own filters are known
+    assert project(frozenset({theme / "templates" / "entry.html"})).site_changed and built

@@ -1,0 +1,152 @@
+"""`archive serve` in real Chromium: a save shows up in the open page, errors show and clear.
+
+Each test runs the real CLI (`python -m generator serve --port 0`) as a
+process on a copy of the seeds project with its own copy of the default
+theme (so breaking a template never touches the repository's theme), and
+stops it with Ctrl-C at the end: exit code 0, no staging directory left.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from serve_process import ServeProcess
+
+from conftest import REPO, make_project
+
+pytestmark = pytest.mark.browser
+
+BUILT = re.compile(r"built in|build FAILED|built with")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = make_project(tmp_path / "project")
+    shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
+    return root
+
+
+@pytest.fixture
+def server(project: Path) -> Iterator[ServeProcess]:
+    process = ServeProcess(project)
+    yield process
+    code = process.stop()
+    assert code == 0, process.output
+    assert "stopped." in process.output
+    leftovers = [p.name for p in project.iterdir() if p.name.startswith(".site.")]
+    assert not leftovers, leftovers
+
+
+def longest_entry(project: Path) -> tuple[Path, str]:
+    """The content file with the longest body, and its page URL."""
+    files = sorted((project / "content").rglob("*.md"), key=lambda p: (-p.stat().st_size, p.as_posix()))
+    path = files[0]
+    return path, path.relative_to(project / "content").with_suffix("").as_posix() + "/"
+
+
+def edit_body(path: Path, marker: str) -> None:
+    """Add a paragraph at the top of the body, as a person would, and save (atomically, like editors do)."""
+    text = path.read_text(encoding="utf-8")
+    head, sep, body = text.partition("\n---\n")
+    assert sep, "front matter expected"
+    temp = path.with_name(path.name + ".tmp~")
+    temp.write_text(f"{head}{sep}\n{marker}\n\n{body.lstrip()}", encoding="utf-8")
+    temp.replace(path)
+
+
+def test_an_edit_of_a_content_file_appears_in_the_open_page(server: ServeProcess, project: Path, page: Any,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path, url = longest_entry(project)
+    page.goto(server.url + url)
+    page.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
+    page.evaluate("window.scrollTo(0, 600)")
+    before = page.evaluate("window.scrollY")
+    assert before > 0, "entry page too short to check the scroll position"
+    marker = "Freshly corrected paragraph 41327"
+    mark = server.mark()
+    started = time.perf_counter()
+    edit_body(path, marker)
+    page.wait_for_function(f"() => document.body.innerText.includes({marker!r})", timeout=30_000)
+    latency = time.perf_counter() - started
+    server.wait_for(BUILT, after=mark)
+    page.wait_for_function(f"() => Math.abs(window.scrollY - {before}) < 2", timeout=5_000)
+    with capsys.disabled():
+        print(f"\n[serve latency] seeds archive: save -> new text on screen in {latency * 1000:.0f} ms")
+    assert not page.js_errors
+    # The built file never carries the reload script; only the served response does.
+    built = (project / "site" / url / "index.html").read_text(encoding="utf-8")
+    assert marker in built and "__archive" not in built
+
+
+def test_a_broken_template_shows_an_overlay_and_the_fix_clears_it(server: ServeProcess, project: Path,
+                                                                  page: Any) -> None:
+    _, url = longest_entry(project)
+    template = project / "themes" / "default" / "templates" / "entry.html"
+    good = template.read_text(encoding="utf-8")
+    page.goto(server.url + url)
+    title = page.title()
+    page.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
+
+    mark = server.mark()
+    template.write_text(good + "\n{% if %}\n", encoding="utf-8")
+    overlay = page.locator("#archive-serve-overlay")
+    overlay.wait_for(state="visible", timeout=30_000)
+    text = overlay.inner_text()
+    assert "entry.html" in text and re.search(r"entry\.html:\d+", text), text
+    assert "Build failed" in text
+    server.wait_for("build FAILED", after=mark)
+    assert page.title() == title  # the last good page is still there
+    assert server.proc.poll() is None  # and the server lives
+
+    # While it is broken, new visits still get the last good site, with the overlay.
+    other = page.context.new_page()
+    other.goto(server.url + url)
+    other.locator("#archive-serve-overlay").wait_for(state="visible", timeout=10_000)
+    assert other.title() == title
+
+    mark = server.mark()
+    template.write_text(good.replace("{% block title %}", "{% block title %}FIXED ", 1), encoding="utf-8")
+    page.wait_for_function("() => document.title.startsWith('FIXED ')", timeout=30_000)
+    assert page.locator("#archive-serve-overlay").count() == 0
+    other.wait_for_function("() => document.title.startsWith('FIXED ')", timeout=30_000)
+    assert other.locator("#archive-serve-overlay").count() == 0
+    server.wait_for("built in", after=mark)
+    assert not page.js_errors
+
+
+def test_a_stylesheet_change_is_swapped_in_without_a_reload(server: ServeProcess, project: Path, page: Any) -> None:
+    _, url = longest_entry(project)
+    page.goto(server.url + url)
+    page.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
+    page.evaluate("window.__notReloaded = true")
+    css = project / "themes" / "default" / "static" / "style.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\nbody { outline: 3px solid rgb(1, 2, 3); }\n",
+                   encoding="utf-8")
+    page.wait_for_function("() => getComputedStyle(document.body).outlineColor === 'rgb(1, 2, 3)'",
+                           timeout=30_000)
+    assert page.evaluate("window.__notReloaded === true")
+    assert page.locator('link[rel~="stylesheet"]').count() == 1
+    assert not page.js_errors
+
+
+def test_many_open_tabs_all_reload(server: ServeProcess, project: Path, page: Any) -> None:
+    path, url = longest_entry(project)
+    context = page.context
+    tabs = [page] + [context.new_page() for _ in range(9)]
+    for tab in tabs:
+        tab.goto(server.url + url)
+        tab.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
+    marker = "Seen by every tab 90210"
+    edit_body(path, marker)
+    for tab in tabs:
+        tab.wait_for_function(f"() => document.body.innerText.includes({marker!r})", timeout=30_000)
+    # With ten tabs holding the live connection, ordinary page loads still go through.
+    late = context.new_page()
+    late.goto(server.url, timeout=10_000)
+    assert late.title()
