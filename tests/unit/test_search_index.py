@@ -1,0 +1,244 @@
+"""The search index: our builder equals lunr.py's, the sharded client answers
+exactly like the monolithic lunr index (run in node), and the Python and
+JavaScript analysis agree string for string."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.config import Config
+from generator.models import Entry
+from generator.search import build_search, plain_text, snippet_of, _order_key
+from generator.search import text, vendor
+from generator.search.index import SearchDoc, build_index, build_reference, to_lunr_json
+
+HARNESS = Path(__file__).with_name("test_search_node.js")
+CORE = Path(__file__).resolve().parents[2] / "generator" / "search" / "assets" / "search-core.js"
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+def node(*args: str) -> Any:
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, str(HARNESS), str(vendor.search_dir()), str(CORE), *args],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def corpus(count: int = 120, words: int = 250) -> list[Entry]:
+    """Synthetic English entries plus hand-made Spanish, Chinese and tricky ones."""
+    from benchmarks.synthetic import generate
+
+    entries = [item.entry for item in generate(count, seed=11, words=words)]
+    entries += [
+        Entry(title="Las deportaciones de niños en México", date=dt.date(2020, 5, 1),
+              authors=("Ana González",), tags=("Migración",), language="es",
+              body="Los niños deportados cruzan la frontera. Ríos de migrantes; “deportación” masiva.\n",
+              slug="es1", path="2020/05/es1.md"),
+        Entry(title="佳士工人访谈: the Jasic interview", date=dt.date(2019, 5, 1), language="en",
+              body="深圳佳士科技工人 organise, Jasic(佳士) workers’ union — 100,000 signatures.\n",
+              slug="zh", path="2019/05/zh.md"),
+        Entry(title="Caravan? “Quoted” Ángel’s U.S.-Mexico border-crossing", date=None,
+              authors=("José Zeledón",), publication="Left Voice", summary="The caravan’s **road** north.",
+              body="[A link](https://example.org/x) and <b>tags</b> — trying days, cry, ‘Ríos’.\n",
+              slug="odd", path="undated/odd.md"),
+    ]
+    return entries
+
+
+def search_docs(entries: list[Entry]) -> tuple[list[SearchDoc], list[str]]:
+    ordered = sorted(entries, key=_order_key)
+    docs = [
+        SearchDoc(str(n), text.language_of(e.language, "en"),
+                  (e.title, ", ".join(e.authors), ", ".join(e.tags), e.publication or "",
+                   plain_text(e.summary), plain_text(e.body)))
+        for n, e in enumerate(ordered)
+    ]
+    return docs, ["en", "es"]
+
+
+def test_builder_equals_lunr_py() -> None:
+    docs, languages = search_docs(corpus(40, 150))
+    assert to_lunr_json(build_index(docs, languages)) == build_reference(docs, languages)
+
+
+def test_field_vectors_and_pipeline_shape() -> None:
+    docs, languages = search_docs(corpus(5, 50))
+    serialized = to_lunr_json(build_index(docs, languages))
+    assert serialized["version"] == "2.3.9"
+    assert serialized["fields"] == ["title", "authors", "tags", "publication", "summary", "body"]
+    assert serialized["pipeline"] == ["archive-fold", "archive-words", "archive-stem-en-es"]
+    assert serialized["fieldVectors"][0][0] == f"title/{docs[0].ref}"
+
+
+@pytest.mark.parametrize(("word", "language", "expected"), [
+    ("Ríos", "en", ["rio"]),
+    ("Rios", "en", ["rio"]),
+    ("González’s", "en", ["gonzalez"]),
+    ("caravan?", "en", ["caravan"]),
+    ("deportations", "en", ["deport"]),
+    ("deportaciones", "es", ["deport"]),
+    ("deportación", "es", ["deport"]),
+    ("deportaciones", "en", ["deportacion"]),
+    ("佳士工人", "en", ["佳士", "士工", "工人"]),
+    ("Jasic(佳士)", "en", ["jasic", "佳士"]),
+    ("the", "en", []),
+    ("los", "es", []),
+    ("day", "en", ["day"]),  # lunr.js keeps it; lunr.py's Porter would say "dai"
+    ("cry", "en", ["cri"]),
+])
+def test_analysis(word: str, language: str, expected: list[str]) -> None:
+    assert text.analyze_text(word, language) == expected
+
+
+def test_query_terms_cover_every_language() -> None:
+    assert text.query_terms("Deportaciones", ["en", "es"]) == ["deportacion", "deport"]
+    assert text.query_terms("caravan?", ["en"]) == ["caravan"]
+    assert text.query_terms("?!", ["en", "es"]) == []
+
+
+def test_stop_words_come_from_lunr_languages() -> None:
+    assert "de" in text.stop_words("es") and "el" in text.stop_words("es")
+    assert "esta" in text.stop_words("es")  # "está", accent-folded
+    assert "the" in text.stop_words("en")
+
+
+def test_plain_text_and_snippet() -> None:
+    assert plain_text("A [link](http://x.org) and ![img](y.png) <b>bold</b> **strong**") == \
+        "A link and img bold strong"
+    long = "word " * 200
+    snippet = snippet_of("", long)
+    assert snippet.endswith("…") and len(snippet) <= 281
+
+
+def test_build_search_output_is_deterministic_and_hashed() -> None:
+    entries = corpus(20, 100)
+    first = build_search(entries, Config())
+    second = build_search(list(reversed(entries)), Config())
+    assert [(f.path, f.data) for f in first.files] == [(f.path, f.data) for f in second.files]
+    assert dict(first.assets) == dict(second.assets)
+    paths = {f.path for f in first.files}
+    for name in ("lunr.js", "lunr.stemmer.support.js", "lunr.es.js", "search-core.js", "search.js", "manifest"):
+        assert first.assets[name] in paths
+    assert all(p.startswith("search/") for p in paths)
+    assert first.assets["lunr.js"].startswith("search/lunr.") and first.assets["lunr.js"] != "search/lunr.js"
+    lunr = next(f for f in first.files if f.path == first.assets["lunr.js"])
+    assert b"2.3.9" in lunr.data[:400]
+
+
+def test_entry_in_unsupported_language_is_noticed() -> None:
+    entry = Entry(title="Interview", language="zh", body="佳士", slug="zh", path="2019/05/zh.md")
+    output = build_search([entry], Config())
+    assert len(output.problems) == 1 and "zh" in output.problems[0].message
+
+
+def test_empty_archive() -> None:
+    output = build_search([], Config())
+    assert output.assets["manifest"]
+
+
+@needs_node
+def test_python_and_javascript_analysis_agree(tmp_path: Path) -> None:
+    strings = [
+        "Ríos, González’s “Caravan?” deportation—trying days",
+        "Zeledón Ángel ÁNGEL niños NIÑOS el-la los/las",
+        "佳士工人 Jasic(佳士) 坪山区 hello世界 カタカナ 한국어",
+        "U.S. 5,000 3.5 don’t rock'n'roll ‘quoted’ (parens) [brackets] ¿Qué? ¡Sí!",
+        "tab\tnew\nline\u00a0nbsp\u2009thin\u3000ideographic-hyphen–en—em",
+        "straße ŁÓDŹ Øresund façade naïve coöperate İstanbul ΟΔΟΣ",
+        "caravan? ... --- *** !!! ’s 's",
+        "deportaciones deportados deportar migración migraciones frontera",
+        "emoji 😀 mixed😀word 𝐁𝐨𝐥𝐝 ①②③ ½",
+    ]
+    manifest = {
+        "languages": ["en", "es"],
+        "lunrLanguages": {"es": "es"},
+        "stopWords": {code: sorted(text.stop_words(code)) for code in ("en", "es")},
+        "pipeline": ["archive-fold", "archive-words", text.query_pipeline_name(["en", "es"])],
+    }
+    (tmp_path / "strings.json").write_text(json.dumps(strings), encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    results = node("tokens", str(tmp_path / "strings.json"), str(tmp_path / "manifest.json"))
+    for string, js in zip(strings, results):
+        python_pieces = [p for w in text.split_words(string) for p in text.normalize(w)]
+        assert js["pieces"] == python_pieces, string
+        for code in ("en", "es"):
+            assert js["byLanguage"][code] == text.analyze_text(string, code), (string, code)
+        python_query = [t for w in text.split_words(string) for t in text.query_terms(w, ["en", "es"])]
+        assert js["query"] == python_query, string
+
+
+@needs_node
+def test_english_stemmer_agrees_with_lunr_js(tmp_path: Path) -> None:
+    from benchmarks.synthetic import FUNCTION_WORDS, vocabulary
+
+    function_words = FUNCTION_WORDS.split() if isinstance(FUNCTION_WORDS, str) else list(FUNCTION_WORDS)
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    seed_words = {w for f in seeds.iterdir() for w in text.split_words(f.read_text(encoding="utf-8"))}
+    words = sorted(set(vocabulary()) | set(function_words) | seed_words | set(
+        "day days cry trying played says journey money they why spy assembly anthropology relational "
+        "conditional rational valency hesitancy digitizer conformabli radicalli differentli vileli "
+        "analogousli vietnamization predication operator feudalism decisiveness hopefulness "
+        "callousness formality sensitivity sensibility triplicate formative formalize electriciti "
+        "electrical hopeful goodness revival allowance inference airliner gyroscopic adjustable "
+        "defensible irritant replacement adjustment dependent adoption homologou communism activate "
+        "angulariti homologous effective bowdlerize probate rate cease controll roll".split()))
+    strings = [" ".join(words[i:i + 200]) for i in range(0, len(words), 200)]
+    manifest = {
+        "languages": ["en"], "lunrLanguages": {}, "stopWords": {"en": []},
+        "pipeline": ["archive-fold", "archive-words", "archive-stem-en"],
+    }
+    (tmp_path / "strings.json").write_text(json.dumps(strings), encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    results = node("tokens", str(tmp_path / "strings.json"), str(tmp_path / "manifest.json"))
+    for string, js in zip(strings, results):
+        python = [text.stemmer("en")(p) for w in text.split_words(string) for p in text.normalize(w)]
+        assert js["byLanguage"]["en"] == python
+
+
+QUERIES = [
+    "{w0}", "{w1} {w2}", "{w0} {w1} {w2}", "+{w0} +{w1}", "+{w0} -{w1}", "-{w0}", "{w0}^10 {w1}",
+    "{p0}*", "*{s0}", "{w0}~1", "{w1}~2", "title:{t0}", "body:{w0} title:{w1}",
+    "deportaciones", "deportación", "niño", "Ríos", "rios", "González", "gonzalez", "佳士", "工人",
+    "caravan?", "Zeledon", "zzzznotaword", "the", "u.s", "{w0} zzzznotaword", "+zzzznotaword {w0}",
+]
+
+
+@needs_node
+def test_sharded_engine_matches_monolithic_lunr_index(tmp_path: Path) -> None:
+    entries = corpus(150, 300)
+    output = build_search(entries, Config())
+    site = tmp_path / "site"
+    for file in output.files:
+        (site / file.path).parent.mkdir(parents=True, exist_ok=True)
+        (site / file.path).write_bytes(file.data)
+    docs, languages = search_docs(entries)
+    (tmp_path / "mono.json").write_text(json.dumps(to_lunr_json(build_index(docs, languages))), encoding="utf-8")
+    body_words = [w for w in text.split_words(entries[0].body) if text.analyze_text(w, "en")]
+    title_word = next(w for w in text.split_words(entries[3].title) if text.analyze_text(w, "en"))
+    values = {"w0": body_words[3], "w1": body_words[10], "w2": body_words[25], "t0": title_word,
+              "p0": body_words[3][:3], "s0": body_words[10][-2:]}
+    queries = [q.format(**values) for q in QUERIES]
+    (tmp_path / "queries.json").write_text(json.dumps(queries), encoding="utf-8")
+    results = node("compare", str(site / "search" / "index"), str(tmp_path / "mono.json"), str(tmp_path / "queries.json"))
+    nonempty = 0
+    for query in queries:
+        result = results[query]
+        assert isinstance(result["mono"], list), (query, result["mono"])
+        assert result["sharded"] == result["mono"], query  # same refs, same scores, same order
+        nonempty += bool(result["mono"])
+        if "*" not in query and "~" not in query:
+            assert not any(f.startswith("terms.") for f in result["files"]), query
+    assert nonempty >= 20
+    # A plain one-word query loads at most one index shard.
+    assert len(results[queries[0]]["files"]) <= 1
