@@ -136,6 +136,13 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
                            seconds=time.perf_counter() - started, extra=stage_seconds)
     stage_seconds["render"] = time.perf_counter() - render_started
     problems.extend(render_problems)
+    if any(p.severity is Severity.ERROR for p in render_problems):
+        # A page that does not render is a fault of the theme, not of one source:
+        # publishing a site with holes in it would be worse than keeping the last one.
+        problems.append(Problem(config.paths.output, f"site not rendered completely, {config.paths.output}/ "
+                                "left as it was"))
+        return BuildReport(normalized, tuple(entries), None, problems=_ordered(problems),
+                           seconds=time.perf_counter() - started, extra=stage_seconds)
     progress(f"writing {len(files)} files to {config.paths.output}/")
     write_started = time.perf_counter()
     written = write_site(files, config.output_dir)

@@ -26,10 +26,10 @@ LOW_CONFIDENCE = 0.6
 class Reporter:
     """Prints problems and summaries, as loud as the user asked for."""
 
-    def __init__(self, verbosity: int, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    def __init__(self, verbosity: int, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.verbosity = verbosity  # 0 quiet, 1 normal, 2 verbose
-        self.out = out
-        self.err = err
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
 
     def progress(self, message: str) -> None:
         if self.verbosity >= 2:
