@@ -44,12 +44,12 @@ def fallback_time() -> dt.datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else the Unix epoch."""
     raw = os.environ.get("SOURCE_DATE_EPOCH", "")
     seconds = int(raw) if raw.isdigit() else 0
-    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
 def _stamp(date: dt.date | dt.datetime) -> str:
     if isinstance(date, dt.datetime):
-        return date.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return date.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{date.isoformat()}T00:00:00Z"
 
 
@@ -103,7 +103,7 @@ def atom_feed(
         if html:
             _sub(item, "content", html, type="html")
     ET.indent(feed)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8", xml_declaration=False) + b"\n"
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=False)) + b"\n"
 
 
 def sitemap(urls: Sequence[tuple[str, dt.date | None]]) -> bytes:
@@ -116,7 +116,7 @@ def sitemap(urls: Sequence[tuple[str, dt.date | None]]) -> bytes:
         if lastmod is not None:
             ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod.isoformat()
     ET.indent(root)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False) + b"\n"
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(root, encoding="utf-8", xml_declaration=False)) + b"\n"
 
 
 def robots_txt(base_url: str) -> bytes:

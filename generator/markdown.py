@@ -57,7 +57,7 @@ def _shift_headings(state: StateCore) -> None:
 
 
 class _SafeMarkdownIt(MarkdownIt):
-    def validateLink(self, url: str) -> bool:  # noqa: N802 - markdown-it's name
+    def validateLink(self, url: str) -> bool:
         return is_safe_link(url)
 
 
@@ -77,4 +77,4 @@ def render_markdown(text: str) -> str:
     """Markdown -> HTML fragment; safe to insert into a page unescaped."""
     if not text.strip():
         return ""
-    return markdown_renderer().render(text)
+    return str(markdown_renderer().render(text))

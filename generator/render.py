@@ -492,21 +492,26 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
     for index, term in enumerate(year_terms):
         views = term_views(term)
         months = tuple(Link(t.name, f"{t.slug}/", t.count) for t in month_terms if t.slug.startswith(term.slug + "/"))
-        newer = Link(year_terms[index - 1].name, f"{year_terms[index - 1].slug}/") if index > 0 else None
-        older = Link(year_terms[index + 1].name, f"{year_terms[index + 1].slug}/") if index + 1 < len(year_terms) else None
+        newer_year = Link(year_terms[index - 1].name, f"{year_terms[index - 1].slug}/") if index > 0 else None
+        older_year = (
+            Link(year_terms[index + 1].name, f"{year_terms[index + 1].slug}/") if index + 1 < len(year_terms) else None
+        )
         for pager in paginate(f"{term.slug}/", views, per_page):
             specs.append(_PageSpec(pager.url, ("year.html", "list.html"), {
                 "heading": term.name, "term": term, "pager": pager, "months": months,
-                "newer": newer, "older": older, "timeline": build_timeline(views, link_months=True),
+                "newer": newer_year, "older": older_year, "timeline": build_timeline(views, link_months=True),
                 "feed_url": None,
             }))
     for index, term in enumerate(month_terms):
-        newer = Link(month_terms[index - 1].name, f"{month_terms[index - 1].slug}/") if index > 0 else None
-        older = Link(month_terms[index + 1].name, f"{month_terms[index + 1].slug}/") if index + 1 < len(month_terms) else None
+        newer_month = Link(month_terms[index - 1].name, f"{month_terms[index - 1].slug}/") if index > 0 else None
+        older_month = (
+            Link(month_terms[index + 1].name, f"{month_terms[index + 1].slug}/")
+            if index + 1 < len(month_terms) else None
+        )
         year = term.slug.split("/")[0]
         for pager in paginate(f"{term.slug}/", term_views(term), per_page):
             specs.append(_PageSpec(pager.url, ("month.html", "list.html"), {
-                "heading": term.name, "term": term, "pager": pager, "newer": newer, "older": older,
+                "heading": term.name, "term": term, "pager": pager, "newer": newer_month, "older": older_month,
                 "year": Link(year, f"{year}/"), "months": (), "timeline": None, "feed_url": None,
             }))
     undated = tuple(v for v in ordered if v.entry.date is None)
@@ -614,7 +619,7 @@ def _feeds(site: _Site) -> list[OutputFile]:
 def render_site(
     entries: Sequence[Entry],
     config: Config,
-    search_assets: Mapping[str, str] = {},  # noqa: B006 - read-only default, never mutated
+    search_assets: Mapping[str, str] = {},
 ) -> RenderResult:
     """Render the whole site from `entries`; see the module docstring."""
     problems: list[Problem] = []
@@ -646,9 +651,10 @@ def render_site(
     page_files, render_problems = _render_pages(site, env, specs)
     problems.extend(render_problems)
 
-    sitemap_urls = [(config.site.base_url + spec.url, None) for spec in specs if spec.out is None]
     entry_dates = {view.url: view.entry.date for view in site.ordered}
-    sitemap_urls = [(loc, entry_dates.get(loc[len(config.site.base_url):])) for loc, _ in sitemap_urls]
+    sitemap_urls = [
+        (config.site.base_url + spec.url, entry_dates.get(spec.url)) for spec in specs if spec.out is None
+    ]
     extra = [
         *_feeds(site),
         OutputFile("sitemap.xml", feeds.sitemap(sitemap_urls)),

@@ -19,7 +19,6 @@ import lxml.html
 from generator.models import TEASER, Entry, OutputFile, SourceRef
 from generator.urls import content_path_for, slugify
 
-
 # The facts of https://www.sitemaps.org/schemas/sitemap/0.9/sitemap.xsd, restated.
 SITEMAP_XSD = """<?xml version="1.0" encoding="UTF-8"?>
 <xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"

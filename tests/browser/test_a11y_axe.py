@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -78,4 +79,4 @@ def test_landmarks_and_heading_order(page: Any, seeds_http: str) -> None:
         assert page.locator("nav[aria-label='Main']").count() == 1
         levels = page.evaluate("[...document.querySelectorAll('main h1, main h2, main h3, main h4')].map(h => +h.tagName[1])")
         assert levels[0] == 1 and levels.count(1) == 1, (url, levels)
-        assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), (url, levels)
+        assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), (url, levels)

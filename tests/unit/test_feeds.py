@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import lxml.etree as etree
 import xmlschema
+from lxml import etree
+from sitecheck import SITEMAP_XSD, make_entry
 
 from generator import feeds
-from sitecheck import SITEMAP_XSD, make_entry
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from sitecheck import check_links, sample_entries, write_files
 
 from generator.config import Config, SiteConfig
 from generator.render import RenderResult, build_timeline, paginate, render_site
-from sitecheck import check_links, sample_entries, write_files
 
 BASE = "https://example.org/archive/"
 
@@ -34,7 +34,7 @@ def page(site: Path, path: str) -> lxml.html.HtmlElement:
 
 
 def test_every_kind_of_page_exists(rendered: tuple[RenderResult, Path]) -> None:
-    result, site = rendered
+    result, _site = rendered
     paths = {f.path for f in result.files}
     expected = {
         "index.html", "page/2/index.html", "404.html", "archive/index.html", "feed.xml", "sitemap.xml",
@@ -99,7 +99,7 @@ def test_hostile_title_is_escaped_everywhere(rendered: tuple[RenderResult, Path]
             assert "<img src=x" not in text, output.path
             assert "<b>mean</b>" not in text, output.path
             # JSON-LD must not contain a literal "</" that could close the script.
-            for script in re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, re.S):
+            for script in re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, re.DOTALL):
                 assert "</" not in script and "<" not in script
 
 

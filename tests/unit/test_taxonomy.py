@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from generator.taxonomy import build_date_taxonomies, build_taxonomy, entry_key, sort_entries
 from sitecheck import make_entry
+
+from generator.taxonomy import build_date_taxonomies, build_taxonomy, entry_key, sort_entries
 
 
 def test_terms_hold_keys_in_archive_order() -> None:
