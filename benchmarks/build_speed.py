@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import shutil
 import statistics
@@ -274,14 +275,14 @@ def _slug(label: str) -> str:
 
 
 def _fmt(value: float, digits: int = 2) -> str:
-    return "n/a" if value != value else f"{value:,.{digits}f}"  # NaN check
+    return "n/a" if math.isnan(value) else f"{value:,.{digits}f}"
 
 
 def table(results: Sequence[Series], big: Series | None) -> str:
     """The Markdown report: cold builds side by side, rebuilds, growth."""
     lines = [
-        "| N | build | wall s (median) | runs | ms / entry | peak MB | HTML pages "
-        "| ours from content ÷ this | ours from dumps ÷ this |",
+        ("| N | build | wall s (median) | runs | ms / entry | peak MB | HTML pages "
+         "| ours from content ÷ this | ours from dumps ÷ this |"),
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_size: dict[int, list[Series]] = {}
@@ -318,8 +319,8 @@ def table(results: Sequence[Series], big: Series | None) -> str:
                         key=lambda s: s.size, default=None)
         lines += ["", "| N | ours from content, cold: wall s | ms / entry | peak MB | HTML pages |",
                   "|---:|---:|---:|---:|---:|",
-                  f"| {big.size:,} | {_fmt(big.median)} | {_fmt(big.ms_per_entry, 1)} | {_fmt(big.peak_mb, 0)} "
-                  f"| {big.pages:,} |"]
+                  (f"| {big.size:,} | {_fmt(big.median)} | {_fmt(big.ms_per_entry, 1)} "
+                   f"| {_fmt(big.peak_mb, 0)} | {big.pages:,} |")]
         if reference is not None:
             growth = big.ms_per_entry / reference.ms_per_entry
             lines.append(f"\nGrowth: ms per entry at {big.size:,} ÷ ms per entry at {reference.size:,} = "
