@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from serve_process import ServeProcess
-
 from conftest import REPO, make_project
+from serve_process import ServeProcess
 
 pytestmark = pytest.mark.browser
 
