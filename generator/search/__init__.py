@@ -57,17 +57,16 @@ _SPACES = re.compile(r"\s+")
 
 
 def plain_text(markdown: str) -> str:
-    """Markdown -> text for indexing and snippets: link targets, tags and markers dropped."""
-    text_ = _IMAGE.sub(r"\1", markdown)
-    text_ = _LINK.sub(r"\1", text_)
-    text_ = _TAG.sub(" ", text_)
-    text_ = _MARKS.sub(r"\1", text_)
-    return _SPACES.sub(" ", text_).strip()
+    """Markdown -> text for indexing: link targets and tags dropped (the analysis
+    ignores the remaining punctuation)."""
+    text_ = _IMAGE.sub(r"\1", markdown) if "![" in markdown else markdown
+    text_ = _LINK.sub(r"\1", text_) if "](" in text_ else text_
+    return _TAG.sub(" ", text_) if "<" in text_ else text_
 
 
 def snippet_of(summary: str, body: str) -> str:
     """The text a result shows: the summary, else the start of the body, cut at a word."""
-    source = summary or body
+    source = _SPACES.sub(" ", _MARKS.sub(r"\1", (summary or body)[: SNIPPET_CHARS * 3])).strip()
     if len(source) <= SNIPPET_CHARS:
         return source
     cut = source.rfind(" ", 0, SNIPPET_CHARS)
@@ -145,14 +144,14 @@ def _package(index: InvertedIndex, stored: Sequence[shards.StoredDoc], languages
 
     firsts, shard_files = shards.shard_index(index)
     doc_files = shards.document_files(stored)
-    facets = shards.facet_file(stored)
-    terms = shards.terms_file(index)
+    data = [*shard_files, *doc_files, shards.facet_file(stored), shards.terms_file(index)]
+    digest = shards.build_hash(data)
     stop_words = {code: sorted(text.stop_words(code)) for code in languages}
-    manifest = shards.manifest_file(
-        index, languages, lunr_languages, stop_words, firsts,
-        [name for name, _ in shard_files], [name for name, _ in doc_files], facets[0], terms[0],
+    manifest_name, manifest = shards.manifest_file(
+        index, languages, lunr_languages, stop_words, firsts, len(doc_files), digest,
     )
-    for name, data in [*shard_files, *doc_files, facets, terms, manifest]:
-        files.append(OutputFile(f"{INDEX_DIR}/{name}", data))
-    assets["manifest"] = f"{INDEX_DIR}/{manifest[0]}"
+    for key, body in data:
+        files.append(OutputFile(f"{INDEX_DIR}/{shards.file_name(key, digest)}", body))
+    files.append(OutputFile(f"{INDEX_DIR}/{manifest_name}", manifest))
+    assets["manifest"] = f"{INDEX_DIR}/{manifest_name}"
     return SearchOutput(files=tuple(files), assets=MappingProxyType(assets), problems=tuple(problems))

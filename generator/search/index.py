@@ -72,42 +72,58 @@ def search_pipeline_labels(languages: Sequence[str]) -> tuple[str, ...]:
     return ("archive-fold", "archive-words", text.query_pipeline_name(languages))
 
 
+def _milli(score: float) -> int:
+    """round(score, 3) * 1000 as an int, as lunr.py rounds, without round()'s slow path.
+
+    round(x, 3) is the 3-decimal value nearest to x; x * 1000 rounded half-up
+    is the same unless x * 1000 is within float error of a half, where we
+    fall back to round() itself.
+    """
+    scaled = score * 1000.0
+    whole = int(scaled)
+    if abs(scaled - whole - 0.5) < 1e-6:
+        return round(round(score, 3) * 1000)
+    return whole + 1 if scaled - whole > 0.5 else whole
+
+
 def build_index(docs: Sequence[SearchDoc], languages: Sequence[str]) -> InvertedIndex:
     """Index `docs` the way lunr.py's Builder would with this module's pipelines."""
     field_count = len(FIELDS)
-    term_index: dict[str, int] = {}
-    terms: list[str] = []
-    # Per doc and field: (term frequencies, field length).
-    frequencies: list[list[tuple[Counter[str], int]]] = []
+    # Term -> None, in first-seen order (dict.update appends new keys in order):
+    # lunr numbers terms in the order it first meets them.
+    seen: dict[str, None] = {}
+    # (doc, field) pairs holding each term: lunr's idf counts a document once per field.
+    field_docs: Counter[str] = Counter()
+    frequencies: list[list[tuple[dict[str, int], int]]] = []
     totals = [0] * field_count
     for doc in docs:
         analyze = text.analyzer_for(doc.language)
-        per_field: list[tuple[Counter[str], int]] = []
+        per_field: list[tuple[dict[str, int], int]] = []
         for number, value in enumerate(doc.fields):
-            field_terms = [term for word in text.split_words(value) for term in analyze(word)]
-            counts = Counter(field_terms)
-            for term in counts:
-                if term not in term_index:
-                    term_index[term] = len(terms)
-                    terms.append(term)
-            per_field.append((counts, len(field_terms)))
-            totals[number] += len(field_terms)
+            # Count raw words first (C speed), then analyze each distinct word once;
+            # walking distinct words in first-seen order keeps terms in first-seen order.
+            counts: dict[str, int] = {}
+            length = 0
+            for word, times in Counter(text.split_words(value)).items():
+                for term in analyze(word):
+                    counts[term] = counts.get(term, 0) + times
+                    length += times
+            seen.update(dict.fromkeys(counts))
+            field_docs.update(counts.keys())
+            per_field.append((counts, length))
+            totals[number] += length
         frequencies.append(per_field)
 
+    terms = list(seen)
+    term_index = {term: number for number, term in enumerate(terms)}
     doc_count = len(docs)
     averages = [total / doc_count if doc_count else 0.0 for total in totals]
+    idf = {
+        term: math.log(1 + abs((doc_count - n + 0.5) / (n + 0.5)))
+        for term, n in field_docs.items()
+    }
     postings: list[list[list[tuple[int, int]]]] = [[[] for _ in FIELDS] for _ in terms]
-    for doc_number, per_field in enumerate(frequencies):
-        for number, (counts, _length) in enumerate(per_field):
-            for term in counts:
-                postings[term_index[term]][number].append((doc_number, 0))
-
-    # idf counts a document once per field it has the term in (as lunr does).
-    idf = [
-        math.log(1 + abs((doc_count - n + 0.5) / (n + 0.5)))
-        for n in (sum(len(field) for field in posting) for posting in postings)
-    ]
-    cursor = [[0] * field_count for _ in terms]
+    k1_plus_1 = K1 + 1
     for doc_number, per_field in enumerate(frequencies):
         for number, (counts, length) in enumerate(per_field):
             if not counts:
@@ -115,14 +131,10 @@ def build_index(docs: Sequence[SearchDoc], languages: Sequence[str]) -> Inverted
             boost = FIELDS[number][1]
             norm = K1 * (1 - B + B * (length / averages[number]))
             for term, tf in counts.items():
-                index = term_index[term]
-                score = idf[index] * ((K1 + 1) * tf) / (norm + tf)
+                # Same operations in the same order as lunr.py, for identical floats.
+                score = idf[term] * (k1_plus_1 * tf) / (norm + tf)
                 score *= boost
-                score *= 1
-                milli = round(round(score, 3) * 1000)
-                position = cursor[index][number]
-                postings[index][number][position] = (doc_number, milli)
-                cursor[index][number] = position + 1
+                postings[term_index[term]][number].append((doc_number, _milli(score)))
 
     return InvertedIndex(
         fields=tuple(name for name, _ in FIELDS),

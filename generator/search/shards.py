@@ -53,11 +53,23 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def data_file(key: str, data: Any) -> tuple[str, bytes]:
-    """(file name, bytes) of a self-registering data script."""
-    body = f"archiveSearchLoaded({json.dumps(key)},{dumps(data)});\n".encode()
-    digest = hashlib.sha256(body).hexdigest()[:10]
-    return f"{key}.{digest}.js", body
+def data_file(key: str, data: Any, encoded: str | None = None) -> tuple[str, bytes]:
+    """(key, bytes) of a self-registering data script; `encoded` is `data` already as JSON."""
+    body = f"archiveSearchLoaded({json.dumps(key)},{encoded if encoded is not None else dumps(data)});\n"
+    return key, body.encode()
+
+
+def build_hash(files: Sequence[tuple[str, bytes]]) -> str:
+    """One content hash for all data files: it goes in every name, so the manifest
+    lists counts, not thousands of incompressible per-file hashes."""
+    digest = hashlib.sha256()
+    for key, body in files:
+        digest.update(key.encode() + b"\0" + hashlib.sha256(body).digest())
+    return digest.hexdigest()[:10]
+
+
+def file_name(key: str, digest: str) -> str:
+    return f"{key}.{digest}.js"
 
 
 def shard_index(index: InvertedIndex) -> tuple[list[str], list[tuple[str, bytes]]]:
@@ -66,12 +78,13 @@ def shard_index(index: InvertedIndex) -> tuple[list[str], list[tuple[str, bytes]
     firsts: list[str] = []
     files: list[tuple[str, bytes]] = []
     terms: list[str] = []
-    entries: list[list[Any]] = []
+    entries: list[str] = []
     size = 0
 
     def close() -> None:
         firsts.append(terms[0])
-        files.append(data_file(f"s{len(files)}", {"t": terms, "p": entries}))
+        encoded = '{"t":' + dumps(terms) + ',"p":[' + ",".join(entries) + "]}"
+        files.append(data_file(f"s{len(files)}", None, encoded))
 
     for number in order:
         entry: list[Any] = [number]
@@ -83,13 +96,14 @@ def shard_index(index: InvertedIndex) -> tuple[list[str], list[tuple[str, bytes]
                 flat.append(milli)
                 previous = doc
             entry.append(flat)
-        encoded = len(dumps(entry)) + len(index.terms[number].encode()) + 4
-        if terms and size + encoded > SHARD_BYTES:
+        encoded = dumps(entry)
+        grows = len(encoded) + len(index.terms[number]) * 3 + 4
+        if terms and size + grows > SHARD_BYTES:
             close()
             terms, entries, size = [], [], 0
         terms.append(index.terms[number])
-        entries.append(entry)
-        size += encoded
+        entries.append(encoded)
+        size += grows
     if terms:
         close()
     return firsts, files
@@ -131,9 +145,10 @@ def terms_file(index: InvertedIndex) -> tuple[str, bytes]:
 
 
 def manifest_file(index: InvertedIndex, languages: Sequence[str], lunr_languages: dict[str, str],
-                  stop_words: dict[str, list[str]], firsts: list[str], shard_names: list[str],
-                  doc_names: list[str], facets: str, terms: str) -> tuple[str, bytes]:
-    return data_file("manifest", {
+                  stop_words: dict[str, list[str]], firsts: list[str], doc_files: int,
+                  digest: str) -> tuple[str, bytes]:
+    """The manifest, named by its own content hash (the page links to it)."""
+    key, body = data_file("manifest", {
         "version": 1,
         "fields": list(index.fields),
         "pipeline": list(index.pipeline),
@@ -142,8 +157,8 @@ def manifest_file(index: InvertedIndex, languages: Sequence[str], lunr_languages
         "stopWords": stop_words,
         "docCount": len(index.refs),
         "pageSize": PAGE_SIZE,
-        "shards": {"first": firsts, "files": shard_names},
-        "docs": {"size": DOC_CHUNK, "files": doc_names},
-        "terms": terms,
-        "facets": facets,
+        "hash": digest,
+        "shards": {"first": firsts},
+        "docs": {"size": DOC_CHUNK, "count": doc_files},
     })
+    return file_name(key, hashlib.sha256(body).hexdigest()[:10]), body

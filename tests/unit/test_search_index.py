@@ -72,6 +72,17 @@ def test_builder_equals_lunr_py() -> None:
     assert to_lunr_json(build_index(docs, languages)) == build_reference(docs, languages)
 
 
+def test_fast_rounding_equals_round() -> None:
+    import random
+
+    from generator.search.index import _milli
+
+    rng = random.Random(5)
+    values = [rng.uniform(0, 60) for _ in range(100_000)] + [k / 1000 + 0.0005 for k in range(5000)]
+    values += [0.0625, 1.0005, 2.5, 0.0015, 12.3455]
+    assert [_milli(v) for v in values] == [round(round(v, 3) * 1000) for v in values]
+
+
 def test_field_vectors_and_pipeline_shape() -> None:
     docs, languages = search_docs(corpus(5, 50))
     serialized = to_lunr_json(build_index(docs, languages))
@@ -115,7 +126,8 @@ def test_stop_words_come_from_lunr_languages() -> None:
 
 def test_plain_text_and_snippet() -> None:
     assert plain_text("A [link](http://x.org) and ![img](y.png) <b>bold</b> **strong**") == \
-        "A link and img bold strong"
+        "A link and img  bold  **strong**"
+    assert snippet_of("", "## Head\n\nA **strong** _word_ here.") == "Head A strong word here."
     long = "word " * 200
     snippet = snippet_of("", long)
     assert snippet.endswith("…") and len(snippet) <= 281

@@ -115,6 +115,11 @@
     this.allTerms = null
   }
 
+  /* The file name of a data file, from its key and the build's hash. */
+  Engine.prototype.file = function (key) {
+    return key + '.' + this.manifest.hash + '.js'
+  }
+
   Engine.prototype.parse = function (queryString) {
     var query = new this.lunr.Query(this.manifest.fields)
     new this.lunr.QueryParser(queryString, query).parse()
@@ -150,7 +155,7 @@
   Engine.prototype.termSet = function () {
     var self = this
     if (!this.allTerms) {
-      this.allTerms = this.load(this.manifest.terms).then(function (data) {
+      this.allTerms = this.load(this.file('terms')).then(function (data) {
         return self.lunr.TokenSet.fromArray(data.terms)
       })
     }
@@ -167,7 +172,7 @@
     })
     var numbers = Object.keys(wanted)
     return Promise.all(numbers.map(function (n) {
-      return self.load(self.manifest.shards.files[n]).then(function (data) {
+      return self.load(self.file('s' + n)).then(function (data) {
         if (!self.loadedShards[n]) { self.addShard(data); self.loadedShards[n] = true }
       })
     }))
@@ -231,7 +236,7 @@
     var chunks = Object.create(null)
     refs.forEach(function (ref) { chunks[Math.floor(+ref / size)] = true })
     return Promise.all(Object.keys(chunks).map(function (c) {
-      return self.load(self.manifest.docs.files[c]).then(function (data) { return [+c, data] })
+      return self.load(self.file('d' + c)).then(function (data) { return [+c, data] })
     })).then(function (loaded) {
       var byChunk = {}
       loaded.forEach(function (pair) { byChunk[pair[0]] = pair[1].d })
@@ -247,7 +252,7 @@
   }
 
   Engine.prototype.facets = function () {
-    if (!this.facetData) this.facetData = this.load(this.manifest.facets)
+    if (!this.facetData) this.facetData = this.load(this.file('facets'))
     return this.facetData
   }
 
