@@ -50,7 +50,7 @@ from .taxonomy import (
     month_name,
     sort_entries,
 )
-from .urls import entry_url, page_file, relative_url, safe_relative
+from .urls import entry_url, page_file, safe_relative
 
 WORDS_PER_MINUTE = 230
 RELATED_LIMIT = 5
@@ -382,13 +382,18 @@ def _views(entries: Sequence[Entry], taxonomies: Mapping[str, Taxonomy]) -> dict
     return views
 
 
-def _related(view: EntryView, site: _Site, position: Mapping[str, int]) -> tuple[EntryView, ...]:
+def _related(
+    view: EntryView,
+    site: _Site,
+    position: Mapping[str, int],
+    tag_positions: Mapping[str, Mapping[str, int]],
+) -> tuple[EntryView, ...]:
     """Entries sharing the most tags with `view`, nearest in date breaking ties."""
     tags = site.taxonomies["tags"].by_name()
     scores: dict[str, int] = {}
     for link in view.tags:
         keys = tags[link.name].keys
-        here = keys.index(view.key)
+        here = tag_positions[link.name][view.key]
         for key in keys[max(0, here - RELATED_WINDOW) : here + RELATED_WINDOW + 1]:
             if key != view.key:
                 scores[key] = scores.get(key, 0) + 1
@@ -431,12 +436,13 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
         return tuple(links[:limit])
 
     # Entry pages.
+    tag_positions = {t.name: {k: i for i, k in enumerate(t.keys)} for t in tax["tags"].terms}
     for index, view in enumerate(ordered):
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
         specs.append(_PageSpec(view.url, ("entry.html",), {
             "view": view, "newer": newer, "older": older,
-            "related": _related(view, site, position),
+            "related": _related(view, site, position, tag_positions),
             "feed_url": None,
         }))
 
@@ -535,12 +541,13 @@ def _render_pages(site: _Site, env: jinja2.Environment, specs: Sequence[_PageSpe
     for spec in specs:
         url = spec.url
 
-        def link(target: str, _url: str = url, _absolute: bool = spec.absolute) -> str:
-            if _absolute:
-                return base + target
-            rel = relative_url(_url, target)
-            # The site root is a directory too: "../.." would not get index.html on file://.
-            return rel + "/" if target == "" and not rel.endswith("/") else rel
+        # Every target is root-relative, so prefixing the page's way back to the
+        # root gives a correct relative link (and is far cheaper than relpath).
+        prefix = base if spec.absolute else _root_prefix(url)
+        short = "" if prefix == "./" else prefix
+
+        def link(target: str, _prefix: str = short) -> str:
+            return (_prefix + target) or "./"
 
         def asset(name: str, _link: Callable[[str], str] = link) -> str:
             if name not in site.assets:
@@ -550,7 +557,7 @@ def _render_pages(site: _Site, env: jinja2.Environment, specs: Sequence[_PageSpe
         canonical = base + ("" if spec.out == "404.html" else url)
         context = {
             "site": config.site,
-            "root": base if spec.absolute else _root_prefix(url),
+            "root": prefix,
             "page_url": url,
             "canonical": canonical,
             "link": link,

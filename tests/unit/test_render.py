@@ -65,7 +65,7 @@ def test_entry_page_has_everything(rendered: tuple[RenderResult, Path]) -> None:
         assert fact in text, fact
     hrefs = [a.get("href") for a in doc.iter("a")]
     assert "../../../authors/elena-zeledon/" in hrefs
-    assert "../" in hrefs  # the date links to its month
+    assert "../../../2018/11/" in hrefs  # the date links to its month
     assert doc.find(".//link[@rel='canonical']").get("href") == BASE + "2018/11/the-caravan-that-defies-borders/"
     meta = {m.get("name") or m.get("property"): m.get("content") for m in doc.iter("meta")}
     assert meta["citation_title"] == "The Caravan that Defies Borders"
