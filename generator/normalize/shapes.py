@@ -15,7 +15,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .bylines import image_credit_of, is_person_like
+from .article import Layout, main_layout
+from .bylines import image_credit_of, is_credit_line, is_person_like
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
 
@@ -40,6 +41,8 @@ class Header:
     """Summary text that shared a line with the date ("date | summary")."""
     byline: bool = False
     """An explicit "by ..." line was read."""
+    confidence: dict[str, float] = field(default_factory=dict)
+    """Confidences the reader of the header could give (title, authors, date)."""
 
     @property
     def strong(self) -> bool:
@@ -331,7 +334,8 @@ def find_pieces(lines: list[Line], split_titles: tuple[str, ...] = ()) -> list[P
     else:
         best = max(cands, key=lambda c: (c.score, -c.header.title))
         if best.mass >= 40 or not any(_is_teaser_record(c) for c in cands):
-            pieces = [_single(lines, cands, best)]
+            layout = main_layout(lines)
+            pieces = [_from_layout(lines, cands, layout) if layout is not None else _single(lines, cands, best)]
     covered = [(p.header.title, max(p.body[1], p.header.end)) for p in pieces]
     pieces += _teasers(lines, cands, covered)
     return sorted(pieces, key=lambda p: p.header.title)
@@ -344,6 +348,22 @@ def _body_end(lines: list[Line], cands: list[Candidate], header: Header, limit: 
     stop = _hard_stop(lines, header.end, stop)
     # a label line that hugs the teaser below belongs to the sidebar
     return stop
+
+
+def _from_layout(lines: list[Line], cands: list[Candidate], layout: Layout) -> Piece:
+    header = Header(title=layout.title, end=layout.body_start, dek=list(layout.dek), authors=list(layout.authors),
+                    date=layout.date, byline=bool(layout.authors),
+                    confidence={"title": layout.title_confidence, "authors": layout.authors_confidence,
+                                "date": layout.date_confidence})
+    header.image_credit = next((credit for i in range(layout.title + 1, layout.body_start)
+                                if lines[i].kind != BLANK and (credit := image_credit_of(lines[i].text))), None)
+    teaser_starts = [c.header.title for c in cands if c.header.title >= header.end and _is_teaser_record(c)]
+    end = min([layout.body_end, *teaser_starts])
+    # credits that close the text ("Translated by ...") belong to it
+    for i in range(end, min(len(lines), end + 4)):
+        if lines[i].kind != BLANK and is_credit_line(lines[i].text):
+            end = i + 1
+    return Piece("article", header, (layout.body_start, end))
 
 
 def _single(lines: list[Line], cands: list[Candidate], best: Candidate) -> Piece:

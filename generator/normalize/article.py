@@ -1,0 +1,434 @@
+"""Classified lines of a single-article page -> its headline, header and text range.
+
+Pure. Anchored on the text rather than on the headline: the article's text is
+the longest run of dense prose paragraphs (short interruptions such as
+captions, ad lines or a "read more" link tolerated). The headline is then the
+headline-like line before that run that best fits what headlines do: it is
+followed by a header cluster (dek, byline, date), it is often repeated on the
+page (title bar, breadcrumb, gallery), its words come back in the text, it is
+not a sentence and not a one-word menu item. Authors and the date are read in
+the header zone between the headline and the text, with general rules only:
+"by"-style prefixes in several languages, names sharing a line with the date,
+a role after the name ("X Political editor"), "Published ... | Updated ..."
+preferring the published date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+
+from .bylines import byline_names, image_credit_of, is_name, split_names
+from .dates import find_dates, is_update_line
+from .lines import (
+    BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_furniture, is_title_like, word_count,
+)
+from .noise import is_footer_text
+
+# Marks of a photo caption or credit, in the languages we read (generic vocabulary, no site names).
+_CAPTION = re.compile(
+    r"(?i)\b(?:photo(?:graph)?s?|foto(?:s|grafía|grafia)?|image|imagen|imagem|bild|picture|credit|crédit|"
+    r"crédito|illustration|getty images|ap photo|shutterstock|istock|symbolbild|archivbild|fotomontage)\b\s*[:/©)]|"
+    r"\((?:photo|foto|image|bild)\b|©|\bgetty images\b|\bap photo\b"
+)
+# Words of page furniture that never belong to a person's name, in several languages.
+_UI_WORDS = frozenset("""
+tweet this share email mail print comment comments donate subscribe newsletter newsletters login sign
+menu search home follow like save more read close open next previous related topics advertisement
+advertising sponsored contact about privacy cookies cookie terms help account register support
+teilen drucken kommentar kommentare suche anmelden abonnieren werbung mehr startseite
+compartir imprimir comentarios buscar suscribirse publicidad inicio más
+partager imprimer commentaires rechercher abonnez publicité accueil plus
+partilhar compartilhar comentários pesquisar assinar
+""".split())
+# Words naming a journalist's role after the name ("X Education editor", "X, Korrespondentin").
+_ROLE = re.compile(
+    r"(?i)\b(?:editor|editors|correspondent|reporter|writer|columnist|contributor|staff|analyst|producer|"
+    r"journalist|critic|chief|redakteur(?:in)?|korrespondent(?:in)?|autor(?:in)?|reporter(?:in)?|"
+    r"rédact(?:eur|rice)|journaliste|envoyée?|correspondante?|periodista|redactora?|corresponsal|editora|"
+    r"repórter|jornalista|colunista|colaborador(?:a)?)\b"
+)
+_BY_WORD = re.compile(r"(?i)^(?:by|von|por|par|de|door|posted by|written by|autor|author)\s*:?$")
+_CONNECTOR = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à|a las|às|the|,|-|–|—)+$")
+_SEPARATORS = re.compile(r"\s+[|/•·–—]\s+|\s*\|\s*|\s+-\s+")
+_TIME = re.compile(r"(?i)\b\d{1,2}[:.h]\d{2}(?:\s*(?:[ap]\.?m\.?|uhr|hrs?\.?|h))?\b|\b\d{1,2}\s*[ap]\.?m\.?\b")
+_TZ = re.compile(r"(?i)\b(?:gmt|utc|est|edt|cst|cdt|pst|pdt|bst|cet|cest|mez|mesz)\b|\([^()]*\)")
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+
+MIN_RUN_WORDS = 60
+"""Words of dense prose a run needs to be taken for an article's text."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the one article of a page stands."""
+
+    title: int
+    """Index of the headline line."""
+    body_start: int
+    """Index of the first line of the text."""
+    body_end: int
+    """Index just past the last dense line of the text."""
+    dek: tuple[int, ...]
+    """Indices of the dek lines."""
+    authors: tuple[str, ...]
+    date: dt.date | None
+    date_confidence: float
+    authors_confidence: float
+    title_confidence: float
+
+
+def _nonblank(lines: list[Line], start: int, stop: int) -> list[int]:
+    return [i for i in range(max(0, start), min(stop, len(lines))) if lines[i].kind != BLANK]
+
+
+def is_caption(text: str) -> bool:
+    """A photo caption or credit line."""
+    return bool(_CAPTION.search(text)) or image_credit_of(text) is not None
+
+
+def _lower_share(text: str) -> float:
+    tokens = re.findall(r"[^\W\d_]{2,}", text)
+    if not tokens:
+        return 0.0
+    return sum(1 for t in tokens if t[0].islower()) / len(tokens)
+
+
+def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
+    """A paragraph of running text (not a menu row, caption, footer or repeated caption)."""
+    line = lines[i]
+    if line.kind not in (PROSE, BULLET) or line.words < 8:
+        return False
+    if line.kind == PROSE and _lower_share(line.text) < 0.3 and not _SENTENCE_END.search(line.text):
+        return False  # a row of menu items glued together
+    if is_caption(line.text) or (is_footer_text(line.text) and line.words <= 40):
+        return False
+    if line.words < 45 and line.text in repeated:
+        return False  # gallery captions and teasers come back; paragraphs do not
+    return not _next_to_credit(lines, i)
+
+
+def _next_to_credit(lines: list[Line], i: int) -> bool:
+    """A caption: a line right above a photo credit line."""
+    if lines[i].words >= 45:
+        return False
+    after = _nonblank(lines, i + 1, i + 3)[:1]
+    return any(lines[j].kind != PROSE and is_caption(lines[j].text) for j in after)
+
+
+def runs(lines: list[Line], tolerance: int = 4) -> list[tuple[int, int, int]]:
+    """Runs of dense lines as (first index, index past the last, words), interruptions tolerated."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line.kind != BLANK:
+            counts[line.text] = counts.get(line.text, 0) + 1
+    repeated = {t for t, n in counts.items() if n > 1}
+    found: list[tuple[int, int, int]] = []
+    start = last = -1
+    mass = gap = 0
+    for i, line in enumerate(lines):
+        if line.kind == BLANK:
+            continue
+        if dense(lines, i, repeated):
+            if start < 0:
+                start = i
+            last, mass, gap = i, mass + line.words, 0
+            continue
+        gap += 1 if line.words <= 25 and line.kind != NOISE else 2
+        if start >= 0 and (gap > tolerance or _record_footer(lines, i, repeated)):
+            found.append((start, last + 1, mass))
+            start, mass, gap = -1, 0, 0
+    if start >= 0:
+        found.append((start, last + 1, mass))
+    return found
+
+
+def _record_footer(lines: list[Line], i: int, repeated: set[str]) -> bool:
+    """A date or byline closing a teaser record (next to another short line), not a date inside the text."""
+    if lines[i].kind not in (DATE, BYLINE):
+        return False
+    before = _nonblank(lines, i - 3, i)[-1:]
+    after = _nonblank(lines, i + 1, i + 4)[:1]
+    return not all(dense(lines, j, repeated) for j in [*before, *after])
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold()[:5] for w in re.findall(r"[^\W\d_]{4,}", text)}
+
+
+def _canon(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text).strip().casefold()
+
+
+@dataclass
+class _Header:
+    end: int
+    dek: list[int]
+    authors: list[str]
+    explicit: bool
+    date: dt.date | None
+    date_line: int | None
+    update: dt.date | None
+    author_line: int = -1
+
+
+def _is_date_like(line: Line) -> bool:
+    return line.kind == DATE or (line.words <= 16 and bool(find_dates(line.text)) and line.kind != PROSE) or (
+        line.kind in (PROSE, BULLET) and line.words <= 12 and bool(find_dates(line.text)))
+
+
+def _headerish(line: Line) -> bool:
+    return line.kind in (DATE, BYLINE) or _is_date_like(line) or bool(names_in(line.text, loose=False)[0])
+
+
+def read_zone(lines: list[Line], t: int, run_start: int, repeated: set[str]) -> _Header:
+    """The header after headline `t`: where the text starts, dek, authors, date."""
+    zone = _nonblank(lines, t + 1, len(lines))
+    # The text starts at the first dense line after the last header-ish line near the headline.
+    last_header = t
+    seen_dense = 0
+    for i in zone[:14]:
+        if i >= run_start and seen_dense >= 2:
+            break
+        if dense(lines, i, repeated) and lines[i].words >= 25 and seen_dense >= 1 and i >= run_start:
+            break
+        if dense(lines, i, repeated):
+            seen_dense += 1
+        elif _headerish(lines[i]) and lines[i].words <= 20:
+            last_header = i
+    start = next((i for i in zone if i > last_header and dense(lines, i, repeated)), run_start)
+    start = min(start, max(run_start, last_header + 1)) if start > run_start else start
+    dek = [i for i in _nonblank(lines, t + 1, start)
+           if lines[i].kind in (PROSE, SHORT) and lines[i].words >= 6 and not is_caption(lines[i].text)
+           and not _headerish(lines[i])][:1]
+    if dek and _nonblank(lines, t + 1, dek[0]) and any(lines[j].kind in (PROSE, SHORT) and lines[j].words >= 4
+                                                       for j in _nonblank(lines, t + 1, dek[0])):
+        dek = []  # something else stands between the headline and it
+    header = _Header(end=start, dek=dek, authors=[], explicit=False, date=None, date_line=None, update=None)
+    zone_lines = [*_nonblank(lines, t - 3, t), *_nonblank(lines, t + 1, start)]
+    _read_people(lines, t, zone_lines, header)
+    _read_date(lines, zone_lines, header)
+    return header
+
+
+def _read_people(lines: list[Line], t: int, zone: list[int], header: _Header) -> None:
+    explicit: list[str] = []
+    loose: list[str] = []
+    first_explicit = first_loose = -1
+    dated = {i for i in zone if _is_date_like(lines[i])}
+    for k, i in enumerate(zone):
+        line = lines[i]
+        if line.words > 20 or is_caption(line.text):
+            continue
+        if _BY_WORD.match(line.text.strip()) and k + 1 < len(zone):
+            nxt = lines[zone[k + 1]].text
+            got = names_in(nxt, loose=True)[0]
+            explicit += [n for n in got if n not in explicit]
+            first_explicit = i if first_explicit < 0 else first_explicit
+            continue
+        names, is_explicit = names_in(line.text, loose=False)
+        if names and (is_explicit or i in dated):
+            explicit += [n for n in names if n not in explicit]
+            first_explicit = i if first_explicit < 0 else first_explicit
+            continue
+        if i < t:
+            continue
+        names, _ = names_in(line.text, loose=True)
+        near = [j for j in zone if j != i and abs(zone.index(j) - k) <= 1]
+        if names and any(j in dated or j == t or j in header.dek for j in near) or (names and k == 0):
+            loose += [n for n in names if n not in loose]
+            first_loose = i if first_loose < 0 else first_loose
+    if explicit:
+        header.authors, header.explicit, header.author_line = explicit[:6], True, first_explicit
+    else:
+        header.authors, header.author_line = loose[:4], first_loose
+
+
+def _strip_dates(text: str) -> str:
+    found = find_dates(text)
+    for f in reversed(found):
+        text = text[:f.start] + " | " + text[f.end:]
+    text = _TIME.sub(" ", text)
+    text = _TZ.sub(" ", text)
+    return text
+
+
+def _person(text: str, allow_single: bool) -> str | None:
+    text = text.strip(" ,.;:*_").strip()
+    text = re.sub(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+|\s+(?:on|am|at|um|le|el|em|à|a las|às)$", "", text).strip()
+    if not text:
+        return None
+    tokens = text.split()
+    if any(t.strip(".,:;!").casefold() in _UI_WORDS for t in tokens):
+        return None
+    if not is_name(text, max_words=5):
+        return None
+    if len(tokens) == 1 and not allow_single:
+        return None
+    if text.isupper() and len(tokens) == 1:
+        return None
+    return text
+
+
+def _name_with_role(text: str) -> str | None:
+    """ "Richard Adams Education editor" -> "Richard Adams"."""
+    role = _ROLE.search(text)
+    if not role or role.start() == 0:
+        return None
+    before = text[:role.start()].strip(" ,;-–—|")
+    tokens = before.split()
+    if not 2 <= len(tokens) <= 5:
+        return None
+    take = 3 if len(tokens) >= 3 and re.fullmatch(r"[A-Z]\.", tokens[1]) else 2
+    return _person(" ".join(tokens[:take]), allow_single=False)
+
+
+def names_in(text: str, loose: bool) -> tuple[list[str], bool]:
+    """Names credited on a line, and whether the credit was explicit ("by X").
+
+    `loose` also accepts a line that is only names ("A B, C D"), or a name with a role.
+    """
+    if word_count(text) > 20 or is_furniture(text):
+        return [], False
+    cleaned = _strip_dates(text)
+    segments = [s.strip() for s in _SEPARATORS.split(cleaned) if s and s.strip()]
+    for seg in segments:
+        seg = re.sub(r"(?i)^(by|von|por|par)(?=[A-ZÀ-Ý])", r"\1 ", seg)  # "ByJane Doe"
+        got = byline_names(seg)
+        if got is None:
+            m = re.match(r"(?i)^(?:by|von|por|par|posted by|written by|door)\s+(.+)$", seg)
+            if m:
+                rest = re.split(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às|in|for|für|from)\s+", m.group(1))[0]
+                got = [p for n in split_names(rest) if (p := _person(n, True))] or None
+        if got:
+            names = [p for n in got if (p := _person(n, allow_single=True))]
+            if names:
+                return names, True
+    if find_dates(text):
+        # "November 20, 2019 Jane Doe", "Jane Doe am 24. Januar 2022"
+        for seg in segments:
+            names = [p for n in split_names(seg) if (p := _person(n, allow_single=False))]
+            if names and len(names) == len(split_names(seg)):
+                return names, False
+    if not loose or len(segments) != 1:
+        return [], False
+    seg = segments[0]
+    parts = split_names(seg)
+    names = [p for n in parts if (p := _person(n, allow_single=False))]
+    if names and len(names) == len(parts):
+        return names, False
+    role = _name_with_role(seg)
+    return ([role], False) if role else ([], False)
+
+
+def _read_date(lines: list[Line], zone: list[int], header: _Header) -> None:
+    for i in zone:
+        line = lines[i]
+        if line.words > 24 or is_caption(line.text) and line.kind == PROSE:
+            continue
+        text = line.text
+        prev = zone[zone.index(i) - 1] if zone.index(i) > 0 else None
+        label_update = prev is not None and lines[prev].words <= 3 and is_update_line(lines[prev].text)
+        for found in find_dates(text):
+            before = re.split(r"[|•·]", text[:found.start])[-1]
+            update = is_update_line(before) or bool(re.search(
+                r"(?i)\b(?:updated|modified|aktualisiert|actualizado|atualizado|mis à jour|edited)\b", before))
+            if (update or label_update) and not re.search(r"(?i)publi|veröff|posted", before):
+                header.update = header.update or found.value
+                continue
+            if header.date is None:
+                header.date, header.date_line = found.value, i
+            break
+    if header.date is None and header.update is not None:
+        header.date = header.update
+
+
+def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _Header,
+                 body_words: set[str], texts: list[str]) -> float:
+    line = lines[t]
+    score = 0.0
+    if header.date is not None and header.date_line is not None and header.date_line > t:
+        score += 2.0
+    elif header.date is not None:
+        score += 0.5
+    if header.authors:
+        score += (2.0 if header.explicit else 1.0) * (1.0 if header.author_line > t else 0.5)
+    if header.dek:
+        score += 0.7
+    gap = len([i for i in _nonblank(lines, t + 1, header.end)
+               if not _headerish(lines[i]) and i not in header.dek])
+    score -= min(3.0, 0.15 * gap)
+    between = len(_nonblank(lines, header.end, run[0]))
+    score -= min(2.0, 0.1 * between)
+    words = _words(line.text)
+    if words:
+        score += 2.0 * len(words & body_words) / len(words)
+    key = _canon(line.text)
+    if len(key) > 12 and any(j != t and (k := _canon(x)) and (k == key or (key in k and len(k) < 3 * len(key)))
+                             for j, x in enumerate(texts)):
+        score += 1.2
+    if line.words <= 2:
+        score -= 2.5
+    elif line.words == 3:
+        score -= 0.7
+    elif line.words > 24:
+        score -= 1.0
+    if line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text):
+        score -= 1.2
+    if line.kind == NAME:
+        score -= 0.8
+    if is_caption(line.text) or re.match(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d", line.text):
+        score -= 3.0
+    if re.search(r"[|»›>]|\s[-–—]\s\S+$", line.text):
+        score -= 0.5  # "Headline | Site" or a breadcrumb
+    return score
+
+
+def _title_like(line: Line) -> bool:
+    if line.kind == PROSE and line.words <= 30 and line.text.endswith(".") and not line.text.endswith(".."):
+        return 3 <= line.words and len(line.text) <= 220 and not is_caption(line.text)
+    return is_title_like(line) or (line.kind == BULLET and False)
+
+
+def main_layout(lines: list[Line]) -> Layout | None:
+    """The headline, header and text of the page's one article, or None when no run of text is found."""
+    found = sorted(runs(lines), key=lambda r: -r[2])
+    found = [r for r in found if r[2] >= MIN_RUN_WORDS][:3]
+    if not found:
+        return None
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line.kind != BLANK:
+            counts[line.text] = counts.get(line.text, 0) + 1
+    repeated = {t for t, n in counts.items() if n > 1}
+    texts = [line.text if line.kind != BLANK else "" for line in lines]
+    best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None
+    for rank, run in enumerate(found):
+        body_words = _words(" ".join(texts[run[0]:run[1]])[:6000])
+        window = _nonblank(lines, 0, run[0])[-45:]
+        inside = [i for i in _nonblank(lines, run[0], run[1])[:3] if lines[i].words <= 20]
+        for t in [*window, *inside]:
+            if not _title_like(lines[t]) or lines[t].kind in (NOISE, DATE, BYLINE):
+                continue
+            header = read_zone(lines, t, run[0], repeated)
+            if header.end <= t or header.end >= run[1]:
+                continue
+            score = _title_score(lines, t, run, header, body_words, texts)
+            score += 0.8 * math.log(run[2] / found[0][2]) if rank else 0.0
+            if best is None or score > best[0]:
+                best = (score, t, rank, header, run)
+    if best is None:
+        return None
+    score, t, _, header, run = best
+    end = run[1]
+    return Layout(
+        title=t, body_start=header.end, body_end=end, dek=tuple(header.dek), authors=tuple(header.authors),
+        date=header.date, date_confidence=(0.9 if header.date_line is not None else 0.6) if header.date else 0.0,
+        authors_confidence=0.85 if header.explicit else (0.65 if header.authors else 0.5),
+        title_confidence=max(0.3, min(0.95, 0.45 + 0.1 * score)),
+    )
+
+
+__all__ = ["Layout", "main_layout", "names_in", "runs", "is_caption", "SHORT", "NAME"]
