@@ -111,6 +111,8 @@ class EntryView:
     """The body rendered from Markdown (safe)."""
     reading_minutes: int
     """Estimated reading time; 0 when there is no body."""
+    word_count: int
+    """Words in the body (counted once; the count is not cheap)."""
     sources: tuple[str, ...]
     """Where it came from: "seeds/x.txt, lines 3–40"."""
 
@@ -377,6 +379,7 @@ def _views(entries: Sequence[Entry], taxonomies: Mapping[str, Taxonomy]) -> dict
             tags=links("tags", entry.tags),
             body_html=Markup(render_markdown(entry.body)),
             reading_minutes=max(1, round(words / WORDS_PER_MINUTE)) if words else 0,
+            word_count=words,
             sources=tuple(_source_label(ref.file, ref.lines) for ref in entry.sources),
         )
     return views
