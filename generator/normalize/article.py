@@ -57,7 +57,7 @@ _TIME = re.compile(r"(?i)\b\d{1,2}[:.h]\d{2}(?:\s*(?:[ap]\.?m\.?|uhr|hrs?\.?|h))
 _TZ = re.compile(r"(?i)\b(?:gmt|utc|est|edt|cst|cdt|pst|pdt|bst|cet|cest|mez|mesz)\b|\([^()]*\)")
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
-MIN_RUN_WORDS = 60
+MIN_RUN_WORDS = 25
 """Words of dense prose a run needs to be taken for an article's text."""
 
 
@@ -349,19 +349,26 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
                  body_words: set[str], texts: list[str]) -> float:
     line = lines[t]
     score = 0.0
+    marks = [i for i in (header.date_line, header.author_line) if i is not None and i > t]
+    first_mark = min(marks) if marks else header.end
+    # Another headline-like line between this one and the byline/date: the header is that one's.
+    interlopers = [i for i in _nonblank(lines, t + 1, first_mark)
+                   if i not in header.dek and lines[i].kind in (SHORT, PROSE, NAME) and lines[i].words >= 4
+                   and not is_caption(lines[i].text)]
+    weight = 1.0 if not interlopers else 0.2
     if header.date is not None and header.date_line is not None and header.date_line > t:
-        score += 2.0
+        score += 2.0 * weight
     elif header.date is not None:
-        score += 0.5
+        score += 0.5 * weight
     if header.authors:
-        score += (2.0 if header.explicit else 1.0) * (1.0 if header.author_line > t else 0.5)
+        score += (2.0 if header.explicit else 1.0) * (1.0 if header.author_line > t else 0.5) * weight
     if header.dek:
-        score += 0.7
+        score += 0.7 * weight
     gap = len([i for i in _nonblank(lines, t + 1, header.end)
                if not _headerish(lines[i]) and i not in header.dek])
     score -= min(3.0, 0.15 * gap)
     between = len(_nonblank(lines, header.end, run[0]))
-    score -= min(2.0, 0.1 * between)
+    score -= min(1.0, 0.05 * between)
     words = _words(line.text)
     if words:
         score += 2.0 * len(words & body_words) / len(words)
@@ -416,7 +423,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
             if header.end <= t or header.end >= run[1]:
                 continue
             score = _title_score(lines, t, run, header, body_words, texts)
-            score += 0.8 * math.log(run[2] / found[0][2]) if rank else 0.0
+            score += 1.2 * math.log(run[2] / found[0][2]) if rank else 0.0
             if best is None or score > best[0]:
                 best = (score, t, rank, header, run)
     if best is None:
@@ -424,7 +431,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
     score, t, _, header, run = best
     end = run[1]
     return Layout(
-        title=t, body_start=header.end, body_end=end, dek=tuple(header.dek), authors=tuple(header.authors),
+        title=t, body_start=max(header.end, run[0]), body_end=end, dek=tuple(header.dek), authors=tuple(header.authors),
         date=header.date, date_confidence=(0.9 if header.date_line is not None else 0.6) if header.date else 0.0,
         authors_confidence=0.85 if header.explicit else (0.65 if header.authors else 0.5),
         title_confidence=max(0.3, min(0.95, 0.45 + 0.1 * score)),
