@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .article import Layout, main_layout
+from .article import Layout, main_layout, runs
 from .bylines import image_credit_of, is_credit_line, is_person_like
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
@@ -328,6 +328,8 @@ def find_pieces(lines: list[Line], split_titles: tuple[str, ...] = ()) -> list[P
     articles = sorted({c.header.title for c in cands if c.header.strong and c.mass >= ARTICLE_MASS} | set(forced))
     # Strong starts inside another article's header are the same article.
     articles = [a for k, a in enumerate(articles) if not any(by_index[b].header.end > a for b in articles[:k])]
+    if len(articles) >= 2 and not forced:
+        articles = _posts_with_text(lines, articles)
     pieces: list[Piece] = []
     if len(articles) >= 2 or (forced and len(articles) >= 1):
         pieces = _posts(lines, cands, articles)
@@ -339,6 +341,28 @@ def find_pieces(lines: list[Line], split_titles: tuple[str, ...] = ()) -> list[P
     covered = [(p.header.title, max(p.body[1], p.header.end)) for p in pieces]
     pieces += _teasers(lines, cands, covered)
     return sorted(pieces, key=lambda p: p.header.title)
+
+
+def _posts_with_text(lines: list[Line], articles: list[int]) -> list[int]:
+    """The post starts that each open a long run of running text of their own.
+
+    A page with one article often shows a second strong start (a repeated
+    headline, a dek, a promo block with a date); only starts followed, before
+    the next start, by a long dense run are separate posts. The same headline
+    met twice is one post.
+    """
+    big = [r for r in runs(lines) if r[2] >= ARTICLE_MASS]
+    kept: list[int] = []
+    seen: set[str] = set()
+    for k, a in enumerate(articles):
+        stop = articles[k + 1] if k + 1 < len(articles) else len(lines)
+        key = re.sub(r"\W+", " ", lines[a].text).strip().casefold()
+        if key in seen:
+            continue
+        if any(a < r[0] < stop and len([i for i in range(a, r[0]) if lines[i].kind != BLANK]) <= 16 for r in big):
+            kept.append(a)
+            seen.add(key)
+    return kept if len(kept) >= 2 else kept[:1]
 
 
 def _body_end(lines: list[Line], cands: list[Candidate], header: Header, limit: int) -> int:
