@@ -78,6 +78,8 @@ class Layout:
     date_confidence: float
     authors_confidence: float
     title_confidence: float
+    mass: int
+    """Words of dense text in the run the article was anchored on."""
 
 
 def _nonblank(lines: list[Line], start: int, stop: int) -> list[int]:
@@ -434,7 +436,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
         title=t, body_start=max(header.end, run[0]), body_end=end, dek=tuple(header.dek), authors=tuple(header.authors),
         date=header.date, date_confidence=(0.9 if header.date_line is not None else 0.6) if header.date else 0.0,
         authors_confidence=0.85 if header.explicit else (0.65 if header.authors else 0.5),
-        title_confidence=max(0.3, min(0.95, 0.45 + 0.1 * score)),
+        title_confidence=max(0.3, min(0.95, 0.45 + 0.1 * score)), mass=run[2],
     )
 
 

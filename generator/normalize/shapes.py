@@ -335,9 +335,12 @@ def find_pieces(lines: list[Line], split_titles: tuple[str, ...] = ()) -> list[P
         pieces = _posts(lines, cands, articles)
     else:
         best = max(cands, key=lambda c: (c.score, -c.header.title))
-        if best.mass >= 40 or not any(_is_teaser_record(c) for c in cands):
-            layout = main_layout(lines)
-            pieces = [_from_layout(lines, cands, layout) if layout is not None else _single(lines, cands, best)]
+        layout = main_layout(lines)
+        if layout is not None and (layout.mass >= ARTICLE_MASS or best.mass >= 40
+                                   or not any(_is_teaser_record(c) for c in cands)):
+            pieces = [_from_layout(lines, cands, layout)]
+        elif best.mass >= 40 or not any(_is_teaser_record(c) for c in cands):
+            pieces = [_single(lines, cands, best)]
     covered = [(p.header.title, max(p.body[1], p.header.end)) for p in pieces]
     pieces += _teasers(lines, cands, covered)
     return sorted(pieces, key=lambda p: p.header.title)
