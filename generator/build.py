@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .config import Config
+from .cache import BuildCache
 from .content import ContentPlan, load_entries, sync_content
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
 from .write import WriteReport, find_collisions, write_site
@@ -119,7 +120,9 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     normalized = normalize(config, progress=progress)
     stage_seconds = {"normalize": normalized.seconds}
     progress("loading content")
-    entries, load_problems = load_entries(config.content_dir, config.paths.content)
+    entry_cache = BuildCache(config).load("entries")
+    entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache)
+    BuildCache(config).save("entries", entry_cache)
     entries.sort(key=lambda e: e.path)
     problems: list[Problem] = [*normalized.problems, *load_problems]
     progress(f"rendering {len(entries)} entries")

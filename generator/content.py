@@ -313,9 +313,16 @@ def _remove_empty_dirs(directory: Path, stop: Path) -> None:
         directory = directory.parent
 
 
-def load_entries(content_dir: Path, content_label: str = "content") -> tuple[list[Entry], list[Problem]]:
-    """Every entry in content/, generated or hand-made, with `path` and `slug` set."""
+def load_entries(
+    content_dir: Path, content_label: str = "content", cache: dict[str, Entry] | None = None,
+) -> tuple[list[Entry], list[Problem]]:
+    """Every entry in content/, generated or hand-made, with `path` and `slug` set.
+
+    `cache` maps "path:text-hash" to the parsed entry; hits skip the YAML parse,
+    misses are added, and entries no longer present are dropped from it.
+    """
     entries: list[Entry] = []
+    fresh: dict[str, Entry] = {}
     problems: list[Problem] = []
     if not content_dir.is_dir():
         return entries, problems
@@ -333,13 +340,24 @@ def load_entries(content_dir: Path, content_label: str = "content") -> tuple[lis
         except (OSError, ValueError) as error:
             problems.append(Problem(label, f"cannot read: {error}"))
             continue
+        key = f"{relative}:{text_hash(text)}"
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            fresh[key] = cached
+            entries.append(cached)
+            continue
         entry, problem = parse_entry(text, label)
         if problem is not None:
             problems.append(problem)
             continue
         assert entry is not None
         slug = slugify(entry.slug or file.stem)
-        entries.append(replace(entry, path=relative, slug=slug))
+        entry = replace(entry, path=relative, slug=slug)
+        fresh[key] = entry
+        entries.append(entry)
+    if cache is not None:
+        cache.clear()
+        cache.update(fresh)
     return _dedupe_slugs(entries, problems, content_label)
 
 

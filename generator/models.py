@@ -143,6 +143,16 @@ class Entry:
     path: str = ""
     """Path of the entry's file relative to content/, once stored."""
 
+    def __getstate__(self) -> dict[str, object]:
+        # A mappingproxy cannot be pickled (caches, worker processes): ship a dict.
+        state = dict(self.__dict__)
+        state["confidence"] = dict(self.confidence)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        state["confidence"] = MappingProxyType(dict(state["confidence"]))  # type: ignore[call-overload]
+        self.__dict__.update(state)
+
     @property
     def word_count(self) -> int:
         """Words in the body (CJK characters count as words)."""
