@@ -45,6 +45,7 @@ from . import vendor
 # JavaScript's \s (what lunr.js's tokenizer splits on, with "-").
 JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 SPACE_TABLE = {ord(c): " " for c in JS_SPACE + "-"}
+_SEPARATOR = re.compile(f"[{JS_SPACE}\\-]+")
 
 # ISO 639-1 code -> Snowball algorithm whose lunr-languages file is lunr.<code>.js
 # (lunr-languages calls Dutch "du"). English is handled by lunr's Porter stemmer.
@@ -73,7 +74,7 @@ def language_of(code: str | None, default: str) -> str:
 
 def split_words(text: str) -> list[str]:
     """lunr.js's tokenizer: lowercase, split on whitespace and hyphens."""
-    return [word for word in text.lower().translate(SPACE_TABLE).split(" ") if word]
+    return [word for word in _SEPARATOR.split(text.lower()) if word]
 
 
 def fold(word: str) -> str:

@@ -1,0 +1,163 @@
+"""Search at scale: build seconds, index bytes, bytes fetched per query, time to first result.
+
+For each size (default 1,000 and 10,000 synthetic ~1,000-word articles from
+benchmarks/synthetic.py, deterministic), builds the search with
+`generator.search.build_search`, writes it with a minimal search page into a
+temporary directory, serves it over HTTP and drives Chromium: each sample
+query is typed into a fresh page (cold: nothing cached but the page, lunr.js
+and the manifest) and then the others follow in the same page (warm). Bytes
+are the gzip sizes of the data files the page requested under search/index/
+before the results showed (lunr.js and the page itself not counted, as the
+issue says).
+
+    python -m benchmarks.search            # 1000 and 10000
+    python -m benchmarks.search 2000       # other sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import gzip
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.synthetic import generate
+from generator.config import Config
+from generator.search import build_search
+from generator.search.text import analyze_text
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>search bench</title></head><body>
+<form id="search-form" data-root="../" data-index="index/" data-manifest="{manifest}">
+<input id="search-input" name="q"><button>Search</button></form>
+<div id="search-filters" hidden><select id="filter-author"><option value=""></option></select>
+<select id="filter-tag"><option value=""></option></select><select id="filter-publication"><option value=""></option></select>
+<select id="filter-year"><option value=""></option></select></div>
+<p id="search-status"></p><ol id="search-results"></ol><button id="search-more" hidden></button>
+{scripts}
+</body></html>
+"""
+
+
+def sample_queries(entries: Sequence[Any]) -> list[str]:
+    """A frequent word, a rarer word, and a two-word query, from the corpus itself."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for entry in entries[:200]:
+        counts.update(set(w for w in entry.body.split() if analyze_text(w, "en")))
+    ranked = [w for w, _ in counts.most_common() if w.isalpha() and len(w) > 4]
+    frequent, rare = ranked[0], ranked[len(ranked) // 2]
+    return [frequent, rare, f"{ranked[5]} {ranked[40]}"]
+
+
+def write_site(output: Any, root: Path) -> None:
+    for file in output.files:
+        target = root / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(file.data)
+    order = ["lunr.js", "lunr.stemmer.support.js"]
+    order += sorted(n for n in output.assets if n.startswith("lunr.") and n not in order)
+    order += ["search-core.js", "search.js"]
+    scripts = "\n".join(f'<script src="../{output.assets[n]}"></script>' for n in order if n in output.assets)
+    (root / "search" / "index.html").write_text(
+        PAGE.format(manifest=output.assets["manifest"], scripts=scripts), encoding="utf-8")
+
+
+def gz(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), 6))
+
+
+def measure(root: Path, queries: Sequence[str]) -> list[dict[str, Any]]:
+    """Per query: cold and warm gzipped bytes fetched, and ms to first result (cold)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import CHROMIUM_ARGS, chromium_executable, serve_directory
+
+    base, server = serve_directory(root)
+    rows: list[dict[str, Any]] = []
+    executable = chromium_executable()
+    if executable is None:
+        raise SystemExit("Chromium is needed for the benchmark")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+
+        def run(page: Any, query: str, fetched: list[str]) -> tuple[int, float]:
+            fetched.clear()
+            elapsed = page.evaluate("""q => new Promise(resolve => {
+                const status = document.getElementById('search-status')
+                const input = document.getElementById('search-input')
+                const t0 = performance.now()
+                const done = () => /results? for|No results/.test(status.textContent)
+                new MutationObserver((_, observer) => {
+                  if (done()) { observer.disconnect(); resolve(performance.now() - t0) }
+                }).observe(status, {childList: true, characterData: true, subtree: true})
+                status.textContent = ''
+                input.value = q
+                document.getElementById('search-form').requestSubmit()
+            })""", query)
+            size = sum(gz(root / "search" / "index" / name) for name in fetched)
+            return size, float(elapsed)
+
+        for number, query in enumerate(queries):
+            context = browser.new_context()
+            page = context.new_page()
+            fetched: list[str] = []
+            page.on("request", lambda r: fetched.append(r.url.rsplit("/", 1)[1])
+                    if "/search/index/" in r.url else None)
+            page.goto(base + "search/")
+            page.wait_for_function("window.ArchiveSearchCore !== undefined")
+            page.wait_for_timeout(300)  # the manifest loads with the page
+            manifest = sum(gz(root / "search" / "index" / n) for n in fetched)
+            cold, ms = run(page, query, fetched)
+            page.wait_for_timeout(300)  # facets arrive after the first results
+            others = [q for q in queries if q != query]
+            warm = [run(page, q, fetched)[0] for q in others]
+            rows.append({"query": query, "manifest": manifest, "cold": cold, "ms": ms,
+                         "warm_max": max(warm) if warm else 0})
+            context.close()
+        browser.close()
+    server.shutdown()
+    return rows
+
+
+def bench(count: int) -> None:
+    items = [item.entry for item in generate(count)]
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    output = build_search(items, Config())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory) / "site"
+        write_site(output, root)
+        index_files = list((root / "search" / "index").iterdir())
+        total = sum(f.stat().st_size for f in index_files)
+        total_gz = sum(gz(f) for f in index_files)
+        queries = sample_queries(items)
+        rows = measure(root, queries)
+    print(f"\n## {count:,} articles")
+    print(f"build_search: {wall:.1f} s wall, {cpu:.1f} s CPU; {len(output.files):,} files")
+    print(f"index data: {total / 1e6:.1f} MB ({total_gz / 1e6:.1f} MB gzipped) in {len(index_files):,} files")
+    print("| query | manifest gz | first query gz (incl. manifest) | later query gz (max) | first result ms |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['query']} | {row['manifest'] / 1000:.1f} KB | {(row['manifest'] + row['cold']) / 1000:.1f} KB"
+              f" | {row['warm_max'] / 1000:.1f} KB | {row['ms']:.0f} |")
+    sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000])
+    args = parser.parse_args(argv)
+    for size in args.sizes:
+        bench(size)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
