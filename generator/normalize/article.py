@@ -101,8 +101,10 @@ def _lower_share(text: str) -> float:
 def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
     """A paragraph of running text (not a menu row, caption, footer or repeated caption)."""
     line = lines[i]
-    if line.kind not in (PROSE, BULLET) or line.words < 8:
+    if line.kind not in (PROSE, BULLET) or line.words < (6 if _SENTENCE_END.search(line.text) else 8):
         return False
+    if line.words <= 12 and find_dates(line.text):
+        return False  # a dateline, not a paragraph
     if line.kind == PROSE and _lower_share(line.text) < 0.3 and not _SENTENCE_END.search(line.text):
         return False  # a row of menu items glued together
     if is_caption(line.text) or (is_footer_text(line.text) and line.words <= 40):
@@ -129,22 +131,64 @@ def runs(lines: list[Line], tolerance: int = 4) -> list[tuple[int, int, int]]:
     repeated = {t for t, n in counts.items() if n > 1}
     found: list[tuple[int, int, int]] = []
     start = last = -1
-    mass = gap = 0
+    mass = 0
+    gap = 0.0
+    listing = False  # after a line ending with ":", a list or code block is part of the text
     for i, line in enumerate(lines):
         if line.kind == BLANK:
             continue
         if dense(lines, i, repeated):
             if start < 0:
                 start = i
-            last, mass, gap = i, mass + line.words, 0
+            last, mass, gap = i, mass + line.words, 0.0
+            listing = line.text.endswith(":")
             continue
-        gap += 1 if line.words <= 25 and line.kind != NOISE else 2
-        if start >= 0 and (gap > tolerance or _record_footer(lines, i, repeated)):
+        if start >= 0 and (gap + _cost(line, listing) > tolerance or _record_footer(lines, i, repeated)):
             found.append((start, last + 1, mass))
-            start, mass, gap = -1, 0, 0
+            start, mass, gap, listing = -1, 0, 0.0, False
+            continue
+        gap += _cost(line, listing)
+        if listing and line.kind != NOISE and line.words <= 15:
+            last = i
+        if start >= 0 and line.kind != NOISE and line.text.endswith(":") and line.words >= 3:
+            listing = True
     if start >= 0:
         found.append((start, last + 1, mass))
     return found
+
+
+_CODE = re.compile(r"[(){}\[\]=;<>]|^(?:def|for|if|import|return|print|var|let|const|class)\b")
+
+
+def _cost(line: Line, listing: bool) -> float:
+    """How much a non-dense line interrupts the text."""
+    if line.kind == NOISE or line.words > 25:
+        return 2.0
+    if listing and line.words <= 15:
+        return 0.2
+    if line.kind == BULLET or _CODE.search(line.text):
+        return 0.3
+    if _SENTENCE_END.search(line.text) and line.words >= 3:
+        return 0.5
+    return 1.0
+
+
+def _merge_runs(lines: list[Line], found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Join a run to the next when a sidebar interrupted the text: the next run goes on with its topic."""
+    merged: list[tuple[int, int, int]] = []
+    for run in found:
+        if merged:
+            prev = merged[-1]
+            gap = _nonblank(lines, prev[1], run[0])
+            prev_words = _words(" ".join(lines[i].text for i in range(prev[0], prev[1])))
+            next_words = _words(" ".join(lines[i].text for i in range(run[0], run[1])))
+            headerish = any(lines[i].kind in (DATE, BYLINE) for i in gap)
+            if (prev[2] >= 100 and run[2] >= 40 and len(gap) <= 20 and not headerish and next_words
+                    and len(next_words & prev_words) / len(next_words) >= 0.4):
+                merged[-1] = (prev[0], run[1], prev[2] + run[2])
+                continue
+        merged.append(run)
+    return merged
 
 
 def _record_footer(lines: list[Line], i: int, repeated: set[str]) -> bool:
@@ -403,7 +447,7 @@ def _title_like(line: Line) -> bool:
 
 def main_layout(lines: list[Line]) -> Layout | None:
     """The headline, header and text of the page's one article, or None when no run of text is found."""
-    found = sorted(runs(lines), key=lambda r: -r[2])
+    found = sorted(_merge_runs(lines, runs(lines)), key=lambda r: -r[2])
     found = [r for r in found if r[2] >= MIN_RUN_WORDS][:3]
     if not found:
         return None
