@@ -14,7 +14,6 @@ shows build errors as an overlay until a good build clears them.
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 import sys
 import threading
@@ -23,7 +22,16 @@ from types import FrameType
 
 from ..config import Config
 from .project import Project, outcome_from_report
-from .server import BuildOutcome, Debouncer, LiveServer, OwnWrites, Response, Status, resolve_path
+from .server import (
+    BuildOutcome,
+    Debouncer,
+    LiveServer,
+    OwnWrites,
+    Response,
+    Status,
+    is_loopback,
+    resolve_path,
+)
 from .watch import Watcher, WatchPlan
 
 __all__ = [
@@ -32,15 +40,6 @@ __all__ = [
 ]
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _url(host: str, port: int) -> str:
@@ -64,7 +63,7 @@ def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, poll: bo
     except OSError as error:
         print(f"archive serve: cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
-    if not _is_loopback(host):
+    if not is_loopback(host):
         print(f"warning: listening on {host}, not only on this machine: anyone who can reach it can read "
               "the archive (use --host 127.0.0.1 to keep it local)", file=sys.stderr)
     watcher: Watcher | None = None

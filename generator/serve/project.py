@@ -28,16 +28,22 @@ from .watch import WatchPlan
 _LINE = re.compile(r"^line (\d+): (.*)$", re.DOTALL)
 
 
-def config_problems(error: ConfigError) -> tuple[Problem, ...]:
-    """Each problem of an invalid archive.toml as file, line and message."""
+def config_problems(error: ConfigError, root: Path | None = None) -> tuple[Problem, ...]:
+    """Each problem of an invalid archive.toml as file (relative to `root`), line and message."""
+    label = str(error.path)
+    if root is not None:
+        try:
+            label = str(Path(error.path).absolute().relative_to(root))
+        except ValueError:
+            pass
     problems: list[Problem] = []
     for text in error.problems:
         match = _LINE.match(text)
         if match:
-            problems.append(Problem(str(error.path), match.group(2), line=int(match.group(1))))
+            problems.append(Problem(label, match.group(2), line=int(match.group(1))))
         else:
-            problems.append(Problem(str(error.path), text))
-    return tuple(problems) or (Problem(str(error.path), str(error)),)
+            problems.append(Problem(label, text))
+    return tuple(problems) or (Problem(label, str(error)),)
 
 
 def check_templates(theme_dirs: tuple[Path, ...], root: Path) -> tuple[Problem, ...]:
@@ -120,7 +126,7 @@ class Project:
         try:
             fresh = self._load()
         except ConfigError as error:
-            self.config_errors = config_problems(error)
+            self.config_errors = config_problems(error, self.config.root)
             return self.config_errors
         self.config = replace(fresh, paths=replace(fresh.paths, **self._overrides))
         self.config_errors = ()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import ipaddress
 import json
 import mimetypes
 import os
@@ -293,6 +294,23 @@ def problem_from_exception(error: BaseException) -> Problem:
                    line=line if isinstance(line, int) else None)
 
 
+def _host_name(host: str) -> str:
+    """"example.org:8000" -> "example.org"; "[::1]:8000" -> "::1"."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _render_problem(problem: Problem) -> str:
     where = f"{problem.path}:{problem.line}" if problem.line else problem.path
     return f"  {where}: {problem.message}"
@@ -331,6 +349,8 @@ class LiveServer:
         self._http: ThreadingHTTPServer | None = None
         self._clients = 0
         self._clients_lock = threading.Lock()
+        self.allowed_hosts: frozenset[str] | None = None
+        """Host names answered; None answers any (set by bind() on a loopback address)."""
 
     # --- changes and builds (no threads needed) -----------------------------
 
@@ -413,8 +433,16 @@ class LiveServer:
 
     # --- requests (no socket needed) ----------------------------------------
 
-    def respond(self, method: str, target: str) -> Response:
-        """The response to `method target`; HEAD gets the same headers and no body."""
+    def respond(self, method: str, target: str, host: str | None = None) -> Response:
+        """The response to `method target`; HEAD gets the same headers and no body.
+
+        `host` is the request's Host header: on a loopback address only local
+        names are answered, so a web page cannot reach the preview by pointing
+        its own domain name at 127.0.0.1 (DNS rebinding).
+        """
+        if host is not None and self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
+            return Response(HTTPStatus.FORBIDDEN, (("Content-Type", "text/plain"), _NO_STORE),
+                            b"archive serve answers only to local host names")
         if method not in ("GET", "HEAD"):
             return Response(HTTPStatus.METHOD_NOT_ALLOWED, (("Allow", "GET, HEAD"), _NO_STORE))
         # A request target is a path; only an absolute URL (proxy form) is parsed as one, so
@@ -432,13 +460,19 @@ class LiveServer:
         found = resolve_path(root, url_path)
         if isinstance(found, str):
             return Response(HTTPStatus.MOVED_PERMANENTLY, (("Location", found), _NO_STORE))
-        if found is None:
-            return self._not_found(root)
-        try:
-            data = found.read_bytes()
-        except OSError:
-            return self._not_found(root)
-        return self._file(HTTPStatus.OK, found.name, data)
+        for attempt in range(2):
+            if found is None:
+                return self._not_found(root)
+            try:
+                data = found.read_bytes()
+            except OSError:
+                # The file went away between resolving and reading: a build swapped the
+                # site in just then; the path now names the new tree's file (or nothing).
+                found = resolve_path(root, url_path) if attempt == 0 else None
+                found = found if isinstance(found, Path) else None
+                continue
+            return self._file(HTTPStatus.OK, found.name, data)
+        return self._not_found(root)
 
     def _file(self, status: int, name: str, data: bytes) -> Response:
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -510,6 +544,8 @@ class LiveServer:
         handler = _handler_for(self)
         self._http = _Server((host, port), handler)
         address = self._http.server_address
+        if is_loopback(str(address[0])):
+            self.allowed_hosts = frozenset({"localhost", "127.0.0.1", "::1", host.strip("[]").lower()})
         return str(address[0]), int(address[1])
 
     def start(self) -> None:
@@ -571,7 +607,7 @@ def _handler_for(live: LiveServer) -> type[BaseHTTPRequestHandler]:
             self._answer("HEAD")
 
         def _answer(self, method: str) -> None:
-            response = live.respond(method, self.path)
+            response = live.respond(method, self.path, self.headers.get("Host"))
             try:
                 self.send_response(response.status)
                 for name, value in response.headers:

@@ -409,7 +409,7 @@ def test_project_keeps_serving_on_a_bad_config_and_recovers(tmp_path: Path) -> N
     outcome = project(frozenset({toml}))
     assert outcome.failed and not outcome.site_changed
     assert outcome.errors[0].line == 3 and "per_page" in outcome.errors[0].message
-    assert outcome.errors[0].path == str(toml)
+    assert outcome.errors[0].path == "archive.toml"
     # A template edit while archive.toml is broken does not build with half a config.
     assert project(frozenset({tmp_path / "themes/x.html"})).failed
     toml.write_text('[site]\ntitle = "Two"\n')
@@ -465,3 +465,30 @@ def test_a_template_that_does_not_compile_stops_the_build_before_it_writes(tmp_p
     assert [(p.path, p.line) for p in outcome.errors] == [("themes/mine/templates/entry.html", 3)]
     (theme / "templates" / "entry.html").write_text("ok\n{{ x | json_ld }}\n")  # the theme's own filters are known
     assert project(frozenset({theme / "templates" / "entry.html"})).site_changed and built
+
+
+def test_on_a_loopback_address_only_local_host_names_are_answered(site: Path) -> None:
+    live = make_server(FakeBuilder(), site)
+    live.allowed_hosts = frozenset({"localhost", "127.0.0.1", "::1"})
+    assert live.respond("GET", "/", "127.0.0.1:8000").status == 200
+    assert live.respond("GET", "/", "localhost").status == 200
+    assert live.respond("GET", "/", "[::1]:8000").status == 200
+    assert live.respond("GET", "/", "attacker.example:8000").status == 403
+    live.allowed_hosts = None  # --host 0.0.0.0: any name
+    assert live.respond("GET", "/", "archive.lan:8000").status == 200
+
+
+def test_a_file_that_vanishes_mid_request_is_looked_up_again(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = make_server(FakeBuilder(), site)
+    real_read = Path.read_bytes
+    calls: list[Path] = []
+
+    def flaky(self: Path) -> bytes:
+        calls.append(self)
+        if len(calls) == 1:
+            raise FileNotFoundError(self)  # the site was swapped between resolving and reading
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", flaky)
+    response = live.respond("GET", "/style.css")
+    assert response.status == 200 and response.body == b"body { color: black }" and len(calls) == 2

@@ -1,0 +1,78 @@
+"""The watchdog glue on a real directory: edits arrive, the store's own files and reads do not.
+
+These wait for events with a generous deadline (file systems are not
+instantaneous) but never assert on how long anything took.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from generator.serve import Watcher, WatchPlan
+
+DEADLINE = 15.0
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+        self.cond = threading.Condition()
+
+    def __call__(self, path: Path) -> None:
+        with self.cond:
+            self.paths.append(path)
+            self.cond.notify_all()
+
+    def wait_for(self, path: Path) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: path in self.paths, DEADLINE)
+
+
+@pytest.mark.parametrize("poll", [False, True], ids=["inotify", "poll"])
+def test_watcher_reports_edits_and_ignores_scratch_files(tmp_path: Path, poll: bool) -> None:
+    content = tmp_path / "content"
+    (content / "2019").mkdir(parents=True)
+    entry = content / "2019" / "a.md"
+    entry.write_text("one")
+    plan = WatchPlan(dirs=(content,), config_file=tmp_path / "archive.toml", exclude=(tmp_path / "site",))
+    seen = Collector()
+    watcher = Watcher(plan, seen, poll=poll, poll_interval=0.1)
+    watcher.start()
+    try:
+        # Noise first: the store's temp file and manifest, an editor's swap file, a read.
+        (content / "2019" / ".a.md.new").write_text("x")
+        (content / ".archive-manifest.json").write_text("{}")
+        (content / ".a.md.swp").write_text("x")
+        entry.read_text()
+        (tmp_path / "site").mkdir()
+        (tmp_path / "site" / "index.html").write_text("x")
+        # Then the edit and archive.toml.
+        entry.write_text("two")
+        assert seen.wait_for(entry)
+        (tmp_path / "archive.toml").write_text("[site]\n")
+        assert seen.wait_for(tmp_path / "archive.toml")
+    finally:
+        watcher.stop()
+    assert {p.name for p in seen.paths} <= {"a.md", "archive.toml"}, seen.paths
+
+
+def test_watcher_follows_a_new_plan(tmp_path: Path) -> None:
+    first, second = tmp_path / "seeds", tmp_path / "other"
+    first.mkdir()
+    second.mkdir()
+    seen = Collector()
+    watcher = Watcher(WatchPlan(dirs=(first,), config_file=tmp_path / "archive.toml"), seen)
+    watcher.start()
+    try:
+        watcher.update(WatchPlan(dirs=(second,), config_file=tmp_path / "archive.toml"))
+        (second / "new.txt").write_text("x")
+        assert seen.wait_for(second / "new.txt")
+        (first / "old.txt").write_text("x")
+        (second / "again.txt").write_text("x")
+        assert seen.wait_for(second / "again.txt")
+    finally:
+        watcher.stop()
+    assert first / "old.txt" not in seen.paths
