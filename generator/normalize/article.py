@@ -162,15 +162,22 @@ _CODE = re.compile(r"[(){}\[\]=;<>]|^(?:def|for|if|import|return|print|var|let|c
 
 def _cost(line: Line, listing: bool) -> float:
     """How much a non-dense line interrupts the text."""
-    if line.kind == NOISE or line.words > 25:
+    if line.kind == NOISE:
         return 2.0
     if listing and line.words <= 15:
         return 0.2
     if line.kind == BULLET or _CODE.search(line.text):
         return 0.3
+    if line.words > 25:
+        return 2.0
     if _SENTENCE_END.search(line.text) and line.words >= 3:
         return 0.5
     return 1.0
+
+
+def _long_words(text: str) -> set[str]:
+    """Content words: long words say what a text is about, short ones are everybody's."""
+    return {w.casefold()[:6] for w in re.findall(r"[^\W\d_]{6,}", text)}
 
 
 def _merge_runs(lines: list[Line], found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
@@ -180,11 +187,11 @@ def _merge_runs(lines: list[Line], found: list[tuple[int, int, int]]) -> list[tu
         if merged:
             prev = merged[-1]
             gap = _nonblank(lines, prev[1], run[0])
-            prev_words = _words(" ".join(lines[i].text for i in range(prev[0], prev[1])))
-            next_words = _words(" ".join(lines[i].text for i in range(run[0], run[1])))
+            prev_words = _long_words(" ".join(lines[i].text for i in range(prev[0], prev[1])))
+            next_words = _long_words(" ".join(lines[i].text for i in range(run[0], run[1])))
             headerish = any(lines[i].kind in (DATE, BYLINE) for i in gap)
             if (prev[2] >= 100 and run[2] >= 40 and len(gap) <= 20 and not headerish and next_words
-                    and len(next_words & prev_words) / len(next_words) >= 0.4):
+                    and len(next_words & prev_words) / len(next_words) >= 0.12):
                 merged[-1] = (prev[0], run[1], prev[2] + run[2])
                 continue
         merged.append(run)
