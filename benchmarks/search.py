@@ -49,7 +49,7 @@ def sample_queries(entries: Sequence[Any]) -> list[str]:
 
     counts: Counter[str] = Counter()
     for entry in entries[:200]:
-        counts.update(set(w for w in entry.body.split() if analyze_text(w, "en")))
+        counts.update({w for w in entry.body.split() if analyze_text(w, "en")})
     ranked = [w for w, _ in counts.most_common() if w.isalpha() and len(w) > 4]
     frequent, rare = ranked[0], ranked[len(ranked) // 2]
     return [frequent, rare, f"{ranked[5]} {ranked[40]}"]
@@ -107,7 +107,7 @@ def measure(root: Path, queries: Sequence[str]) -> list[dict[str, Any]]:
             context = browser.new_context()
             page = context.new_page()
             fetched: list[str] = []
-            page.on("request", lambda r: fetched.append(r.url.rsplit("/", 1)[1])
+            page.on("request", lambda r, into=fetched: into.append(r.url.rsplit("/", 1)[1])
                     if "/search/index/" in r.url else None)
             page.goto(base + "search/")
             page.wait_for_function("window.ArchiveSearchCore !== undefined")

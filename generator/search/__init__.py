@@ -23,13 +23,12 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..config import Config
-from ..models import OutputFile, Problem, Severity
-from ..models import Entry
+from ..models import Entry, OutputFile, Problem, Severity
 from ..urls import entry_url
 from . import shards, text, vendor
 from .index import FIELDS, InvertedIndex, SearchDoc, build_index
 
-__all__ = ["SearchOutput", "build_search", "FIELDS"]
+__all__ = ["FIELDS", "SearchOutput", "build_search"]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 OUTPUT_DIR = "search"

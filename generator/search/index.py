@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lunr.builder import Builder
+from lunr.builder import Builder  # type: ignore[import-untyped]
 
 from . import text
 from .vendor import LUNR_VERSION
@@ -161,8 +161,8 @@ def to_lunr_json(index: InvertedIndex) -> dict[str, Any]:
     for doc_number, ref in enumerate(index.refs):
         for field_number, field in enumerate(index.fields):
             elements = vectors.get((doc_number, field_number), [])
-            pairs = sorted(zip(elements[::2], elements[1::2]))
-            field_vectors.append([f"{field}/{ref}", [x for pair in pairs for x in pair]])
+            ordered = sorted(zip(elements[::2], elements[1::2]))
+            field_vectors.append([f"{field}/{ref}", [x for pair in ordered for x in pair]])
     inverted = []
     for term_number in sorted(range(len(index.terms)), key=lambda n: js_order(index.terms[n])):
         entry: dict[str, Any] = {

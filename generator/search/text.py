@@ -32,13 +32,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 
-import snowballstemmer
-from lunr.pipeline import Pipeline
-from lunr.stemmer import PorterStemmer
-from lunr.stop_word_filter import WORDS as _LUNR_EN_STOP_WORDS
-from lunr.token import Token
+import snowballstemmer  # type: ignore[import-untyped]
+from lunr.pipeline import Pipeline  # type: ignore[import-untyped]
+from lunr.stemmer import PorterStemmer  # type: ignore[import-untyped]
+from lunr.stop_word_filter import WORDS as _LUNR_EN_STOP_WORDS  # type: ignore[import-untyped]
+from lunr.token import Token  # type: ignore[import-untyped]
 
 from . import vendor
 
@@ -100,7 +100,7 @@ def words(token: str) -> list[str]:
             else:
                 pieces.append(run)
         else:
-            pieces.append(run[:-2] if run.endswith("'s") else run)
+            pieces.append(run.removesuffix("'s"))
     return pieces
 
 
@@ -114,15 +114,16 @@ class _LunrJsPorter(PorterStemmer):  # type: ignore[misc]
     """
 
     def step1c(self) -> None:
-        k = self.k
-        if k - self.k0 >= 2 and self.b[k] == "y" and self.b[k - 1] not in "aeiou":
-            self.b = self.b[:k] + "i" + self.b[k + 1:]
+        k = int(self.k)
+        word = str(getattr(self, "b"))  # noqa: B009 - untyped base class attribute
+        if k - self.k0 >= 2 and word[k] == "y" and word[k - 1] not in "aeiou":
+            self.b = word[:k] + "i" + word[k + 1:]
 
 
 _PORTER = _LunrJsPorter()
 
 
-@lru_cache(maxsize=None)
+@cache
 def stop_words(language: str) -> frozenset[str]:
     """The language's stop words, accent-folded like the tokens they meet."""
     if language == "en":
@@ -132,7 +133,7 @@ def stop_words(language: str) -> frozenset[str]:
     return frozenset(fold(w) for w in words)
 
 
-@lru_cache(maxsize=None)
+@cache
 def stemmer(language: str) -> Callable[[str], str]:
     """str -> stem for one language."""
     if language == "en":
@@ -151,7 +152,7 @@ def analyzer(language: str) -> Callable[[str], tuple[str, ...]]:
     stops = stop_words(language)
     stem = stemmer(language)
 
-    @lru_cache(maxsize=None)
+    @cache
     def analyze(word: str) -> tuple[str, ...]:
         return tuple(stem(piece) for piece in normalize(word) if piece not in stops)
 
@@ -164,7 +165,7 @@ def analyze_text(text: str, language: str) -> list[str]:
     return [term for word in split_words(text) for term in analyze(word)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def analyzer_for(language: str) -> Callable[[str], tuple[str, ...]]:
     return analyzer(language)
 
@@ -209,7 +210,7 @@ def _register(fn: Callable[..., object], label: str) -> Callable[..., object]:
     return registered[label]
 
 
-@lru_cache(maxsize=None)
+@cache
 def lunr_pipeline(language: str) -> Pipeline:
     """The lunr.py indexing pipeline for documents in `language` (reference builder)."""
     stops = stop_words(language)
@@ -230,7 +231,7 @@ def lunr_pipeline(language: str) -> Pipeline:
     return pipeline
 
 
-@lru_cache(maxsize=None)
+@cache
 def lunr_search_pipeline(languages: tuple[str, ...]) -> Pipeline:
     """The lunr.py search pipeline whose labels the browser resolves (see search-core.js)."""
 

@@ -10,7 +10,7 @@ side effect, but of installed, immutable package data, so it is cached.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 LUNR_VERSION = "2.3.9"
@@ -30,7 +30,7 @@ def search_dir() -> Path:
     return Path(mkdocs.__file__).resolve().parent / "contrib" / "search"
 
 
-@lru_cache(maxsize=None)
+@cache
 def read(relative: str) -> bytes:
     """Bytes of one file under mkdocs/contrib/search."""
     path = search_dir() / relative
@@ -53,7 +53,7 @@ def language_js(code: str) -> bytes:
     return read(f"lunr-language/lunr.{code}.js")
 
 
-@lru_cache(maxsize=None)
+@cache
 def stop_words(code: str) -> tuple[str, ...]:
     """The stop word list inside lunr.<code>.js (lunr.generateStopWordFilter('a b c'.split(' ')))."""
     text = language_js(code).decode("utf-8")
