@@ -55,6 +55,18 @@ _CONNECTOR = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à|a las|às|the|,|-|–|
 _SEPARATORS = re.compile(r"\s+[|/•·–—]\s+|\s*\|\s*|\s+-\s+")
 _TIME = re.compile(r"(?i)\b\d{1,2}[:.h]\d{2}(?:\s*(?:[ap]\.?m\.?|uhr|hrs?\.?|h))?\b|\b\d{1,2}\s*[ap]\.?m\.?\b")
 _TZ = re.compile(r"(?i)\b(?:gmt|utc|est|edt|cst|cdt|pst|pdt|bst|cet|cest|mez|mesz)\b|\([^()]*\)")
+# What closes an article on most sites: share bars, tag lists, author boxes, previous/next links,
+# comment forms and calls to subscribe (generic vocabulary in the languages we read).
+_END_MARK = re.compile(
+    r"(?i)^\W*(?:share this|share on|share:|teilen|compartir|partager|partilhar|tags?\s*:|topics\s*:|"
+    r"keywords?\s*:|filed under|schlagw|etiquetas|mots-clés|word\s?count|related(?: articles| stories| content)?\s*:?$|"
+    r"more from|more articles|more stories|read next|recommended|about the author|contact the author|"
+    r"über den autor|sobre el autor|à propos de l'auteur|previous article|next article|previous post|next post|"
+    r"article précédent|article suivant|artículo anterior|artículo siguiente|vorheriger artikel|"
+    r"nächster artikel|leave a reply|leave a comment|\d*\s*comments?\b|kommentare?\b|comentarios?\b|"
+    r"commentaires?\b|like this article|get the latest|sign up|subscribe|newsletter|en relation|"
+    r"te puede interesar|lesen sie auch|mehr zum thema|à lire aussi|lire aussi|leia também)"
+)
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
 MIN_RUN_WORDS = 25
@@ -118,7 +130,9 @@ def _next_to_credit(lines: list[Line], i: int) -> bool:
     """A caption: a line right above a photo credit line."""
     if lines[i].words >= 45:
         return False
-    after = _nonblank(lines, i + 1, i + 3)[:1]
+    after = _nonblank(lines, i + 1, i + 5)[:2]
+    if after and lines[after[0]].words > 2:
+        after = after[:1]  # a photo counter ("6") may stand between a caption and its credit
     return any(lines[j].kind != PROSE and is_caption(lines[j].text) for j in after)
 
 
@@ -452,6 +466,23 @@ def _title_like(line: Line) -> bool:
     return is_title_like(line) or (line.kind == BULLET and False)
 
 
+def _text_end(lines: list[Line], start: int, run: tuple[int, int, int], authors: list[str]) -> int:
+    """Where the text stops: the first end mark (share bar, tags, author box ...) once most of it is read."""
+    seen = 0
+    names = {a.casefold() for a in authors}
+    for i in range(start, run[1]):
+        line = lines[i]
+        if line.kind == BLANK:
+            continue
+        if seen >= 0.5 * run[2] and line.words <= 20 and (
+                _END_MARK.match(line.text) or line.text.casefold() in names
+                or (line.kind == NOISE and not re.search(r"(?i)\bread\b|\bmore\b|\bmehr\b|\bplus\b", line.text))):
+            return i
+        if line.kind in (PROSE, BULLET):
+            seen += line.words
+    return run[1]
+
+
 def main_layout(lines: list[Line]) -> Layout | None:
     """The headline, header and text of the page's one article, or None when no run of text is found."""
     found = sorted(_merge_runs(lines, runs(lines)), key=lambda r: -r[2])
@@ -482,7 +513,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
     if best is None:
         return None
     score, t, _, header, run = best
-    end = run[1]
+    end = _text_end(lines, max(header.end, run[0]), run, header.authors)
     return Layout(
         title=t, body_start=max(header.end, run[0]), body_end=end, dek=tuple(header.dek), authors=tuple(header.authors),
         date=header.date, date_confidence=(0.9 if header.date_line is not None else 0.6) if header.date else 0.0,
