@@ -25,6 +25,7 @@ import mimetypes
 import os
 import re
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -425,6 +426,8 @@ class LiveServer:
                 lines.append(f"  ... and {len(errors) - 20} more")
             self._say(f"{head} ({seconds:.2f} s){': ' + outcome.summary if outcome.summary else ''}\n"
                       + "\n".join(lines), error=True)
+        elif self.verbosity >= 1 and self.builds == 1:
+            self._say(f"built in {seconds:.2f} s: {outcome.summary or 'done'}")
         elif self.verbosity >= 1:
             what = ("stylesheets swapped in" if status.css_only else "reloading") if outcome.site_changed \
                 else "nothing to reload"
@@ -542,7 +545,8 @@ class LiveServer:
     def bind(self, host: str, port: int) -> tuple[str, int]:
         """Open the listening socket (raises OSError when the port is taken); the bound address."""
         handler = _handler_for(self)
-        self._http = _Server((host, port), handler)
+        server_class = _Server6 if ":" in host else _Server
+        self._http = server_class((host.strip("[]"), port), handler)
         address = self._http.server_address
         if is_loopback(str(address[0])):
             self.allowed_hosts = frozenset({"localhost", "127.0.0.1", "::1", host.strip("[]").lower()})
@@ -592,6 +596,10 @@ class LiveServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # an idle keep-alive socket must not hold up Ctrl-C
     allow_reuse_address = True
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
 
 
 def _handler_for(live: LiveServer) -> type[BaseHTTPRequestHandler]:
