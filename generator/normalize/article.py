@@ -31,7 +31,7 @@ from .noise import is_footer_text
 _CAPTION = re.compile(
     r"(?i)\b(?:photo(?:graph)?s?|foto(?:s|grafía|grafia)?|image|imagen|imagem|bild|picture|credit|crédit|"
     r"crédito|illustration|getty images|ap photo|shutterstock|istock|symbolbild|archivbild|fotomontage)\b\s*[:/©)]|"
-    r"\((?:photo|foto|image|bild)\b|©|\bgetty images\b|\bap photo\b"
+    r"\((?:photo|foto|image|bild)\b|©|\bgetty images\b|\bap photo\b|(?:credit|photo|foto|bild)\s*:\s*\S"
 )
 # Words of page furniture that never belong to a person's name, in several languages.
 _UI_WORDS = frozenset("""
@@ -62,7 +62,7 @@ _END_MARK = re.compile(
     r"keywords?\s*:|filed under|schlagw|etiquetas|mots-clés|word\s?count|related(?: articles| stories| content)?\s*:?$|"
     r"more from|more articles|more stories|read next|recommended|about the author|contact the author|"
     r"über den autor|sobre el autor|à propos de l'auteur|previous article|next article|previous post|next post|"
-    r"article précédent|article suivant|artículo anterior|artículo siguiente|vorheriger artikel|"
+    r"article pr[ée]c[ée]dent|article suivant|artículo anterior|artículo siguiente|vorheriger artikel|"
     r"nächster artikel|leave a reply|leave a comment|\d*\s*comments?\b|kommentare?\b|comentarios?\b|"
     r"commentaires?\b|like this article|get the latest|sign up|subscribe|newsletter|en relation|"
     r"te puede interesar|lesen sie auch|mehr zum thema|à lire aussi|lire aussi|leia também)"
@@ -133,7 +133,7 @@ def _next_to_credit(lines: list[Line], i: int) -> bool:
     after = _nonblank(lines, i + 1, i + 5)[:2]
     if after and lines[after[0]].words > 2:
         after = after[:1]  # a photo counter ("6") may stand between a caption and its credit
-    return any(lines[j].kind != PROSE and is_caption(lines[j].text) for j in after)
+    return any((lines[j].kind != PROSE or lines[j].words < 45) and is_caption(lines[j].text) for j in after)
 
 
 def runs(lines: list[Line], tolerance: int = 4) -> list[tuple[int, int, int]]:
