@@ -21,6 +21,7 @@ from .models import Problem, Severity
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 LOW_CONFIDENCE = 0.6
+MAX_LISTED = 30  # problems listed before "... and N more"
 
 
 class Reporter:
@@ -36,10 +37,15 @@ class Reporter:
             print(f"... {message}", file=self.err, flush=True)
 
     def problems(self, problems: Sequence[Problem]) -> None:
-        for problem in problems:
-            if problem.severity is Severity.ERROR or (problem.severity is Severity.WARNING and self.verbosity >= 1) \
-                    or self.verbosity >= 2:
-                print(problem, file=self.err)
+        """Errors always, warnings unless quiet, notices when verbose; long lists cut
+        short unless verbose, so the summary stays on screen."""
+        shown = [p for p in problems if p.severity is Severity.ERROR
+                 or (p.severity is Severity.WARNING and self.verbosity >= 1) or self.verbosity >= 2]
+        limit = len(shown) if self.verbosity >= 2 else MAX_LISTED
+        for problem in shown[:limit]:
+            print(problem, file=self.err)
+        if len(shown) > limit:
+            print(f"... and {len(shown) - limit} more (--verbose lists them all)", file=self.err)
         notices = sum(1 for p in problems if p.severity is Severity.NOTICE)
         if notices and self.verbosity == 1:
             print(f"({notices} notice(s) hidden; --verbose shows them)", file=self.err)
