@@ -128,10 +128,10 @@ def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
 
 def _next_to_credit(lines: list[Line], i: int) -> bool:
     """A caption: a line right above a photo credit line."""
-    if lines[i].words >= 45:
+    if lines[i].words >= 30:
         return False
     after = _nonblank(lines, i + 1, i + 5)[:2]
-    if after and lines[after[0]].words > 2:
+    if after and (lines[after[0]].words > 2 or _SENTENCE_END.search(lines[i].text)):
         after = after[:1]  # a photo counter ("6") may stand between a caption and its credit
     return any((lines[j].kind != PROSE or lines[j].words < 45) and is_caption(lines[j].text) for j in after)
 
