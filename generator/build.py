@@ -25,6 +25,8 @@ from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocumen
 from .write import WriteReport, find_collisions, write_site
 
 Progress = Callable[[str], None]
+"""Told the name (and size) of each stage as it starts."""
+BUILD_STAGES = 6  # progress messages a full build sends: a progress bar's total
 
 
 def _quiet(_: str) -> None:

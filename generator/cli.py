@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__
-from .build import BuildReport, NormalizeReport, build, count_kinds, normalize
+from .build import BUILD_STAGES, BuildReport, NormalizeReport, build, count_kinds, normalize
 from .config import Config, ConfigError, load_config
 from .content import load_entries
 from .models import Problem, Severity
@@ -31,10 +32,38 @@ class Reporter:
         self.verbosity = verbosity  # 0 quiet, 1 normal, 2 verbose
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.started = time.monotonic()
+        self.total_stages = BUILD_STAGES
+        self.stages_done = 0
+        self.bar: Any = None
+        self.task: Any = None
 
     def progress(self, message: str) -> None:
-        if self.verbosity >= 2:
-            print(f"... {message}", file=self.err, flush=True)
+        """One stage started: a progress bar on a terminal (once the run has taken
+        a second), plain timestamped lines otherwise, nothing when quiet."""
+        if self.verbosity == 0:
+            return
+        elapsed = time.monotonic() - self.started
+        self.stages_done += 1
+        if not self.err.isatty():
+            print(f"[{elapsed:6.2f}s] {message}", file=self.err, flush=True)
+            return
+        if self.bar is None and elapsed >= 1.0:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(file=self.err), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(message, total=self.total_stages, completed=self.stages_done - 1)
+        if self.bar is not None:
+            self.bar.update(self.task, description=message, completed=self.stages_done - 1)
+
+    def finish(self) -> None:
+        """Remove the progress bar before the summary is printed."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
     def problems(self, problems: Sequence[Problem]) -> None:
         """Errors always, warnings unless quiet, notices when verbose; long lists cut
@@ -165,7 +194,9 @@ def _content_line(report: NormalizeReport, config: Config) -> str:
 
 
 def _normalize(config: Config, reporter: Reporter) -> int:
+    reporter.total_stages = 3
     report = normalize(config, progress=reporter.progress)
+    reporter.finish()
     reporter.problems(report.problems)
     articles, teasers = count_kinds(report.drafts)
     reporter.say(f"sources: {len(report.sources)} read; entries: {len(report.drafts)} "
@@ -201,14 +232,19 @@ def summary(report: BuildReport, config: Config) -> str:
 
 
 def _build(config: Config, reporter: Reporter) -> int:
-    report = build(config, progress=reporter.progress)
+    try:
+        report = build(config, progress=reporter.progress)
+    finally:
+        reporter.finish()
     reporter.problems(report.problems)
     reporter.say(summary(report, config))
     return EXIT_OK if report.ok else EXIT_ERRORS
 
 
 def _check(config: Config, reporter: Reporter) -> int:
+    reporter.total_stages = 3
     report = normalize(config, dry_run=True, progress=reporter.progress)
+    reporter.finish()
     entries, load_problems = load_entries(config.content_dir, config.paths.content)
     problems = [*report.problems, *load_problems]
     reporter.problems(problems)
