@@ -86,37 +86,43 @@ def measure(root: Path, queries: Sequence[str]) -> list[dict[str, Any]]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
 
-        def run(page: Any, query: str, fetched: list[str]) -> tuple[int, float]:
-            fetched.clear()
-            elapsed = page.evaluate("""q => new Promise(resolve => {
+        def run(page: Any, query: str) -> tuple[int, float]:
+            # The data files requested between submitting and the results showing,
+            # from the page's own resource timing (the facets, which load after, are not counted).
+            elapsed, names = page.evaluate("""q => new Promise(resolve => {
                 const status = document.getElementById('search-status')
                 const input = document.getElementById('search-input')
                 const t0 = performance.now()
                 const done = () => /results? for|No results/.test(status.textContent)
                 new MutationObserver((_, observer) => {
-                  if (done()) { observer.disconnect(); resolve(performance.now() - t0) }
+                  if (!done()) return
+                  observer.disconnect()
+                  const t1 = performance.now()
+                  const names = performance.getEntriesByType('resource')
+                    .filter(e => e.startTime >= t0 && e.startTime <= t1 && e.name.includes('/search/index/'))
+                    .map(e => e.name.split('/').pop())
+                  resolve([t1 - t0, names])
                 }).observe(status, {childList: true, characterData: true, subtree: true})
                 status.textContent = ''
                 input.value = q
                 document.getElementById('search-form').requestSubmit()
             })""", query)
-            size = sum(gz(root / "search" / "index" / name) for name in fetched)
+            size = sum(gz(root / "search" / "index" / name) for name in names)
             return size, float(elapsed)
 
-        for number, query in enumerate(queries):
+        for query in queries:
             context = browser.new_context()
             page = context.new_page()
-            fetched: list[str] = []
-            page.on("request", lambda r, into=fetched: into.append(r.url.rsplit("/", 1)[1])
-                    if "/search/index/" in r.url else None)
             page.goto(base + "search/")
             page.wait_for_function("window.ArchiveSearchCore !== undefined")
-            page.wait_for_timeout(300)  # the manifest loads with the page
-            manifest = sum(gz(root / "search" / "index" / n) for n in fetched)
-            cold, ms = run(page, query, fetched)
-            page.wait_for_timeout(300)  # facets arrive after the first results
-            others = [q for q in queries if q != query]
-            warm = [run(page, q, fetched)[0] for q in others]
+            page.wait_for_function("""performance.getEntriesByType('resource')
+                .some(e => e.name.includes('/search/index/manifest.'))""")
+            manifest = sum(gz(root / "search" / "index" / e.rsplit("/", 1)[1]) for e in page.evaluate(
+                "performance.getEntriesByType('resource').map(e => e.name)"
+                ".filter(n => n.includes('/search/index/manifest.'))"))
+            cold, ms = run(page, query)
+            page.wait_for_timeout(300)  # let the facets arrive, as a reader's next query would
+            warm = [run(page, q)[0] for q in queries if q != query]
             rows.append({"query": query, "manifest": manifest, "cold": cold, "ms": ms,
                          "warm_max": max(warm) if warm else 0})
             context.close()
