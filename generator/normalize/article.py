@@ -115,7 +115,7 @@ def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
     line = lines[i]
     if line.kind not in (PROSE, BULLET) or line.words < (6 if _SENTENCE_END.search(line.text) else 8):
         return False
-    if line.words <= 12 and find_dates(line.text):
+    if line.words <= 24 and _is_date_like(line):
         return False  # a dateline, not a paragraph
     if line.kind == PROSE and _lower_share(line.text) < 0.3 and not _SENTENCE_END.search(line.text):
         return False  # a row of menu items glued together
@@ -239,11 +239,23 @@ class _Header:
     date_line: int | None
     update: dt.date | None
     author_line: int = -1
+    update_line: int | None = None
+
+
+_DATE_WORDS = re.compile(
+    r"(?i)\b(?:published|posted|updated|last|modified|on|at|am|pm|a\.m|p\.m|le|el|em|à|a las|às|um|uhr|"
+    r"veröffentlicht|aktualisiert|publicado|actualizado|atualizado|publié|publiée|mis à jour|stand|vom|"
+    r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|de|del|da|do)\b")
 
 
 def _is_date_like(line: Line) -> bool:
-    return line.kind == DATE or (line.words <= 16 and bool(find_dates(line.text)) and line.kind != PROSE) or (
-        line.kind in (PROSE, BULLET) and line.words <= 12 and bool(find_dates(line.text)))
+    """A dateline: dates, times and date words, with at most a few other words (a name, a section)."""
+    if line.kind == DATE:
+        return True
+    if line.words > 24 or not find_dates(line.text):
+        return False
+    rest = _DATE_WORDS.sub(" ", _strip_dates(line.text))
+    return word_count(rest) <= (4 if line.kind != PROSE else 3)
 
 
 def _headerish(line: Line) -> bool:
@@ -276,7 +288,7 @@ def read_zone(lines: list[Line], t: int, run_start: int, repeated: set[str]) -> 
     header = _Header(end=start, dek=dek, authors=[], explicit=False, date=None, date_line=None, update=None)
     zone_lines = [*_nonblank(lines, t - 3, t), *_nonblank(lines, t + 1, start)]
     _read_people(lines, t, zone_lines, header)
-    _read_date(lines, zone_lines, header)
+    _read_date(lines, zone_lines, header, t)
     return header
 
 
@@ -390,7 +402,14 @@ def names_in(text: str, loose: bool) -> tuple[list[str], bool]:
     return ([role], False) if role else ([], False)
 
 
-def _read_date(lines: list[Line], zone: list[int], header: _Header) -> None:
+def _read_date(lines: list[Line], zone: list[int], header: _Header, t: int) -> None:
+    """The publication date of the header: after the headline first (a date bar above it is today's)."""
+    _read_dates_in(lines, [i for i in zone if i > t], header)
+    if header.date is None:
+        _read_dates_in(lines, [i for i in zone if i < t], header)
+
+
+def _read_dates_in(lines: list[Line], zone: list[int], header: _Header) -> None:
     for i in zone:
         line = lines[i]
         if line.words > 24 or is_caption(line.text) and line.kind == PROSE:
@@ -403,13 +422,14 @@ def _read_date(lines: list[Line], zone: list[int], header: _Header) -> None:
             update = is_update_line(before) or bool(re.search(
                 r"(?i)\b(?:updated|modified|aktualisiert|actualizado|atualizado|mis à jour|edited)\b", before))
             if (update or label_update) and not re.search(r"(?i)publi|veröff|posted", before):
-                header.update = header.update or found.value
+                if header.update is None:
+                    header.update, header.update_line = found.value, i
                 continue
             if header.date is None:
                 header.date, header.date_line = found.value, i
             break
     if header.date is None and header.update is not None:
-        header.date = header.update
+        header.date, header.date_line = header.update, header.update_line
 
 
 def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _Header,
