@@ -59,12 +59,24 @@ def decode(data: bytes) -> tuple[str, str] | None:
     best = from_bytes(data).best()
     if best is None:
         return None
-    text = str(best)
+    text, encoding = str(best), best.encoding
+    if encoding != "cp1252":
+        # When several single-byte code pages read the bytes equally cleanly (short
+        # Western texts: cp1250, cp775 and cp1252 all give "é" but differ on "ñ"),
+        # windows-1252, the superset of Latin-1 the web used most, wins the tie.
+        from charset_normalizer.md import mess_ratio
+
+        try:
+            western = data.decode("cp1252")
+        except UnicodeDecodeError:
+            western = None
+        if western is not None and mess_ratio(western, 1.0) <= best.chaos:
+            text, encoding = western, "cp1252"
     # Control characters other than whitespace mean the bytes were never text.
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > max(2, len(text) // 1000):
         return None
-    return text, best.encoding
+    return text, encoding
 
 
 def normalize_newlines(text: str) -> str:
