@@ -102,3 +102,15 @@ def test_one_broken_source_does_not_take_the_archive_down(
     assert "broken.txt" in err
     assert (seeds_project / "site" / "index.html").is_file()
     assert len(list((seeds_project / "content").rglob("*.md"))) > 30
+
+
+def test_progress_lines_when_not_a_terminal_and_silence_when_quiet(
+        seeds_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(seeds_project, "build") == 0
+    err = capsys.readouterr().err
+    stages = [line for line in err.splitlines() if line.startswith("[") and "s] " in line]
+    assert [s.split("] ", 1)[1].split()[0] for s in stages] == [
+        "reading", "normalizing", "syncing", "loading", "rendering", "writing"]
+    assert run(seeds_project, "build", "--quiet") == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
