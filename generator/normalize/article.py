@@ -42,6 +42,7 @@ teilen drucken kommentar kommentare suche anmelden abonnieren werbung mehr start
 compartir imprimir comentarios buscar suscribirse publicidad inicio más
 partager imprimer commentaires rechercher abonnez publicité accueil plus
 partilhar compartilhar comentários pesquisar assinar
+published posted updated staff veröffentlicht aktualisiert publicado actualizado publié
 """.split())
 # Words naming a journalist's role after the name ("X Education editor", "X, Korrespondentin").
 _ROLE = re.compile(
@@ -371,6 +372,8 @@ def names_in(text: str, loose: bool) -> tuple[list[str], bool]:
     """
     if word_count(text) > 20 or is_furniture(text):
         return [], False
+    # contact details after a byline ("By X x@example.com (509) 555-0100")
+    text = re.sub(r"\S+@\S+|\+?\(?\d{2,4}\)?[\s.-]?\d{3}[\s.-]\d{3,4}", " ", text).strip()
     cleaned = _strip_dates(text)
     segments = [s.strip() for s in _SEPARATORS.split(cleaned) if s and s.strip()]
     for seg in segments:
@@ -439,9 +442,12 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
     marks = [i for i in (header.date_line, header.author_line) if i is not None and i > t]
     first_mark = min(marks) if marks else header.end
     # Another headline-like line between this one and the byline/date: the header is that one's.
-    interlopers = [i for i in _nonblank(lines, t + 1, first_mark)
-                   if i not in header.dek and lines[i].kind in (SHORT, PROSE, NAME) and lines[i].words >= 4
-                   and not is_caption(lines[i].text)]
+    before_mark = _nonblank(lines, t + 1, first_mark)
+    if before_mark and lines[before_mark[0]].words >= 13:
+        before_mark = before_mark[1:]  # the dek
+    interlopers = [i for i in before_mark
+                   if lines[i].kind in (SHORT, PROSE, NAME) and 4 <= lines[i].words <= 20
+                   and _title_like(lines[i]) and not is_caption(lines[i].text)]
     weight = 1.0 if not interlopers else 0.2
     if header.date is not None and header.date_line is not None and header.date_line > t:
         score += 2.0 * weight
