@@ -443,7 +443,7 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
     first_mark = min(marks) if marks else header.end
     # Another headline-like line between this one and the byline/date: the header is that one's.
     before_mark = _nonblank(lines, t + 1, first_mark)
-    if before_mark and lines[before_mark[0]].words >= 13:
+    if before_mark and (lines[before_mark[0]].words >= 13 or len(before_mark) == 1):
         before_mark = before_mark[1:]  # the dek
     interlopers = [i for i in before_mark
                    if lines[i].kind in (SHORT, PROSE, NAME) and 4 <= lines[i].words <= 20
