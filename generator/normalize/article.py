@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from .bylines import byline_names, image_credit_of, is_name, split_names
-from .dates import find_dates, is_update_line
+from .dates import find_dates, find_short_dates, is_update_line
 from .lines import (
     BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_furniture, is_title_like, word_count,
 )
@@ -373,7 +373,7 @@ def names_in(text: str, loose: bool) -> tuple[list[str], bool]:
     if word_count(text) > 20 or is_furniture(text):
         return [], False
     # contact details after a byline ("By X x@example.com (509) 555-0100")
-    text = re.sub(r"\S+@\S+|\+?\(?\d{2,4}\)?[\s.-]?\d{3}[\s.-]\d{3,4}", " ", text).strip()
+    text = re.sub(r"\S+@\S+|[\d(+][\d\s().+-]{6,}", " ", text).strip()
     cleaned = _strip_dates(text)
     segments = [s.strip() for s in _SEPARATORS.split(cleaned) if s and s.strip()]
     for seg in segments:
@@ -410,6 +410,24 @@ def _read_date(lines: list[Line], zone: list[int], header: _Header, t: int) -> N
     _read_dates_in(lines, [i for i in zone if i > t], header)
     if header.date is None:
         _read_dates_in(lines, [i for i in zone if i < t], header)
+    if header.date is None:
+        first_text = _nonblank(lines, header.end, len(lines))[:1]
+        _read_short_dates(lines, [i for i in zone if i > t] + first_text, header)
+    if header.date is None:
+        for i in _nonblank(lines, header.end, len(lines))[:1]:
+            found = find_dates(lines[i].text[:40])
+            if found and found[0].start <= 2:  # "March 3, 2020 - The text begins"
+                header.date, header.date_line = found[0].value, i
+
+
+def _read_short_dates(lines: list[Line], zone: list[int], header: _Header) -> None:
+    """Two-digit years, on bylines and datelines only ("By X on 11/13/19", "06.11.23 - Text")."""
+    for i in zone:
+        line = lines[i]
+        found = find_short_dates(line.text)
+        if found and (line.words <= 14 or found[0].start <= 2):
+            header.date, header.date_line = found[0].value, i
+            return
 
 
 def _read_dates_in(lines: list[Line], zone: list[int], header: _Header) -> None:

@@ -92,6 +92,27 @@ def find_dates(text: str) -> list[FoundDate]:
     return sorted(found, key=lambda f: f.start)
 
 
+_SHORT_DMY = re.compile(r"(?<![\d./])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.(?P<year>\d\d)(?![\d.]\d)")
+_SHORT_MDY = re.compile(r"(?<![\d/])(?P<mon>[01]?\d)/(?P<day>[0-3]?\d)/(?P<year>\d\d)(?![\d/])")
+
+
+def find_short_dates(text: str, pivot: int = 2000) -> list[FoundDate]:
+    """Dates with a two-digit year: 06.11.23 (day first, with dots) and 11/13/19 (month first, with slashes).
+
+    Only for lines already known to be datelines: in running text these shapes
+    are as often version numbers or scores.
+    """
+    found: list[FoundDate] = []
+    for pattern in (_SHORT_DMY, _SHORT_MDY):
+        for match in pattern.finditer(_fold(text)):
+            try:
+                value = dt.date(pivot + int(match["year"]), int(match["mon"]), int(match["day"]))
+            except ValueError:
+                continue
+            found.append(FoundDate(value, match.start(), match.end()))
+    return sorted(found, key=lambda f: f.start)
+
+
 def parse_date(text: str) -> dt.date | None:
     """The first date in `text`, or None."""
     found = find_dates(text)
