@@ -281,7 +281,8 @@ def read_zone(lines: list[Line], t: int, run_start: int, repeated: set[str]) -> 
     start = next((i for i in zone if i > last_header and dense(lines, i, repeated)), run_start)
     start = min(start, max(run_start, last_header + 1)) if start > run_start else start
     dek = [i for i in _nonblank(lines, t + 1, start)
-           if lines[i].kind in (PROSE, SHORT) and lines[i].words >= 6 and not is_caption(lines[i].text)
+           if lines[i].kind in (PROSE, SHORT) and not is_caption(lines[i].text)
+           and (lines[i].words >= 13 or (lines[i].words >= 6 and _SENTENCE_END.search(lines[i].text)))
            and not _headerish(lines[i])][:1]
     if dek and _nonblank(lines, t + 1, dek[0]) and any(lines[j].kind in (PROSE, SHORT) and lines[j].words >= 4
                                                        for j in _nonblank(lines, t + 1, dek[0])):
@@ -467,8 +468,10 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
                    if lines[i].kind in (SHORT, PROSE, NAME) and 4 <= lines[i].words <= 20
                    and _title_like(lines[i]) and not is_caption(lines[i].text)]
     weight = 1.0 if not interlopers else 0.2
-    if header.date is not None and header.date_line is not None and header.date_line > t:
+    if header.date is not None and header.date_line is not None and t < header.date_line < header.end:
         score += 2.0 * weight
+    elif header.date is not None and header.date_line is not None and header.date_line > t:
+        score += 1.0 * weight
     elif header.date is not None:
         score += 0.5 * weight
     if header.authors:
