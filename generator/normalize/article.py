@@ -299,6 +299,7 @@ def _read_people(lines: list[Line], t: int, zone: list[int], header: _Header) ->
     loose: list[str] = []
     first_explicit = first_loose = -1
     dated = {i for i in zone if _is_date_like(lines[i])}
+    candidates: dict[int, list[str]] = {}
     for k, i in enumerate(zone):
         line = lines[i]
         if line.words > 20 or is_caption(line.text):
@@ -314,13 +315,26 @@ def _read_people(lines: list[Line], t: int, zone: list[int], header: _Header) ->
             explicit += [n for n in names if n not in explicit]
             first_explicit = i if first_explicit < 0 else first_explicit
             continue
-        if i < t:
-            continue
-        names, _ = names_in(line.text, loose=True)
-        near = [j for j in zone if j != i and abs(zone.index(j) - k) <= 1]
-        if names and any(j in dated or j == t or j in header.dek for j in near) or (names and k == 0):
-            loose += [n for n in names if n not in loose]
-            first_loose = i if first_loose < 0 else first_loose
+        if i > t:
+            names, _ = names_in(line.text, loose=True)
+            if names:
+                candidates[k] = names
+    # Lines that are only names count when they hug the headline, dek, date or another such line.
+    after = [k for k, i in enumerate(zone) if i > t]
+    anchors = {k for k, i in enumerate(zone) if i in dated or i in header.dek}
+    if after:
+        anchors.add(after[0] - 1)
+    accepted: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for k in candidates:
+            if k not in accepted and ({k - 1, k + 1} & (anchors | accepted)):
+                accepted.add(k)
+                changed = True
+    for k in sorted(accepted):
+        loose += [n for n in candidates[k] if n not in loose]
+        first_loose = zone[k] if first_loose < 0 else first_loose
     if explicit:
         header.authors, header.explicit, header.author_line = explicit[:6], True, first_explicit
     else:
