@@ -112,8 +112,12 @@ class Series:
         return max((r.peak_mb for r in self.runs), default=float("nan"))
 
     @property
-    def pages(self) -> int:
-        return max((r.pages for r in self.runs), default=0)
+    def pages(self) -> str:
+        """HTML pages written; a range when runs disagree (a build that is not deterministic)."""
+        counts = sorted({r.pages for r in self.runs})
+        if not counts:
+            return "0"
+        return f"{counts[0]:,}" if len(counts) == 1 else f"{counts[0]:,}–{counts[-1]:,}"
 
     @property
     def ms_per_entry(self) -> float:
@@ -188,14 +192,14 @@ class Tool:
 OURS = (sys.executable, "-m", "generator", "build", "-q")
 
 
-def make_tools(work: Path, items: Sequence[SyntheticEntry], peers: Sequence[str]) -> list[Tool]:
+def make_tools(work: Path, items: Sequence[SyntheticEntry], peers: Sequence[str], dumps: bool) -> list[Tool]:
     """Lay out the projects for one size and say how to build each cold."""
     content = make_project(work / "ours-content", items, dumps=False, content=True)
-    dumps = make_project(work / "ours-dumps", items, dumps=True, content=False)
-    tools = [
-        Tool("ours (from content, cold)", content, OURS, "site", ("site", ".archive-cache")),
-        Tool("ours (from dumps, cold)", dumps, OURS, "site", ("site", ".archive-cache", "content"), ("content",)),
-    ]
+    tools = [Tool("ours (from content, cold)", content, OURS, "site", ("site", ".archive-cache"))]
+    if dumps:
+        root = make_project(work / "ours-dumps", items, dumps=True, content=False)
+        tools.append(Tool("ours (from dumps, cold)", root, OURS, "site", ("site", ".archive-cache", "content"),
+                          ("content",)))
     if "hugo" in peers:
         root = make_hugo_project(work / "hugo", items)
         tools.append(Tool("Hugo", root, (*hugo_command(), "--quiet", "-d", "public"), "public",
@@ -219,11 +223,11 @@ def edit_one_entry(root: Path, run: int) -> Path:
 
 
 def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: float,
-             say: Callable[[str], None]) -> list[Series]:
+             say: Callable[[str], None], dumps: bool = True) -> list[Series]:
     """Every build of one size, tools alternating run by run."""
     started = time.perf_counter()
     items = generate(size)
-    tools = make_tools(work, items, peers)
+    tools = make_tools(work, items, peers, dumps)
     say(f"N={size}: projects written in {time.perf_counter() - started:.1f} s ({work})")
     series = {tool.label: Series(tool.label, size) for tool in tools}
     logs = work / "logs"
@@ -302,7 +306,7 @@ def table(results: Sequence[Series], big: Series | None) -> str:
             failed = "" if series.ok else " (FAILED)"
             lines.append(
                 f"| {size:,} | {series.label}{failed} | {_fmt(series.median)} | {len(series.runs)} "
-                f"| {_fmt(series.ms_per_entry, 1)} | {_fmt(series.peak_mb, 0)} | {series.pages:,} "
+                f"| {_fmt(series.ms_per_entry, 1)} | {_fmt(series.peak_mb, 0)} | {series.pages} "
                 f"| {ratio_c} | {ratio_d} |"
             )
     lines += ["", "| N | ours: rebuild, nothing changed (s) | ours: rebuild, one entry edited (s) | peak MB |",
@@ -320,7 +324,7 @@ def table(results: Sequence[Series], big: Series | None) -> str:
         lines += ["", "| N | ours from content, cold: wall s | ms / entry | peak MB | HTML pages |",
                   "|---:|---:|---:|---:|---:|",
                   (f"| {big.size:,} | {_fmt(big.median)} | {_fmt(big.ms_per_entry, 1)} "
-                   f"| {_fmt(big.peak_mb, 0)} | {big.pages:,} |")]
+                   f"| {_fmt(big.peak_mb, 0)} | {big.pages} |")]
         if reference is not None:
             growth = big.ms_per_entry / reference.ms_per_entry
             lines.append(f"\nGrowth: ms per entry at {big.size:,} ÷ ms per entry at {reference.size:,} = "
@@ -336,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per build (median reported)")
     parser.add_argument("--big-runs", type=int, default=1, help="runs at --big")
     parser.add_argument("--peers", default="hugo,pelican", help="peers to build (comma-separated; '' for none)")
+    parser.add_argument("--no-dumps", action="store_true", help="skip ours from raw page dumps")
     parser.add_argument("--work", type=Path, help="working directory (default: a temporary one, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before one build is abandoned")
@@ -356,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     big: Series | None = None
     try:
         for size in sizes:
-            results.extend(run_size(size, args.runs, work / f"n{size}", peers, args.timeout, say))
+            results.extend(run_size(size, args.runs, work / f"n{size}", peers, args.timeout, say, not args.no_dumps))
             if not args.keep:
                 shutil.rmtree(work / f"n{size}", ignore_errors=True)
         if args.big:
