@@ -479,7 +479,7 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
     if before_mark and (lines[before_mark[0]].words >= 13 or len(before_mark) == 1):
         before_mark = before_mark[1:]  # the dek
     interlopers = [i for i in before_mark
-                   if lines[i].kind in (SHORT, PROSE, NAME) and 4 <= lines[i].words <= 20
+                   if lines[i].kind in (SHORT, PROSE, NAME) and 3 <= lines[i].words <= 20
                    and _title_like(lines[i]) and not is_caption(lines[i].text)]
     weight = 1.0 if not interlopers else 0.2
     if header.date is not None and header.date_line is not None and t < header.date_line < header.end:
@@ -512,8 +512,10 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
         score -= 1.0
     if line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text):
         score -= 1.2
-    if line.kind == NAME:
+    if line.kind == NAME and line.words <= 3:
         score -= 0.8
+    if line.words > 16 and _SENTENCE_END.search(line.text):
+        score -= 1.0  # a long sentence: a dek or a caption rather than a headline
     if is_caption(line.text) or re.match(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d", line.text):
         score -= 3.0
     if re.search(r"[|»›>]|\s[-–—]\s\S+$", line.text):
