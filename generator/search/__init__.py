@@ -64,8 +64,12 @@ def plain_text(markdown: str) -> str:
 
 
 def snippet_of(summary: str, body: str) -> str:
-    """The text a result shows: the summary, else the start of the body, cut at a word."""
-    source = _SPACES.sub(" ", _MARKS.sub(r"\1", (summary or body)[: SNIPPET_CHARS * 3])).strip()
+    """The text a result shows: the summary, else the start of the body, cut at a word.
+
+    The summary is plain text (entry pages show it as written), so only the
+    body, which is Markdown, loses its emphasis marks."""
+    raw = summary if summary.strip() else _MARKS.sub(r"\1", body[: SNIPPET_CHARS * 3])
+    source = _SPACES.sub(" ", raw[: SNIPPET_CHARS * 3]).strip()
     if len(source) <= SNIPPET_CHARS:
         return source
     cut = source.rfind(" ", 0, SNIPPET_CHARS)
@@ -112,7 +116,7 @@ def build_search(entries: Sequence[Entry], config: Config) -> SearchOutput:
         ))
         stored.append(shards.StoredDoc(
             title=entry.title, url=entry_url(entry), date=_date(entry.date), authors=entry.authors,
-            publication=entry.publication or "", snippet=snippet_of(summary, body), tags=entry.tags,
+            publication=entry.publication or "", snippet=snippet_of(entry.summary, body), tags=entry.tags,
             language=language, year=str(entry.date.year) if entry.date else "",
         ))
 

@@ -267,10 +267,6 @@ def test_search_store_holds_the_fields_as_data(hostile_site: Path) -> None:
     assert any(r[0] == PLAIN_DUMP_TITLE for r in records)
 
 
-@pytest.mark.xfail(strict=True, reason="generator/search/__init__.py:105 and :68 (plain_text, snippet_of): the "
-                   "summary, plain text that entry pages show verbatim, is stripped of anything between < and > "
-                   "and of * _ ` characters for the result snippet, so search shows 'Summary alert(1) \"> {{ 77 }}' "
-                   "where the page shows the summary as written")
 def test_search_snippet_shows_the_summary_as_written(hostile_site: Path) -> None:
     record = next(r for r in _search_records(hostile_site / "site") if r[0] == TITLE)
     assert record[5] == SUMMARY
