@@ -89,13 +89,15 @@ def _finish(entry: Entry, hints: SourceHints, config: Config, found_publication:
     """Apply the user's hints, the vocabulary and defaults to one entry."""
     confidence = dict(entry.confidence)
     publication = hints.publication or entry.publication or found_publication
-    confidence["publication"] = 1.0 if hints.publication else (0.8 if publication else 0.0)
+    confidence["publication"] = max(confidence.get("publication", 0.0),
+                                    1.0 if hints.publication else (0.8 if publication else 0.0))
     kind = hints.kind or entry.kind
     authors = entry.authors or hints.authors
     if hints.authors and not entry.authors:
         confidence["authors"] = 1.0
     language = hints.language or entry.language
-    confidence["language"] = 1.0 if hints.language else (0.7 if language else 0.0)
+    confidence["language"] = max(confidence.get("language", 0.0),
+                                 1.0 if hints.language else (0.7 if language else 0.0))
     text = " ".join((entry.title, entry.summary, entry.body))
     tags = merge_tags(hints.tags, entry.tags, vocabulary_tags(text, config.normalize.vocabulary))
     return dataclasses.replace(

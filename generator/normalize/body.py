@@ -48,6 +48,30 @@ def _short_runs(lines: list[Line]) -> set[int]:
     return drop
 
 
+def _listed(lines: list[Line]) -> set[int]:
+    """Short lines of a list that a line ending with a colon introduces ("Tour dates:")."""
+    found: set[int] = set()
+    for i, line in enumerate(lines):
+        if line.kind in (BLANK, NOISE) or not line.text.endswith(":") or line.words < 3:
+            continue
+        j = i + 1
+        blanks = 0
+        items: list[int] = []
+        while j < len(lines) and blanks <= 1:
+            nxt = lines[j]
+            if nxt.kind == BLANK:
+                blanks += 1
+            elif nxt.kind in (SHORT, NAME, DATE, BULLET) and nxt.words <= 15 and not nxt.text.endswith(":"):
+                items.append(j)
+                blanks = 0
+            else:
+                break
+            j += 1
+        if len(items) >= 2:
+            found.update(items)
+    return found
+
+
 def _is_heading(lines: list[Line], i: int) -> bool:
     line = lines[i]
     if line.kind not in (SHORT, NAME, PROSE) or not is_title_like(line) or line.words > 16:
@@ -77,14 +101,15 @@ def build_body(lines: list[Line], start: int, end: int) -> Body:
         if line.kind != BLANK and is_credit_line(line.text):
             translator = translator or translator_of(line.text)
             original = original or original_publication_of(line.text)
+    listed = _listed(window)
     # trailing furniture, dates and names after the last paragraph are not text
     last = len(window)
-    while last > 0 and window[last - 1].kind in (BLANK, NOISE, NAME, DATE, SHORT):
+    while last > 0 and window[last - 1].kind in (BLANK, NOISE, NAME, DATE, SHORT) and last - 1 not in listed:
         if window[last - 1].kind == DATE and footer_date is None:
             footer_date = window[last - 1].date
         last -= 1
     window = window[:last]
-    drop = _short_runs(window)
+    drop = _short_runs(window) - listed
     blocks: list[tuple[str, int, int]] = []  # (markdown, first line no, last line no)
     pending_blank = True
     for i, line in enumerate(window):
@@ -102,6 +127,10 @@ def build_body(lines: list[Line], start: int, end: int) -> Body:
         found_credit = image_credit_of(text)
         if found_credit and line.kind != PROSE:
             credit = credit or found_credit
+            continue
+        if i in listed:
+            blocks.append((f"- {_escape(_BULLET_MARK.sub('', text))}", line.no, line.no))
+            pending_blank = False
             continue
         if line.kind == BULLET or _BULLET_MARK.match(text):
             items = _GLUED_BULLET.split(text)

@@ -101,6 +101,10 @@ def _entry(lines: list[Line], piece: Piece, source_file: str, page_labels: list[
         summary=0.8 if summary else 0.5,
         body=min(0.95, 0.4 + 0.05 * prose_lines),
     )
+    # The article layout knows how sure it was of the headline and header.
+    for name, value in header.confidence.items():
+        if name != "date" or header.date is not None:
+            confidence[name] = value
     return Entry(
         title=title, kind=ARTICLE, date=date, authors=tuple(header.authors), summary=summary,
         tags=tuple(page_labels), language=detect_language(body.markdown or title),

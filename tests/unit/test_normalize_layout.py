@@ -1,0 +1,288 @@
+"""The text-anchored article layout on page dumps built in memory: headline, header, text range.
+
+Each page is made of generic parts (menus, share bars, "most read" lists,
+captions, author boxes) in varying orders; the facts are what any news page
+of that shape must give, whatever the site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+
+from generator.config import Config
+from generator.models import ARTICLE, Entry, SourceDocument, SourceKind
+from generator.normalize import normalize_all
+from generator.normalize.article import names_in
+from generator.normalize.dates import find_short_dates
+
+PARAS = [
+    "The committee met on Tuesday to discuss the budget for the coming year, and members raised several "
+    "concerns about spending on roads and schools.",
+    "Residents who attended the meeting said they were worried about the cost of the new plan and asked "
+    "for a public vote before any money is spent.",
+    "The mayor replied that the council would publish every figure before the final decision was taken "
+    "next month, and that the vote would be open to the public.",
+    "Opposition members said the delay showed that the plan had been rushed, and that the harbour works "
+    "should wait until the new budget is agreed in the spring.",
+]
+MENU = "\n".join(["Home", "News", "Sport", "Culture", "Opinion", "Business", "Science", "Travel"])
+MOST_READ = "\n".join([
+    "Most read",
+    "Storm Closes Three Bridges Over the River",
+    "Local Bakery Wins National Prize for Sourdough",
+    "Teachers Vote to Strike Over Pay and Conditions",
+])
+
+
+def article(text: str) -> Entry:
+    source = SourceDocument("page.txt", SourceKind.TEXT, text, "utf-8", hashlib.sha256(text.encode()).hexdigest())
+    entries, _ = normalize_all([source], Config())
+    return max((e for e in entries if e.kind == ARTICLE), key=lambda e: len(e.body))
+
+
+def body(*paras: str) -> str:
+    return "\n\n".join(paras or PARAS)
+
+
+def test_headline_after_long_menu_and_most_read_list() -> None:
+    page = f"""{MENU}
+
+{MOST_READ}
+
+Council Delays Vote on Harbour Plan
+
+Members want more time to study the costs before any decision is taken this year.
+
+By Maria Lopez
+
+13 March 2019
+
+{body()}
+
+Share on Facebook
+"""
+    entry = article(page)
+    assert entry.title == "Council Delays Vote on Harbour Plan"
+    assert entry.authors == ("Maria Lopez",)
+    assert entry.date == dt.date(2019, 3, 13)
+    assert entry.body.startswith("The committee met")
+    assert "Storm Closes" not in entry.body and "Share" not in entry.body
+
+
+def test_name_with_role_and_published_updated_line() -> None:
+    page = f"""{MENU}
+
+Council Delays Vote on Harbour Plan
+
+Maria Lopez Local government correspondent
+
+Published Nov 18, 2019 at 4:07 PM | Updated at 5:36 PM on Nov 19, 2019
+
+{body()}
+"""
+    entry = article(page)
+    assert entry.authors == ("Maria Lopez",)
+    assert entry.date == dt.date(2019, 11, 18)
+
+
+def test_updated_stamp_is_not_the_publication_date() -> None:
+    page = f"""Council Delays Vote on Harbour Plan
+
+Last updated: 20 March 2019
+
+Posted on 13 March 2019
+
+{body()}
+"""
+    assert article(page).date == dt.date(2019, 3, 13)
+
+
+def test_byline_and_date_on_one_line_with_separators() -> None:
+    page = f"""{MENU}
+
+Council Delays Vote on Harbour Plan
+
+By Maria Lopez | November 18, 2019 -- 19:14 GMT | Topic: Politics
+
+{body()}
+"""
+    entry = article(page)
+    assert entry.authors == ("Maria Lopez",) and entry.date == dt.date(2019, 11, 18)
+
+
+def test_upper_case_byline_with_two_digit_year() -> None:
+    page = f"""COUNCIL DELAYS VOTE ON HARBOUR PLAN
+
+BY MARIA LOPEZ ON 11/13/19 AT 4:00 PM EST
+
+SHARE
+
+{body()}
+"""
+    entry = article(page)
+    assert [a.casefold() for a in entry.authors] == ["maria lopez"]
+    assert entry.date == dt.date(2019, 11, 13)
+
+
+def test_share_words_are_no_authors() -> None:
+    page = f"""Council Delays Vote on Harbour Plan
+
+Tweet This
+
+Email Me
+
+{body()}
+"""
+    assert article(page).authors == ()
+
+
+def test_names_one_per_line_between_dek_and_date() -> None:
+    page = f"""Council Delays Vote on Harbour Plan
+
+Members want more time to study the costs before any decision is taken this year.
+
+Maria Lopez
+John Smith
+Ann Other
+13 March 2019
+
+{body()}
+"""
+    entry = article(page)
+    assert entry.authors == ("Maria Lopez", "John Smith", "Ann Other")
+
+
+def test_kicker_above_the_headline_is_not_the_headline() -> None:
+    page = f"""{MENU}
+
+Harbour works
+Council Delays Vote on Harbour Plan
+
+13 March 2019
+
+{body()}
+"""
+    assert article(page).title == "Council Delays Vote on Harbour Plan"
+
+
+def test_repeated_gallery_headline_keeps_the_header_one() -> None:
+    page = f"""{MENU}
+
+Council Delays Vote on Harbour Plan
+
+By Maria Lopez
+
+Published 13 March 2019
+
+A crowd outside the town hall on Tuesday evening before the meeting began
+Photo: Jane Doe / Agency
+
+Image 1 of 5
+
+Council Delays Vote on Harbour Plan
+
+Back to Gallery
+
+{body()}
+"""
+    entry = article(page)
+    assert entry.title == "Council Delays Vote on Harbour Plan"
+    assert entry.authors == ("Maria Lopez",) and entry.date == dt.date(2019, 3, 13)
+    assert entry.body.startswith("The committee met")
+    assert "crowd outside" not in entry.body
+
+
+def test_sidebar_inside_the_text_is_skipped_and_the_text_goes_on() -> None:
+    page = f"""Council Delays Vote on Harbour Plan
+
+By Maria Lopez
+
+13 March 2019
+
+{body(PARAS[0], PARAS[1])}
+
+{MOST_READ}
+
+{body(PARAS[2], PARAS[3])}
+
+About the author
+
+Maria Lopez writes about local government and has covered the council for ten years.
+"""
+    entry = article(page)
+    assert entry.body.startswith("The committee met")
+    assert "Opposition members" in entry.body
+    assert "Storm Closes" not in entry.body and "ten years" not in entry.body
+
+
+def test_list_introduced_by_a_colon_stays_in_the_text() -> None:
+    page = f"""Council Delays Vote on Harbour Plan
+
+By Maria Lopez
+
+13 March 2019
+
+{body(PARAS[0], PARAS[1], PARAS[2])}
+
+The council listed the dates of the public meetings:
+
+March 20 -- Town hall, main room
+March 27 -- North library
+April 3 -- Harbour office
+
+Share this:
+Facebook
+"""
+    entry = article(page)
+    assert "April 3 -- Harbour office" in entry.body
+    assert "Facebook" not in entry.body
+
+
+@pytest.mark.parametrize(("line", "names"), [
+    ("By Maria Lopez and John Smith", ["Maria Lopez", "John Smith"]),
+    ("Von Thilo / 6. November 2023 / Keine Kommentare", ["Thilo"]),
+    ("Por Ana Ruiz 27 de agosto 2019", ["Ana Ruiz"]),
+    ("November 20, 2019 Maria Lopez", ["Maria Lopez"]),
+    ("Maria Lopez am 24. Januar 2022 um 15:47", ["Maria Lopez"]),
+    ("By Maria Lopez maria@example.com (509) 555-0100", ["Maria Lopez"]),
+    ("Posted by Konstantin 21.10.2019", ["Konstantin"]),
+    ("Crime Published On May 10, 2022 01:52 PM", []),
+    ("Tweet This", []),
+])
+def test_names_in_bylines(line: str, names: list[str]) -> None:
+    assert names_in(line, loose=False)[0] == names
+
+
+def test_names_in_loose_lines() -> None:
+    assert names_in("Maria Lopez, John Smith", loose=True)[0] == ["Maria Lopez", "John Smith"]
+    assert names_in("Maria Lopez Education editor", loose=True)[0] == ["Maria Lopez"]
+    assert names_in("Share on Facebook", loose=True)[0] == []
+
+
+def test_two_digit_years() -> None:
+    assert [f.value for f in find_short_dates("on 11/13/19 at 4:00")] == [dt.date(2019, 11, 13)]
+    assert [f.value for f in find_short_dates("06.11.23 - Sensation")] == [dt.date(2023, 11, 6)]
+    assert find_short_dates("version 3.11.7") == []
+
+
+def test_every_entry_carries_confidences() -> None:
+    page = f"Council Delays Vote on Harbour Plan\n\nBy Maria Lopez\n\n13 March 2019\n\n{body()}\n"
+    md = "---\ntitle: Given Title\ndate: 2020-01-02\n---\nSome *body*.\n"
+    html = (f"<html><head><title>Council Delays Vote</title></head><body><article><h1>Council Delays Vote</h1>"
+            f"<p>{PARAS[0]}</p><p>{PARAS[1]}</p><p>{PARAS[2]}</p></article></body></html>")
+    sources = [
+        SourceDocument("a.txt", SourceKind.TEXT, page, "utf-8", "a"),
+        SourceDocument("b.md", SourceKind.MARKDOWN, md, "utf-8", "b"),
+        SourceDocument("c.html", SourceKind.HTML, html, "utf-8", "c"),
+    ]
+    entries, problems = normalize_all(sources, Config())
+    assert problems == [] and len(entries) == 3
+    for entry in entries:
+        for name in ("title", "date", "authors", "summary", "body", "publication", "language"):
+            assert 0.0 <= entry.confidence[name] <= 1.0, (entry.sources[0].file, name)
+    by_file = {e.sources[0].file.rsplit("/", 1)[-1]: e for e in entries}
+    assert by_file["b.md"].confidence["title"] == 1.0 and by_file["b.md"].confidence["date"] == 1.0
+    assert by_file["a.txt"].confidence["authors"] >= 0.6 and by_file["a.txt"].confidence["date"] >= 0.6
