@@ -162,9 +162,10 @@ def runs(lines: list[Line], tolerance: int = 4) -> list[tuple[int, int, int]]:
             found.append((start, last + 1, mass))
             start, mass, gap, listing = -1, 0, 0.0, False
             continue
-        gap += _cost(line, listing)
         if listing and line.kind != NOISE and line.words <= 15:
-            last = i
+            last = i  # a list item: part of the text, however long the list
+            continue
+        gap += _cost(line, listing)
         if start >= 0 and line.kind != NOISE and line.text.endswith(":") and line.words >= 3:
             listing = True
     if start >= 0:
@@ -544,6 +545,12 @@ def _text_end(lines: list[Line], start: int, run: tuple[int, int, int], authors:
         if line.kind in (PROSE, BULLET):
             seen += line.words
     return run[1]
+
+
+def clip_end(lines: list[Line], start: int, end: int) -> int:
+    """The end of a post's text between `start` and `end`: its first end mark once most of it is read."""
+    mass = sum(line.words for line in lines[start:end] if line.kind in (PROSE, BULLET))
+    return _text_end(lines, start, (start, end, mass), [])
 
 
 def main_layout(lines: list[Line]) -> Layout | None:

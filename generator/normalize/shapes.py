@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .article import Layout, main_layout, runs
+from .article import Layout, clip_end, main_layout, runs
 from .bylines import image_credit_of, is_credit_line, is_person_like
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
@@ -428,7 +428,7 @@ def _posts(lines: list[Line], cands: list[Candidate], articles: list[int]) -> li
     for k, start in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else len(lines)
         header = by_index[start].header
-        end = _body_end(lines, cands, header, stop)
+        end = clip_end(lines, header.end, _body_end(lines, cands, header, stop))
         pieces.append(Piece("article", header, (header.end, end)))
     return pieces
 
