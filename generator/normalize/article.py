@@ -540,7 +540,8 @@ def _text_end(lines: list[Line], start: int, run: tuple[int, int, int], authors:
             continue
         if seen >= 0.5 * run[2] and line.words <= 20 and (
                 _END_MARK.match(line.text) or line.text.casefold() in names
-                or (line.kind == NOISE and not re.search(r"(?i)\bread\b|\bmore\b|\bmehr\b|\bplus\b", line.text))):
+                or (line.kind == NOISE and not re.search(r"(?i)\bread\b|\bmore\b|\bmehr\b|\bplus\b", line.text)
+                    and not re.search(r"[\"'{}()\[\]=]", line.text))):  # a share bar, not a line of code
             return i
         if line.kind in (PROSE, BULLET):
             seen += line.words

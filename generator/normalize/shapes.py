@@ -384,13 +384,23 @@ def _from_layout(lines: list[Line], cands: list[Candidate], layout: Layout) -> P
                                 "date": layout.date_confidence})
     header.image_credit = next((credit for i in range(layout.title + 1, layout.body_start)
                                 if lines[i].kind != BLANK and (credit := image_credit_of(lines[i].text))), None)
-    teaser_starts = [c.header.title for c in cands if c.header.title >= header.end and _is_teaser_record(c)]
+    own = {a.casefold() for a in layout.authors}
+    # A record inside the text is no teaser when it credits the article's own author (an author
+    # box) or when what follows its headline is a long paragraph (a subheading, not a summary).
+    teaser_starts = [c.header.title for c in cands if c.header.title >= header.end and _is_teaser_record(c)
+                     and not ({a.casefold() for a in c.header.authors} & own)
+                     and not _long_paragraph_after(lines, c.header.title)]
     end = min([layout.body_end, *teaser_starts])
     # credits that close the text ("Translated by ...") belong to it
     for i in range(end, min(len(lines), end + 4)):
         if lines[i].kind != BLANK and is_credit_line(lines[i].text):
             end = i + 1
     return Piece("article", header, (layout.body_start, end))
+
+
+def _long_paragraph_after(lines: list[Line], i: int) -> bool:
+    j = _next_nonblank(lines, i + 1)
+    return j is not None and lines[j].kind == PROSE and lines[j].words >= 50
 
 
 def _single(lines: list[Line], cands: list[Candidate], best: Candidate) -> Piece:
