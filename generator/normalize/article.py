@@ -23,7 +23,18 @@ from dataclasses import dataclass
 from .bylines import byline_names, image_credit_of, is_name, split_names
 from .dates import find_dates, find_short_dates, is_update_line
 from .lines import (
-    BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_furniture, is_title_like, word_count,
+    BLANK,
+    BULLET,
+    BYLINE,
+    DATE,
+    NAME,
+    NOISE,
+    PROSE,
+    SHORT,
+    Line,
+    is_furniture,
+    is_title_like,
+    word_count,
 )
 from .noise import is_footer_text
 
@@ -593,4 +604,4 @@ def main_layout(lines: list[Line]) -> Layout | None:
     )
 
 
-__all__ = ["Layout", "main_layout", "names_in", "runs", "is_caption", "SHORT", "NAME"]
+__all__ = ["NAME", "SHORT", "Layout", "is_caption", "main_layout", "names_in", "runs"]

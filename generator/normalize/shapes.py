@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from .article import Layout, clip_end, main_layout, runs
-from .bylines import image_credit_of, is_credit_line, is_person_like
+from .bylines import image_credit_of, is_credit_line
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
 
@@ -496,4 +496,4 @@ def _label_above(lines: list[Line], i: int) -> str | None:
     return lines[j].text
 
 
-__all__ = ["Header", "Piece", "find_pieces", "read_header", "candidates", "BULLET", "SHORT"]
+__all__ = ["BULLET", "SHORT", "Header", "Piece", "candidates", "find_pieces", "read_header"]

@@ -19,14 +19,14 @@ from generator.normalize.article import names_in
 from generator.normalize.dates import find_short_dates
 
 PARAS = [
-    "The committee met on Tuesday to discuss the budget for the coming year, and members raised several "
-    "concerns about spending on roads and schools.",
-    "Residents who attended the meeting said they were worried about the cost of the new plan and asked "
-    "for a public vote before any money is spent.",
-    "The mayor replied that the council would publish every figure before the final decision was taken "
-    "next month, and that the vote would be open to the public.",
-    "Opposition members said the delay showed that the plan had been rushed, and that the harbour works "
-    "should wait until the new budget is agreed in the spring.",
+    ("The committee met on Tuesday to discuss the budget for the coming year, and members raised several "
+     "concerns about spending on roads and schools."),
+    ("Residents who attended the meeting said they were worried about the cost of the new plan and asked "
+     "for a public vote before any money is spent."),
+    ("The mayor replied that the council would publish every figure before the final decision was taken "
+     "next month, and that the vote would be open to the public."),
+    ("Opposition members said the delay showed that the plan had been rushed, and that the harbour works "
+     "should wait until the new budget is agreed in the spring."),
 ]
 MENU = "\n".join(["Home", "News", "Sport", "Culture", "Opinion", "Business", "Science", "Travel"])
 MOST_READ = "\n".join([
