@@ -538,7 +538,7 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
 def _title_like(line: Line) -> bool:
     if line.kind == PROSE and line.words <= 30 and line.text.endswith(".") and not line.text.endswith(".."):
         return 3 <= line.words and len(line.text) <= 220 and not is_caption(line.text)
-    return is_title_like(line) or (line.kind == BULLET and False)
+    return is_title_like(line)
 
 
 def _text_end(lines: list[Line], start: int, run: tuple[int, int, int], authors: list[str]) -> int:
@@ -557,6 +557,23 @@ def _text_end(lines: list[Line], start: int, run: tuple[int, int, int], authors:
         if line.kind in (PROSE, BULLET):
             seen += line.words
     return run[1]
+
+
+def _from_other_copies(lines: list[Line], t: int, header: _Header) -> None:
+    """The same headline shown elsewhere on the page (top of page, gallery) may carry the header."""
+    key = _canon(lines[t].text)
+    for j, line in enumerate(lines):
+        if j == t or line.kind == BLANK or _canon(line.text) != key:
+            continue
+        other = _Header(end=j + 1, dek=[], authors=[], explicit=False, date=None, date_line=None, update=None)
+        zone = _nonblank(lines, j + 1, len(lines))[:6]
+        zone = zone[:next((k for k, i in enumerate(zone) if lines[i].words > 24), len(zone))]
+        _read_people(lines, j, zone, other)
+        _read_date(lines, zone, other, j)
+        if header.date is None and other.date is not None and other.date_line is not None:
+            header.date, header.date_line = other.date, other.date_line
+        if not header.authors and other.authors and other.explicit:
+            header.authors, header.explicit, header.author_line = other.authors, True, other.author_line
 
 
 def clip_end(lines: list[Line], start: int, end: int) -> int:
@@ -595,6 +612,8 @@ def main_layout(lines: list[Line]) -> Layout | None:
     if best is None:
         return None
     score, t, _, header, run = best
+    if header.date is None or not header.authors:
+        _from_other_copies(lines, t, header)
     end = _text_end(lines, max(header.end, run[0]), run, header.authors)
     return Layout(
         title=t, body_start=max(header.end, run[0]), body_end=end, dek=tuple(header.dek), authors=tuple(header.authors),
