@@ -576,6 +576,20 @@ def _from_other_copies(lines: list[Line], t: int, header: _Header) -> None:
             header.authors, header.explicit, header.author_line = other.authors, True, other.author_line
 
 
+def header_facts(lines: list[Line], t: int, end: int) -> tuple[list[str], dt.date | None]:
+    """Authors and date read in the header of the headline at `t` (text starting at `end`)."""
+    header = _Header(end=end, dek=[], authors=[], explicit=False, date=None, date_line=None, update=None)
+    zone = _nonblank(lines, t + 1, end)
+    _read_people(lines, t, zone, header)
+    _read_date(lines, zone, header, t)
+    return header.authors, header.date
+
+
+def is_ui_name(name: str) -> bool:
+    """A "name" made of page-furniture words ("Tweet This", "Email Me")."""
+    return any(t.strip(".,:;!").casefold() in _UI_WORDS for t in name.split())
+
+
 def clip_end(lines: list[Line], start: int, end: int) -> int:
     """The end of a post's text between `start` and `end`: its first end mark once most of it is read."""
     mass = sum(line.words for line in lines[start:end] if line.kind in (PROSE, BULLET))

@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .article import Layout, clip_end, main_layout, runs
+from .article import Layout, clip_end, header_facts, is_ui_name, main_layout, runs
 from .bylines import image_credit_of, is_credit_line
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
@@ -439,6 +439,11 @@ def _posts(lines: list[Line], cands: list[Candidate], articles: list[int]) -> li
         stop = starts[k + 1] if k + 1 < len(starts) else len(lines)
         header = by_index[start].header
         end = clip_end(lines, header.end, _body_end(lines, cands, header, stop))
+        header.authors = [a for a in header.authors if not is_ui_name(a)]
+        if not header.authors or header.date is None:
+            authors, date = header_facts(lines, start, header.end)
+            header.authors = header.authors or authors
+            header.date = header.date or date
         pieces.append(Piece("article", header, (header.end, end)))
     return pieces
 
@@ -471,6 +476,7 @@ def _teasers(lines: list[Line], cands: list[Candidate], covered: list[tuple[int,
             j = _next_nonblank(lines, i + 1, header.end)
             if j is not None and lines[j].kind == PROSE:
                 header.dek = [j]
+        header.authors = [a for a in header.authors if not is_ui_name(a)]
         label = _label_above(lines, i)
         header.label = label
         pieces.append(Piece("teaser", header, (header.end, header.end), tags=[label] if label else []))
