@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 
 from ..config import Config
+from ..write import sweep_leftovers
 from .project import Project, outcome_from_report
 from .server import (
     BuildOutcome,
@@ -99,11 +100,26 @@ def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, poll: bo
     finally:
         if watcher is not None:
             watcher.stop()
-        live.stop()
+        code = _stop(live, project)
         if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
         if verbosity >= 1 and watcher is not None:
-            print("stopped.", flush=True)
+            print("stopped." if code == EXIT_OK else "stopped; the build in progress was abandoned.", flush=True)
+        if code != EXIT_OK:
+            return code  # noqa: B012 - the abandoned build decides the exit code
+
+
+def _stop(live: LiveServer, project: Project) -> int:
+    """Stop the server; a build in progress is waited for unless Ctrl-C comes again."""
+    if live.building:
+        print("waiting for the build in progress to finish (Ctrl-C again to abandon it)...", flush=True)
+    try:
+        live.stop()
+    except KeyboardInterrupt:
+        # The abandoned build may have a staging tree next to the site; the site itself is intact.
+        sweep_leftovers(project.output_dir)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
 
 
 def _watched(plan: WatchPlan) -> str:

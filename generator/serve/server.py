@@ -342,6 +342,8 @@ class LiveServer:
         self.builds = 0
         """Builds run so far (all of them, failed ones included)."""
         self.last_changed: frozenset[Path] = frozenset()
+        self.building = False
+        """A build is running right now."""
         self._debouncer = Debouncer(quiet, max_wait)
         self._own = OwnWrites()
         self._cond = threading.Condition()
@@ -389,11 +391,14 @@ class LiveServer:
         if changed and self.verbosity >= 1:
             self._say("changed: " + ", ".join(self._label(p) for p in sorted(changed)[:5])
                       + (f" and {len(changed) - 5} more" if len(changed) > 5 else ""))
+        self.building = True
         try:
             outcome = self.builder(changed)
         except Exception as error:  # noqa: BLE001 - a broken build must never take the server down
             outcome = BuildOutcome(site_changed=False, errors=(problem_from_exception(error),),
                                    summary="the build raised", failed=True)
+        finally:
+            self.building = False
         self.builds += 1
         self.last_changed = changed
         self._own.record(outcome.own_writes)
@@ -407,10 +412,12 @@ class LiveServer:
         return outcome
 
     def _label(self, path: Path) -> str:
+        """Relative to the working directory (the project, usually), else absolute."""
         try:
-            return os.path.relpath(path)
+            relative = os.path.relpath(path)
         except ValueError:
             return str(path)
+        return str(path) if relative.startswith("..") else relative
 
     def _say(self, text: str, *, error: bool = False) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -557,8 +564,9 @@ class LiveServer:
         assert self._http is not None, "bind() first"
         http_thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.2},
                                        name="archive-serve-http", daemon=True)
-        # Not a daemon: a build in progress finishes (and cleans its staging directory) before exit.
-        build_thread = threading.Thread(target=self._build_loop, name="archive-serve-build")
+        # stop() waits for a build in progress to finish (it cleans up after itself); a daemon
+        # all the same, so that a second Ctrl-C can abandon a long build.
+        build_thread = threading.Thread(target=self._build_loop, name="archive-serve-build", daemon=True)
         self._threads = [http_thread, build_thread]
         for thread in self._threads:
             thread.start()
@@ -579,7 +587,11 @@ class LiveServer:
                 self._say(f"internal error while rebuilding: {error}", error=True)
 
     def stop(self) -> None:
-        """Stop the build loop (after the build in progress), the event streams and the HTTP server."""
+        """Stop the event streams, the HTTP server and the build loop, after the build in progress.
+
+        Waiting for that build can be cut short by a KeyboardInterrupt (a second
+        Ctrl-C); the build thread is a daemon, so the process can then end.
+        """
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -588,8 +600,10 @@ class LiveServer:
             if any(t.name == "archive-serve-http" and t.is_alive() for t in self._threads):
                 self._http.shutdown()
             self._http.server_close()
+            self._http = None
         for thread in self._threads:
-            thread.join(timeout=60)
+            while thread.is_alive():
+                thread.join(0.2)  # short joins, so a second Ctrl-C gets through
         self._threads = []
 
 

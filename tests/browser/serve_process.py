@@ -71,14 +71,22 @@ class ServeProcess:
                 self._cond.wait(min(left, 0.5))
 
     def stop(self, timeout: float = 60.0) -> int:
-        """Ctrl-C, then wait for the process to end; its exit code."""
+        """Ctrl-C, then wait for the process to end; its exit code.
+
+        A server still busy with a build after `timeout` gets a second Ctrl-C
+        (abandon the build: exit code 130).
+        """
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError(f"archive serve ignored Ctrl-C for {timeout} s:\n{self.output}") from None
+                self.proc.send_signal(signal.SIGINT)
+                try:
+                    self.proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    raise AssertionError(f"archive serve ignored Ctrl-C twice:\n{self.output}") from None
         self._reader.join(timeout=10)
         return self.proc.returncode
