@@ -421,6 +421,9 @@ def names_in(text: str, loose: bool) -> tuple[list[str], bool]:
             names = [p for n in split_names(seg) if (p := _person(n, allow_single=False))]
             if names and len(names) == len(split_names(seg)):
                 return names, False
+    if loose and len(segments) > 1 and any(_ROLE.search(seg) for seg in segments[1:]):
+        first = _person(segments[0], allow_single=False)  # "Jane Doe | Senior Writer"
+        return ([first], False) if first else ([], False)
     if not loose or len(segments) != 1:
         return [], False
     seg = segments[0]

@@ -34,6 +34,19 @@ _add(10, "october", "oct", "octubre", "octobre", "oktober", "okt", "outubro", "o
 _add(11, "november", "nov", "noviembre", "novembre", "novembro")
 _add(12, "december", "dec", "diciembre", "dic", "décembre", "decembre", "déc", "dezember", "dez", "dezembro")
 
+# Italian and Dutch too: cheap to read, and pages in them are common.
+_add(1, "gennaio", "januari")
+_add(2, "febbraio", "februari")
+_add(3, "maart")
+_add(4, "aprile")
+_add(5, "maggio", "mei")
+_add(6, "giugno")
+_add(7, "luglio")
+_add(8, "augustus")
+_add(9, "settembre")
+_add(10, "ottobre")
+_add(12, "dicembre")
+
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|º|°|\.)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"

@@ -16,7 +16,7 @@ from generator.config import Config
 from generator.models import ARTICLE, Entry, SourceDocument, SourceKind
 from generator.normalize import normalize_all
 from generator.normalize.article import names_in
-from generator.normalize.dates import find_short_dates
+from generator.normalize.dates import find_short_dates, parse_date
 
 PARAS = [
     ("The committee met on Tuesday to discuss the budget for the coming year, and members raised several "
@@ -259,7 +259,20 @@ def test_names_in_bylines(line: str, names: list[str]) -> None:
 def test_names_in_loose_lines() -> None:
     assert names_in("Maria Lopez, John Smith", loose=True)[0] == ["Maria Lopez", "John Smith"]
     assert names_in("Maria Lopez Education editor", loose=True)[0] == ["Maria Lopez"]
+    assert names_in("Maria Lopez | Senior Writer", loose=True)[0] == ["Maria Lopez"]
+    assert names_in("Maria Lopez, Reporter", loose=True)[0] == ["Maria Lopez"]
+    assert names_in("By Maria Lopez, Staff Writer", loose=False)[0] == ["Maria Lopez"]
     assert names_in("Share on Facebook", loose=True)[0] == []
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("3 maggio 2021", dt.date(2021, 5, 3)),
+    ("5 mei 2019", dt.date(2019, 5, 5)),
+    ("March 3rd, 2020", dt.date(2020, 3, 3)),
+    ("2020-03-03T12:00:00Z", dt.date(2020, 3, 3)),
+])
+def test_more_date_forms(text: str, day: dt.date) -> None:
+    assert parse_date(text) == day
 
 
 def test_two_digit_years() -> None:
