@@ -13,6 +13,7 @@ leaves site/ untouched and makes the build fail.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -105,13 +106,29 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     return NormalizeReport(tuple(sources), tuple(drafts), plan, problems, time.perf_counter() - started)
 
 
-def render_all(entries: Sequence[Entry], config: Config) -> tuple[list[OutputFile], list[Problem]]:
-    """Search index and pages for `entries`; raises only when the theme itself is broken."""
-    from .render import render_site
+def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> tuple[list[OutputFile], list[Problem]]:
+    """Search index and pages for `entries`; raises only when the theme itself is broken.
+
+    The renderer's memo of the previous build (bodies, cards, feed fragments,
+    pages, keyed by content hashes) is loaded from and saved to the build
+    cache; `inputs` is a digest of the content files (see `build`).
+    """
+    from .render import RenderMemo, default_jobs, render_site
     from .search import build_search
 
     search = build_search(entries, config)
-    rendered = render_site(entries, config, search.assets)
+    cache = BuildCache(config)
+    saved, pages = cache.load("render"), cache.load("pages")
+    try:
+        memo = RenderMemo(**saved, **pages)
+    except TypeError:  # a cache from another layout: start afresh
+        memo = RenderMemo()
+    rendered = render_site(entries, config, search.assets, memo=memo, jobs=default_jobs(), inputs=inputs)
+    if rendered.memo is not memo:
+        new = rendered.memo
+        cache.save("render", {"key": new.key, "inputs": new.inputs, "markdown": new.markdown,
+                              "fragments": new.fragments, "problems": new.problems})
+        cache.save("pages", {"pages": new.pages, "files": new.files})
     files, collisions = find_collisions([*rendered.files, *search.files])
     return files, [*search.problems, *rendered.problems, *collisions]
 
@@ -125,12 +142,15 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     entry_cache = BuildCache(config).load("entries")
     entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache)
     BuildCache(config).save("entries", entry_cache)
+    # The cache's keys are "path:text-hash" of every content file: their digest
+    # changes whenever the entries can.
+    inputs = hashlib.sha256("\n".join(sorted(entry_cache)).encode("utf-8", "surrogatepass")).hexdigest()
     entries.sort(key=lambda e: e.path)
     problems: list[Problem] = [*normalized.problems, *load_problems]
     progress(f"rendering {len(entries)} entries")
     render_started = time.perf_counter()
     try:
-        files, render_problems = render_all(entries, config)
+        files, render_problems = render_all(entries, config, inputs)
     except Exception as error:
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         where = getattr(error, "filename", None) or "theme"

@@ -24,21 +24,26 @@ serve it at whatever path was missing.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
+import multiprocessing
+import os
 import posixpath
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import feeds
 from .config import Config
 from .markdown import render_markdown
-from .models import TEASER, Entry, OutputFile, Problem, Severity
+from .models import TEASER, Entry, OutputFile, Problem, Severity, count_words
 from .taxonomy import (
     MONTH_NAMES,
     Taxonomy,
@@ -61,6 +66,16 @@ TIMELINE_WIDTH = 720
 TIMELINE_HEIGHT = 160
 TIMELINE_PLOT_TOP = 12
 TIMELINE_PLOT_BOTTOM = 132
+# Bump when the renderer changes what it makes from the same inputs, so a
+# saved RenderMemo from an older renderer is never reused.
+RENDER_FORMAT = 1
+# Stands for the page's root prefix in a card rendered once for every page:
+# "<" never survives autoescaping in entry text, so no entry can contain it.
+CARD_ROOT = "<\x00root>"
+# Card levels made ahead for every entry: 3 in lists and related, 2 on home pages 2+.
+CARD_LEVELS = (3, 2)
+# Below this many items a process pool costs more (fork, pickling) than it saves.
+PARALLEL_MIN = 200
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,37 @@ class RenderResult:
     """Every output file, sorted by path."""
     problems: tuple[Problem, ...]
     """Template errors, URL collisions and slug clashes found while rendering."""
+    memo: RenderMemo = field(default_factory=lambda: RenderMemo())
+    """This render's reusable work, for the next build."""
+    rendered: int = 0
+    """Pages rendered through templates (the rest came from the memo)."""
+
+
+@dataclass(frozen=True)
+class RenderMemo:
+    """Work of a previous render that a later one can reuse when its inputs are unchanged.
+
+    Keyed by content hashes, never by time: a body's HTML by the hash of its
+    Markdown; an entry's cards and feed fragment by its view's digest (every
+    field the templates can see); a page by the fingerprint of its whole
+    context. `key` covers what every page depends on (templates, static
+    assets, search assets, settings); fragments and pages made under another
+    key are dropped. Only what this render used is kept.
+    """
+
+    key: str = ""
+    """Digest of the templates, assets and settings the fragments and pages were made with."""
+    markdown: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    """SHA-256 of a Markdown body -> (its HTML, its word count)."""
+    fragments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Entry view digest -> (card per CARD_LEVELS..., Atom <entry> fragment)."""
+    pages: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
+    """Output path -> (fingerprint of the page's context, the page's bytes)."""
+    inputs: str = ""
+    """The caller's digest of the entries this render was made from ("" when not given)."""
+    files: tuple[OutputFile, ...] = ()
+    """The whole result, returned as is when `key` and `inputs` match again."""
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +161,8 @@ class EntryView:
     """Words in the body (counted once; the count is not cheap)."""
     sources: tuple[str, ...]
     """Where it came from: "seeds/x.txt, lines 3–40"."""
+    digest: str = ""
+    """Hash of everything above: equal digests render equal cards and fragments."""
 
     @property
     def title(self) -> str:
@@ -343,7 +391,30 @@ def _source_label(file: str, lines: tuple[int, int] | None) -> str:
     return f"{file}, line {first}" if first == last else f"{file}, lines {first}–{last}"
 
 
-def _views(entries: Sequence[Entry], taxonomies: Mapping[str, Taxonomy]) -> dict[str, EntryView]:
+def body_digest(body: str) -> str:
+    """The key of a body's rendered HTML in RenderMemo.markdown."""
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _render_body(body: str) -> tuple[str, int]:
+    return render_markdown(body), count_words(body)
+
+
+def _bodies(entries: Sequence[Entry], known: Mapping[str, tuple[str, int]], jobs: int) -> dict[str, tuple[str, int]]:
+    """Body digest -> (HTML, words) for every entry, rendering only bodies not `known`."""
+    digests = {body_digest(entry.body): entry.body for entry in entries}
+    result = {digest: known[digest] for digest in digests if digest in known}
+    todo = [digest for digest in digests if digest not in result]
+    for digest, done in zip(todo, parallel_map(_render_body, [digests[d] for d in todo], jobs), strict=True):
+        result[digest] = done
+    return result
+
+
+def _views(
+    entries: Sequence[Entry],
+    taxonomies: Mapping[str, Taxonomy],
+    bodies: Mapping[str, tuple[str, int]],
+) -> dict[str, EntryView]:
     slug_of = {
         kind: {term.name: term.slug for term in taxonomies[kind].terms}
         for kind in ("tags", "authors", "publications")
@@ -365,9 +436,10 @@ def _views(entries: Sequence[Entry], taxonomies: Mapping[str, Taxonomy]) -> dict
 
     for entry in entries:
         date = entry.date
-        words = entry.word_count
+        digest = body_digest(entry.body)
+        html, words = bodies[digest]
         publication = links("publications", [entry.publication] if entry.publication else [])
-        views[entry_key(entry)] = EntryView(
+        view = EntryView(
             entry=entry,
             key=entry_key(entry),
             url=entry_url(entry),
@@ -377,12 +449,25 @@ def _views(entries: Sequence[Entry], taxonomies: Mapping[str, Taxonomy]) -> dict
             authors=links("authors", entry.authors),
             publication=publication[0] if publication else None,
             tags=links("tags", entry.tags),
-            body_html=Markup(render_markdown(entry.body)),
+            body_html=Markup(html),
             reading_minutes=max(1, round(words / WORDS_PER_MINUTE)) if words else 0,
             word_count=words,
             sources=tuple(_source_label(ref.file, ref.lines) for ref in entry.sources),
         )
+        views[view.key] = dataclasses.replace(view, digest=_view_digest(view, digest))
     return views
+
+
+def _view_digest(view: EntryView, body: str) -> str:
+    """Hash of every field of the view (the body by its own hash, confidence left out: no template shows it)."""
+    entry = view.entry
+    fields = tuple(
+        body if f.name == "body" else getattr(entry, f.name)
+        for f in dataclasses.fields(entry) if f.name != "confidence"
+    )
+    text = repr((fields, view.key, view.url, view.date_iso, view.date_display, view.month, view.authors,
+                 view.publication, view.tags, view.reading_minutes, view.word_count, view.sources))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _related(
@@ -535,27 +620,73 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
     return specs
 
 
-def _render_pages(site: _Site, env: jinja2.Environment, specs: Sequence[_PageSpec]) -> tuple[list[OutputFile], list[Problem]]:
-    config = site.config
-    base = config.site.base_url
-    files: list[OutputFile] = []
-    problems: list[Problem] = []
-    has_search = _search_enabled(site, env)
-    for spec in specs:
+class _Renderer:
+    """Renders cards, feed fragments and pages for one site (shared with forked workers)."""
+
+    def __init__(self, site: _Site, env: jinja2.Environment, has_search: bool) -> None:
+        self.site = site
+        self.env = env
+        self.has_search = has_search
+        self.fragments: dict[str, tuple[str, ...]] = {}
+        self._extra_cards: dict[tuple[str, int], str] = {}
+        self._macros: Any = None
+
+    def _card_macro(self) -> Any:
+        """entry_card of the theme's macros.html, seeing CARD_ROOT as the page's root."""
+        if self._macros is None:
+            def link(target: str) -> Markup:
+                return Markup(CARD_ROOT) + target
+
+            self._macros = self.env.get_template("macros.html").make_module({
+                "site": self.site.config.site, "root": Markup(CARD_ROOT), "link": link,
+                "asset": lambda name: link(self.site.assets[name]), "page_url": "", "canonical": "",
+                "search_assets": self.site.search_assets, "has_search": self.has_search,
+            })
+        return self._macros.entry_card
+
+    def card_html(self, view: EntryView, level: int) -> str:
+        """The entry's card at heading `level`, with CARD_ROOT for the page's root prefix."""
+        made = self.fragments.get(view.digest)
+        if made is not None and level in CARD_LEVELS and made[CARD_LEVELS.index(level)]:
+            return made[CARD_LEVELS.index(level)]
+        key = (view.digest, level)
+        if key not in self._extra_cards:
+            self._extra_cards[key] = str(self._card_macro()(view, level))
+        return self._extra_cards[key]
+
+    def fragments_of(self, view: EntryView) -> tuple[str, ...]:
+        """(card per CARD_LEVELS..., Atom <entry>): what every list and feed showing the entry reuses."""
+        try:
+            cards = [str(self._card_macro()(view, level)) for level in CARD_LEVELS]
+        except (jinja2.TemplateError, KeyError):
+            # Left empty: the page that needs the card renders it and reports the error.
+            cards = ["" for _ in CARD_LEVELS]
+        base = self.site.config.site.base_url
+        return (*cards, feeds.entry_fragment(view.entry, base + view.url, str(view.body_html)))
+
+    def render(self, spec: _PageSpec) -> OutputFile | Problem:
+        """One page, or the problem that kept it from rendering."""
+        site = self.site
+        config = site.config
+        base = config.site.base_url
         url = spec.url
 
         # Every target is root-relative, so prefixing the page's way back to the
         # root gives a correct relative link (and is far cheaper than relpath).
         prefix = base if spec.absolute else _root_prefix(url)
         short = "" if prefix == "./" else prefix
+        card_root = str(escape(short))
 
-        def link(target: str, _prefix: str = short) -> str:
-            return (_prefix + target) or "./"
+        def link(target: str) -> str:
+            return (short + target) or "./"
 
-        def asset(name: str, _link: Callable[[str], str] = link) -> str:
+        def asset(name: str) -> str:
             if name not in site.assets:
                 raise KeyError(f"no static asset named {name!r} in the theme chain")
-            return _link(site.assets[name])
+            return link(site.assets[name])
+
+        def card(view: EntryView, level: int = 3) -> Markup:
+            return Markup(self.card_html(view, level).replace(CARD_ROOT, card_root))
 
         canonical = base + ("" if spec.out == "404.html" else url)
         context = {
@@ -565,25 +696,133 @@ def _render_pages(site: _Site, env: jinja2.Environment, specs: Sequence[_PageSpe
             "canonical": canonical,
             "link": link,
             "asset": asset,
+            "card": card,
             "search_assets": site.search_assets,
-            "has_search": has_search,
+            "has_search": self.has_search,
             **spec.context,
         }
         try:
-            template = env.get_or_select_template(list(spec.template))
+            template = self.env.get_or_select_template(list(spec.template))
             html = template.render(context)
         except jinja2.TemplateError as error:
-            problems.append(Problem(
+            return Problem(
                 path=f"template {getattr(error, 'name', None) or spec.template[0]}",
                 message=f"cannot render {url or 'the home page'}: {error}",
                 line=getattr(error, "lineno", None),
-            ))
-            continue
+            )
         except KeyError as error:
-            problems.append(Problem(path=f"template {spec.template[0]}", message=f"{url}: {error.args[0]}"))
+            return Problem(path=f"template {spec.template[0]}", message=f"{url}: {error.args[0]}")
+        return OutputFile(spec.out or page_file(url), html.encode("utf-8"))
+
+
+# ---------------------------------------------------------------- parallel work and fingerprints
+
+T = TypeVar("T")
+R = TypeVar("R")
+# The function and items of the running parallel_map: forked workers inherit
+# them, so only chunk bounds and results cross process boundaries.
+_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
+    assert _WORK is not None
+    function, items = _WORK
+    return [function(item) for item in items[bounds[0] : bounds[1]]]
+
+
+def default_jobs() -> int:
+    """Worker processes for a build: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """[function(x) for x in items], spread over `jobs` forked processes when that pays.
+
+    Serial when there is little work, one job, no fork (Windows, macOS
+    default), or other threads running (a fork copies only the calling thread,
+    and locks other threads hold would stay locked in the child: the dev server
+    builds in a thread). The result is the same either way, in order.
+    """
+    global _WORK
+    if (
+        jobs <= 1
+        or len(items) < PARALLEL_MIN
+        or threading.active_count() > 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return [function(item) for item in items]
+    size = -(-len(items) // (jobs * 4))  # a few chunks per worker evens out uneven pages
+    bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    _WORK = (function, items)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_run_chunk, bounds, chunksize=1)
+    finally:
+        _WORK = None
+    return [result for part in parts for result in part]
+
+
+class _Signer:
+    """Short digests of page contexts: equal digests mean the templates see equal values.
+
+    Containers and dataclasses are hashed once per object (by id: every object
+    signed is alive until the render ends), so a taxonomy shared by a thousand
+    pages costs one hash. Entry views sign as their precomputed digest.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[int, str] = {}
+
+    def sign(self, value: Any) -> Any:
+        if value is None or isinstance(value, (str, int, float)):
+            return value
+        if isinstance(value, EntryView):
+            return value.digest
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        known = self._memo.get(id(value))
+        if known is not None:
+            return known
+        inner: Any
+        if isinstance(value, (tuple, list)):
+            inner = [self.sign(item) for item in value]
+        elif isinstance(value, Mapping):
+            inner = sorted((str(k), self.sign(v)) for k, v in value.items())
+        elif dataclasses.is_dataclass(value):
+            inner = [type(value).__name__, *(self.sign(getattr(value, f.name)) for f in dataclasses.fields(value))]
+        else:
+            inner = repr(value)
+        digest = hashlib.blake2b(repr(inner).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        self._memo[id(value)] = digest
+        return digest
+
+    def page(self, key: str, spec: _PageSpec) -> str:
+        """The fingerprint of one page: everything its template can see."""
+        text = repr((key, spec.url, spec.template, spec.absolute, spec.out, self.sign(spec.context)))
+        return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _theme_digest(theme_dirs: Sequence[Path]) -> str:
+    """Hash of every template file in the theme chain (names and bytes)."""
+    digest = hashlib.sha256()
+    for theme in theme_dirs:
+        templates = theme / "templates"
+        if not templates.is_dir():
             continue
-        files.append(OutputFile(spec.out or page_file(url), html.encode("utf-8")))
-    return files, problems
+        for path in sorted(templates.rglob("*")):
+            if path.is_file():
+                digest.update(f"{theme}|{path.relative_to(templates).as_posix()}|{path.stat().st_size}|".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _memo_key(config: Config, assets: Mapping[str, str], search_assets: Mapping[str, str], has_search: bool) -> str:
+    text = repr((RENDER_FORMAT, _theme_digest(config.theme_dirs), config.site, sorted(assets.items()),
+                 sorted(search_assets.items()), has_search))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _search_enabled(site: _Site, env: jinja2.Environment) -> bool:
@@ -599,7 +838,7 @@ def _has_template(env: jinja2.Environment, name: str) -> bool:
     return True
 
 
-def _feeds(site: _Site) -> list[OutputFile]:
+def _feeds(site: _Site, fragments: Mapping[str, tuple[str, ...]]) -> list[OutputFile]:
     config = site.config
     base = config.site.base_url
     author = config.site.author or config.site.title
@@ -610,9 +849,12 @@ def _feeds(site: _Site) -> list[OutputFile]:
     def content(entry: Entry) -> str:
         return str(site.views[entry_key(entry)].body_html)
 
+    def fragment(entry: Entry) -> str:
+        return fragments[site.views[entry_key(entry)].digest][-1]
+
     files = [OutputFile("feed.xml", feeds.atom_feed(
         feeds.FeedSpec(config.site.title, base + "feed.xml", base, author, config.site.description, config.site.language),
-        [v.entry for v in site.ordered], absolute, content,
+        [v.entry for v in site.ordered], absolute, content, fragment=fragment,
     ))]
     labels = {"tags": "Topic", "authors": "Author", "publications": "Publication"}
     for kind in ("tags", "authors", "publications"):
@@ -621,7 +863,7 @@ def _feeds(site: _Site) -> list[OutputFile]:
             files.append(OutputFile(page + "feed.xml", feeds.atom_feed(
                 feeds.FeedSpec(f"{config.site.title} · {labels[kind]}: {term.name}", base + page + "feed.xml",
                                base + page, author, "", config.site.language),
-                [site.views[k].entry for k in term.keys], absolute, content,
+                [site.views[k].entry for k in term.keys[: feeds.FEED_LIMIT]], absolute, content, fragment=fragment,
             )))
     return files
 
@@ -630,8 +872,26 @@ def render_site(
     entries: Sequence[Entry],
     config: Config,
     search_assets: Mapping[str, str] = {},
+    memo: RenderMemo | None = None,
+    jobs: int = 1,
+    inputs: str = "",
 ) -> RenderResult:
-    """Render the whole site from `entries`; see the module docstring."""
+    """Render the whole site from `entries`; see the module docstring.
+
+    `memo` (a previous result's) lets unchanged bodies, cards, feed fragments
+    and pages be reused instead of rendered again; `jobs` > 1 spreads the
+    rendering over forked processes. Neither changes a single output byte.
+    `inputs`, when given, must be a digest that changes whenever `entries`
+    do (the build hashes the content files): with the memo's key it lets an
+    unchanged archive skip even the planning of pages.
+    """
+    memo = memo or RenderMemo()
+    if inputs and memo.inputs == inputs and memo.files:
+        assets, _ = _fingerprint(config.theme_dirs)
+        env = make_environment(config.theme_dirs)
+        has_search = bool(search_assets) and _has_template(env, "search.html")
+        if _memo_key(config, assets, dict(search_assets), has_search) == memo.key:
+            return RenderResult(files=memo.files, problems=memo.problems, memo=memo, rendered=0)
     problems: list[Problem] = []
     ordered_entries = sort_entries(entries)
     taxonomies: dict[str, Taxonomy] = {}
@@ -644,7 +904,8 @@ def render_site(
         taxonomies[kind] = taxonomy
         problems.extend(clashes)
     taxonomies["years"], taxonomies["months"] = build_date_taxonomies(ordered_entries)
-    views = _views(ordered_entries, taxonomies)
+    bodies = _bodies(ordered_entries, memo.markdown, jobs)
+    views = _views(ordered_entries, taxonomies, bodies)
     assets, asset_files = _fingerprint(config.theme_dirs)
     site = _Site(
         config=config,
@@ -655,18 +916,53 @@ def render_site(
         search_assets=dict(search_assets),
     )
     env = make_environment(config.theme_dirs)
+    has_search = _search_enabled(site, env)
+    key = _memo_key(config, assets, site.search_assets, has_search)
+    reuse = memo.key == key
+    renderer = _Renderer(site, env, has_search)
+
+    # Cards and feed fragments: once per entry, reused by every page and feed.
+    known = memo.fragments if reuse else {}
+    fragments = {v.digest: known[v.digest] for v in site.ordered if v.digest in known}
+    todo = [v for v in site.ordered if v.digest not in fragments]
+    fragments.update(zip([v.digest for v in todo], parallel_map(renderer.fragments_of, todo, jobs), strict=True))
+    renderer.fragments = fragments
+
     specs = _page_specs(site)
-    if _search_enabled(site, env):
+    if has_search:
         specs.append(_PageSpec("search/", ("search.html",), {"feed_url": None}))
-    page_files, render_problems = _render_pages(site, env, specs)
-    problems.extend(render_problems)
+    # Pages: reuse the previous bytes of every page whose context is unchanged.
+    signer = _Signer()
+    old_pages = memo.pages if reuse else {}
+    made: list[OutputFile | Problem | None] = []
+    fingerprints: list[str] = []
+    stale: list[int] = []
+    for index, spec in enumerate(specs):
+        fingerprint = signer.page(key, spec)
+        previous = old_pages.get(spec.out or page_file(spec.url))
+        fingerprints.append(fingerprint)
+        if previous is not None and previous[0] == fingerprint:
+            made.append(OutputFile(spec.out or page_file(spec.url), previous[1]))
+        else:
+            made.append(None)
+            stale.append(index)
+    for index, result in zip(stale, parallel_map(renderer.render, [specs[i] for i in stale], jobs), strict=True):
+        made[index] = result
+    page_files: list[OutputFile] = []
+    pages: dict[str, tuple[str, bytes]] = {}
+    for fingerprint, result in zip(fingerprints, made, strict=True):
+        if isinstance(result, Problem):
+            problems.append(result)
+        elif result is not None:
+            page_files.append(result)
+            pages.setdefault(result.path, (fingerprint, result.data))
 
     entry_dates = {view.url: view.entry.date for view in site.ordered}
     sitemap_urls = [
         (config.site.base_url + spec.url, entry_dates.get(spec.url)) for spec in specs if spec.out is None
     ]
     extra = [
-        *_feeds(site),
+        *_feeds(site, fragments),
         OutputFile("sitemap.xml", feeds.sitemap(sitemap_urls)),
         OutputFile("robots.txt", feeds.robots_txt(config.site.base_url)),
     ]
@@ -681,7 +977,11 @@ def render_site(
             ))
             continue
         files[output.path] = output
+    ordered_files = tuple(files[path] for path in sorted(files))
     return RenderResult(
-        files=tuple(files[path] for path in sorted(files)),
+        files=ordered_files,
         problems=tuple(problems),
+        memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages, inputs=inputs,
+                        files=ordered_files if inputs else (), problems=tuple(problems)),
+        rendered=len(stale),
     )
