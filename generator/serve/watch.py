@@ -85,7 +85,7 @@ class WatchPlan:
     @property
     def existing_dirs(self) -> tuple[Path, ...]:
         """Watched directories that exist now; nested ones are covered by their parent."""
-        present = sorted({d for d in self.dirs if d.is_dir()}, key=lambda d: len(d.parts))
+        present = sorted({d for d in self.dirs if d.is_dir()}, key=lambda d: (len(d.parts), str(d)))
         kept: list[Path] = []
         for directory in present:
             if not any(_under(directory, outer) is not None for outer in kept):
