@@ -232,6 +232,19 @@ class Response:
 
 
 _NO_STORE = ("Cache-Control", "no-store")
+_REVALIDATE = ("Cache-Control", "no-cache")
+
+
+def _etag(stat: os.stat_result) -> str:
+    return f'"{stat.st_ino:x}-{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+
+
+def _etags(header: str) -> set[str]:
+    return {part.strip().removeprefix("W/") for part in header.split(",")}
+
+
+def _is_html(name: str) -> bool:
+    return mimetypes.guess_type(name)[0] == "text/html"
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
 
 
@@ -443,8 +456,10 @@ class LiveServer:
 
     # --- requests (no socket needed) ----------------------------------------
 
-    def respond(self, method: str, target: str, host: str | None = None) -> Response:
+    def respond(self, method: str, target: str, host: str | None = None, etag: str | None = None) -> Response:
         """The response to `method target`; HEAD gets the same headers and no body.
+
+        `etag` is the request's If-None-Match header.
 
         `host` is the request's Host header: on a loopback address only local
         names are answered, so a web page cannot reach the preview by pointing
@@ -474,23 +489,32 @@ class LiveServer:
             if found is None:
                 return self._not_found(root)
             try:
-                data = found.read_bytes()
+                with open(found, "rb") as handle:
+                    tag = _etag(os.fstat(handle.fileno()))
+                    if etag is not None and tag in _etags(etag) and not _is_html(found.name):
+                        return Response(HTTPStatus.NOT_MODIFIED, (("ETag", tag), _REVALIDATE))
+                    data = handle.read()
             except OSError:
                 # The file went away between resolving and reading: a build swapped the
                 # site in just then; the path now names the new tree's file (or nothing).
                 found = resolve_path(root, url_path) if attempt == 0 else None
                 found = found if isinstance(found, Path) else None
                 continue
-            return self._file(HTTPStatus.OK, found.name, data)
+            return self._file(HTTPStatus.OK, found.name, data, tag)
         return self._not_found(root)
 
-    def _file(self, status: int, name: str, data: bytes) -> Response:
+    def _file(self, status: int, name: str, data: bytes, tag: str | None = None) -> Response:
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if kind == "text/html":
+        # Pages are never cached (they carry the current epoch); other files are
+        # revalidated, and a file a rebuild left unchanged keeps its inode, so its ETag.
+        caching: tuple[tuple[str, str], ...] = (_NO_STORE,)
+        if _is_html(name):
             data = inject_script(data, self.script_tag())
+        elif tag is not None:
+            caching = (_REVALIDATE, ("ETag", tag))
         if kind.startswith("text/") or kind in ("application/javascript", "application/json", "image/svg+xml"):
             kind += "; charset=utf-8"
-        return Response(status, (("Content-Type", kind), ("Content-Length", str(len(data))), _NO_STORE), data)
+        return Response(status, (("Content-Type", kind), ("Content-Length", str(len(data))), *caching), data)
 
     def _not_found(self, root: Path) -> Response:
         page = root / "404.html"
@@ -629,7 +653,7 @@ def _handler_for(live: LiveServer) -> type[BaseHTTPRequestHandler]:
             self._answer("HEAD")
 
         def _answer(self, method: str) -> None:
-            response = live.respond(method, self.path, self.headers.get("Host"))
+            response = live.respond(method, self.path, self.headers.get("Host"), self.headers.get("If-None-Match"))
             try:
                 self.send_response(response.status)
                 for name, value in response.headers:

@@ -6,6 +6,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -479,16 +480,33 @@ def test_on_a_loopback_address_only_local_host_names_are_answered(site: Path) ->
 
 
 def test_a_file_that_vanishes_mid_request_is_looked_up_again(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from generator.serve import server as server_module
+
     live = make_server(FakeBuilder(), site)
-    real_read = Path.read_bytes
-    calls: list[Path] = []
+    calls: list[str] = []
 
-    def flaky(self: Path) -> bytes:
-        calls.append(self)
+    def flaky(file: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(str(file))
         if len(calls) == 1:
-            raise FileNotFoundError(self)  # the site was swapped between resolving and reading
-        return real_read(self)
+            raise FileNotFoundError(file)  # the site was swapped between resolving and reading
+        return builtins.open(file, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", flaky)
+    monkeypatch.setattr(server_module, "open", flaky, raising=False)
     response = live.respond("GET", "/style.css")
     assert response.status == 200 and response.body == b"body { color: black }" and len(calls) == 2
+
+
+def test_files_other_than_pages_are_revalidated_by_etag(site: Path) -> None:
+    live = make_server(FakeBuilder(), site)
+    css = live.respond("GET", "/style.css")
+    tag = css.header("ETag")
+    assert tag and css.header("Cache-Control") == "no-cache"
+    again = live.respond("GET", "/style.css", etag=tag)
+    assert again.status == 304 and again.body == b""
+    (site / "style.css").write_text("body { color: red }")  # rewritten: a new inode or mtime
+    os.utime(site / "style.css", ns=(1, 1))
+    assert live.respond("GET", "/style.css", etag=tag).status == 200
+    page = live.respond("GET", "/", etag='"anything"')
+    assert page.status == 200 and page.header("ETag") is None and page.header("Cache-Control") == "no-store"
