@@ -26,7 +26,7 @@ from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
 from ..urls import entry_url
 from . import shards, text, vendor
-from .index import FIELDS, InvertedIndex, SearchDoc, build_index
+from .index import FIELDS, Index, SearchDoc, build_index
 
 __all__ = ["FIELDS", "SearchOutput", "build_search"]
 
@@ -126,7 +126,7 @@ def build_search(entries: Sequence[Entry], config: Config) -> SearchOutput:
     return _package(index, stored, languages, problems)
 
 
-def _package(index: InvertedIndex, stored: Sequence[shards.StoredDoc], languages: Sequence[str],
+def _package(index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str],
              problems: list[Problem]) -> SearchOutput:
     files: list[OutputFile] = []
     assets: dict[str, str] = {}

@@ -1,22 +1,37 @@
 """Search documents -> a lunr inverted index with field vectors, pure.
 
-`build_index` computes exactly what lunr.py's `Builder` computes (term
-indexes in first-seen order, BM25 field vectors rounded to 3 decimals, the
-same idf), but in a few dictionary passes with per-word caching instead of
-lunr.py's per-character tokenizer and per-token pipeline: lunr.py needs about
-11 s per 1,000 articles, which alone would blow the build-time budget at
-10,000. `build_reference` runs lunr.py itself on the same documents, and
-tests/unit/test_search_index.py checks that both serialize identically.
+Two steps, so that the expensive one can be cached per document:
+
+- `analyze_docs`: each document's fields -> its terms (first-seen order),
+  term frequencies and field lengths (`DocTerms`). This is where the text
+  work is (tokenizing, folding, stemming, with per-word caching); it depends
+  on one document only, so the build caches it by a hash of the document
+  and runs it in worker processes on a cold build of a large archive.
+- `index_from_terms`: every document's `DocTerms` -> `Index`, lunr's
+  inverted index and field vectors in columns (numpy arrays, one row per
+  (term, field, document) posting). The scoring is vectorized: at 10,000
+  articles there are about 5 million postings, far too many for a Python
+  loop when a rebuild after one edit must take well under a second (and an
+  edit changes the average field length, so every score may change).
+
+The result is exactly what lunr.py's `Builder` computes (term indexes in
+first-seen order, BM25 field vectors rounded to 3 decimals, the same idf):
+the same IEEE operations in the same order, element by element. lunr.py
+itself needs about 11 s per 1,000 articles. `build_reference` runs lunr.py
+on the same documents, and tests/unit/test_search_index.py checks that both
+serialize identically.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from lunr.builder import Builder  # type: ignore[import-untyped]
 
 from . import text
@@ -24,6 +39,8 @@ from .vendor import LUNR_VERSION
 
 K1 = 1.2
 B = 0.75
+ANALYSIS_VERSION = "1"
+"""Bump when the analysis (text.py) changes what terms a text gives: it keys cached analyses."""
 
 FIELDS: tuple[tuple[str, int], ...] = (
     ("title", 10),
@@ -34,6 +51,8 @@ FIELDS: tuple[tuple[str, int], ...] = (
     ("body", 1),
 )
 """The indexed fields and their boosts, in lunr field order."""
+
+Ints = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -49,11 +68,26 @@ class SearchDoc:
 
 
 @dataclass(frozen=True)
-class InvertedIndex:
-    """A built index: terms by lunr term index, and per term and field, (doc number, score) pairs.
+class DocTerms:
+    """One document analysed: its terms with frequencies, field by field."""
+
+    terms: tuple[str, ...]
+    """Distinct terms of each field in first-seen order, the fields one after another."""
+    frequencies: tuple[int, ...]
+    """How often each of `terms` occurs in its field."""
+    counts: tuple[int, ...]
+    """How many of `terms` belong to each field."""
+    lengths: tuple[int, ...]
+    """Tokens in each field (lunr's field length)."""
+
+
+@dataclass(frozen=True)
+class Index:
+    """A built index, in columns: one row per posting (term, field, document), sorted
+    by term in JavaScript order, then field, then document.
 
     Scores are lunr's field-vector values times 1000 (lunr rounds them to 3
-    decimals, so they are exact integers); doc numbers index `refs`.
+    decimals, so they are exact integers).
     """
 
     fields: tuple[str, ...]
@@ -62,87 +96,32 @@ class InvertedIndex:
     """Document refs, in the order they were added."""
     terms: tuple[str, ...]
     """Every term; position = lunr's `_index`."""
-    postings: tuple[tuple[tuple[tuple[int, int], ...], ...], ...]
-    """postings[term index][field number] = ((doc number, score * 1000), ...) by doc number."""
+    js_order: tuple[int, ...]
+    """Term indexes sorted the way JavaScript sorts strings (lunr's inverted index order)."""
+    term: Ints
+    """Per posting: the term's index."""
+    field: Ints
+    """Per posting: the field number."""
+    doc: Ints
+    """Per posting: the document number (position in `refs`)."""
+    milli: Ints
+    """Per posting: the field-vector value x 1000."""
     pipeline: tuple[str, ...]
     """The serialized search pipeline (lunr function labels)."""
+
+    def postings(self) -> list[list[list[tuple[int, int]]]]:
+        """postings[term][field] = [(doc, milli), ...] by doc (slow; for tests and small indexes)."""
+        table: list[list[list[tuple[int, int]]]] = [[[] for _ in self.fields] for _ in self.terms]
+        for t, f, d, m in zip(self.term.tolist(), self.field.tolist(), self.doc.tolist(), self.milli.tolist()):
+            table[t][f].append((d, m))
+        return table
+
+
+InvertedIndex = Index  # the name other modules knew it by
 
 
 def search_pipeline_labels(languages: Sequence[str]) -> tuple[str, ...]:
     return ("archive-fold", "archive-words", text.query_pipeline_name(languages))
-
-
-def _milli(score: float) -> int:
-    """round(score, 3) * 1000 as an int, as lunr.py rounds, without round()'s slow path.
-
-    round(x, 3) is the 3-decimal value nearest to x; x * 1000 rounded half-up
-    is the same unless x * 1000 is within float error of a half, where we
-    fall back to round() itself.
-    """
-    scaled = score * 1000.0
-    whole = int(scaled)
-    if abs(scaled - whole - 0.5) < 1e-6:
-        return round(round(score, 3) * 1000)
-    return whole + 1 if scaled - whole > 0.5 else whole
-
-
-def build_index(docs: Sequence[SearchDoc], languages: Sequence[str]) -> InvertedIndex:
-    """Index `docs` the way lunr.py's Builder would with this module's pipelines."""
-    field_count = len(FIELDS)
-    # Term -> None, in first-seen order (dict.update appends new keys in order):
-    # lunr numbers terms in the order it first meets them.
-    seen: dict[str, None] = {}
-    # (doc, field) pairs holding each term: lunr's idf counts a document once per field.
-    field_docs: Counter[str] = Counter()
-    frequencies: list[list[tuple[dict[str, int], int]]] = []
-    totals = [0] * field_count
-    for doc in docs:
-        analyze = text.analyzer_for(doc.language)
-        per_field: list[tuple[dict[str, int], int]] = []
-        for number, value in enumerate(doc.fields):
-            # Count raw words first (C speed), then analyze each distinct word once;
-            # walking distinct words in first-seen order keeps terms in first-seen order.
-            counts: dict[str, int] = {}
-            length = 0
-            for word, times in Counter(text.split_words(value)).items():
-                for term in analyze(word):
-                    counts[term] = counts.get(term, 0) + times
-                    length += times
-            seen.update(dict.fromkeys(counts))
-            field_docs.update(counts.keys())
-            per_field.append((counts, length))
-            totals[number] += length
-        frequencies.append(per_field)
-
-    terms = list(seen)
-    term_index = {term: number for number, term in enumerate(terms)}
-    doc_count = len(docs)
-    averages = [total / doc_count if doc_count else 0.0 for total in totals]
-    idf = {
-        term: math.log(1 + abs((doc_count - n + 0.5) / (n + 0.5)))
-        for term, n in field_docs.items()
-    }
-    postings: list[list[list[tuple[int, int]]]] = [[[] for _ in FIELDS] for _ in terms]
-    k1_plus_1 = K1 + 1
-    for doc_number, per_field in enumerate(frequencies):
-        for number, (counts, length) in enumerate(per_field):
-            if not counts:
-                continue  # (an empty field: no terms, and its average length may be 0)
-            boost = FIELDS[number][1]
-            norm = K1 * (1 - B + B * (length / averages[number]))
-            for term, tf in counts.items():
-                # Same operations in the same order as lunr.py, for identical floats.
-                score = idf[term] * (k1_plus_1 * tf) / (norm + tf)
-                score *= boost
-                postings[term_index[term]][number].append((doc_number, _milli(score)))
-
-    return InvertedIndex(
-        fields=tuple(name for name, _ in FIELDS),
-        refs=tuple(doc.ref for doc in docs),
-        terms=tuple(terms),
-        postings=tuple(tuple(tuple(field) for field in posting) for posting in postings),
-        pipeline=search_pipeline_labels(languages),
-    )
 
 
 def js_order(term: str) -> bytes:
@@ -150,10 +129,173 @@ def js_order(term: str) -> bytes:
     return term.encode("utf-16-be")
 
 
-def to_lunr_json(index: InvertedIndex) -> dict[str, Any]:
+# --- analysis, one document at a time ---
+
+def analyze_doc(language: str, fields: Sequence[str]) -> DocTerms:
+    """One document's fields -> its terms, frequencies and field lengths."""
+    analyze = text.analyzer_for(language)
+    terms: list[str] = []
+    frequencies: list[int] = []
+    counts: list[int] = []
+    lengths: list[int] = []
+    for value in fields:
+        # Count raw words first (C speed), then analyze each distinct word once;
+        # walking distinct words in first-seen order keeps terms in first-seen order.
+        found: dict[str, int] = {}
+        length = 0
+        for word, times in Counter(text.split_words(value)).items():
+            for term in analyze(word):
+                found[term] = found.get(term, 0) + times
+                length += times
+        terms.extend(found)
+        frequencies.extend(found.values())
+        counts.append(len(found))
+        lengths.append(length)
+    return DocTerms(tuple(terms), tuple(frequencies), tuple(counts), tuple(lengths))
+
+
+def analyze_docs(docs: Iterable[tuple[str, Sequence[str]]]) -> list[DocTerms]:
+    """(language, fields) pairs -> their DocTerms (picklable, for worker processes)."""
+    return [analyze_doc(language, fields) for language, fields in docs]
+
+
+# --- the index, from every document's terms ---
+
+def _milli(score: float) -> int:
+    """round(score, 3) * 1000 as an int, as lunr.py rounds (the scalar reference of `_millis`)."""
+    return round(round(score, 3) * 1000)
+
+
+def _millis(scores: npt.NDArray[np.float64]) -> Ints:
+    """round(score, 3) * 1000 for every score, as lunr.py rounds, vectorized.
+
+    round(x, 3) is the 3-decimal value nearest to x; x * 1000 rounded half-up
+    is the same unless x * 1000 is within float error of a half, where we
+    ask round() itself (a handful of scores).
+    """
+    scaled = scores * 1000.0
+    whole = np.floor(scaled)
+    fraction = scaled - whole
+    result = (whole + (fraction > 0.5)).astype(np.int64)
+    doubtful = np.flatnonzero(np.abs(fraction - 0.5) < 1e-6)
+    for position in doubtful.tolist():
+        result[position] = _milli(float(scores[position]))
+    return result
+
+
+def _stable_order(keys: Ints, bound: int) -> Ints:
+    """A stable argsort of non-negative `keys` < `bound`: LSD radix sort over 16-bit digits
+    (numpy sorts uint16 by radix, far faster than its general stable sort)."""
+    order = np.arange(len(keys), dtype=np.int64)
+    shift = 0
+    while True:
+        digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+        if bound <= 1 << shift:
+            return order
+
+
+def index_from_terms(
+    refs: Sequence[str], analysed: Sequence[tuple[Ints, Ints, Sequence[int], Sequence[int]]],
+    vocabulary: Sequence[str], languages: Sequence[str],
+) -> Index:
+    """Documents analysed into term ids -> the index lunr.py would build.
+
+    `analysed[n]` is document n's (term ids into `vocabulary`, frequencies,
+    distinct terms per field, tokens per field), as `DocTerms` in ids.
+    """
+    field_count = len(FIELDS)
+    doc_count = len(analysed)
+    if doc_count:
+        ids = np.concatenate([a[0] for a in analysed]).astype(np.int64)
+        tf = np.concatenate([a[1] for a in analysed]).astype(np.float64)
+        per_field = np.array([a[2] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
+        lengths = np.array([a[3] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
+    else:
+        ids = np.zeros(0, np.int64)
+        tf = np.zeros(0, np.float64)
+        per_field = lengths = np.zeros((0, field_count), np.int64)
+    cell = np.repeat(np.arange(doc_count * field_count, dtype=np.int64), per_field.reshape(-1))
+    doc = cell // field_count
+    field = cell - doc * field_count
+
+    # lunr numbers terms in the order it first meets them (documents in order,
+    # fields in order, each field's terms in first-seen order): ids' order.
+    first = np.full(len(vocabulary), len(ids), dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))
+    present = np.flatnonzero(first < len(ids))
+    by_first = present[np.argsort(first[present], kind="stable")]
+    lunr_number = np.zeros(len(vocabulary), dtype=np.int64)
+    lunr_number[by_first] = np.arange(len(by_first))
+    terms = tuple(vocabulary[i] for i in by_first.tolist())
+    ordered = sorted(range(len(terms)), key=lambda n: js_order(terms[n]))
+    js_rank = np.zeros(len(terms), dtype=np.int64)
+    js_rank[ordered] = np.arange(len(terms))
+    term = lunr_number[ids]
+
+    # lunr's idf counts a document once per field holding the term.
+    holders = np.bincount(term, minlength=len(terms))
+    idf_of = {n: math.log(1 + abs((doc_count - n + 0.5) / (n + 0.5))) for n in set(holders.tolist())}
+    idf = np.array([idf_of[n] for n in holders.tolist()], dtype=np.float64)
+    totals = lengths.sum(axis=0).tolist()
+    averages = [total / doc_count if doc_count else 0.0 for total in totals]
+    safe = np.array([a if a else 1.0 for a in averages], dtype=np.float64)  # (a field with no terms: no postings)
+    norm = (K1 * ((1 - B) + B * (lengths / safe))).reshape(-1)
+    boost = np.array([b for _, b in FIELDS], dtype=np.float64)
+    # The same operations in the same order as lunr.py, for identical floats.
+    score = idf[term] * ((K1 + 1) * tf) / (norm[cell] + tf)
+    score = score * boost[field]
+    milli = _millis(score)
+
+    # Postings by (term in JavaScript order, field); documents are already in order.
+    group = js_rank[term] * field_count + field
+    order = _stable_order(group, max(len(terms), 1) * field_count)
+    return Index(
+        fields=tuple(name for name, _ in FIELDS),
+        refs=tuple(refs),
+        terms=terms,
+        js_order=tuple(ordered),
+        term=term[order],
+        field=field[order],
+        doc=doc[order],
+        milli=milli[order],
+        pipeline=search_pipeline_labels(languages),
+    )
+
+
+class Vocabulary:
+    """Terms <-> small ints, growing as terms are met."""
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        self.terms: list[str] = list(terms)
+        self.ids: dict[str, int] = {t: n for n, t in enumerate(self.terms)}
+
+    def encode(self, terms: Sequence[str]) -> Ints:
+        ids = self.ids
+        missing = [t for t in dict.fromkeys(terms) if t not in ids]
+        for t in missing:
+            ids[t] = len(self.terms)
+            self.terms.append(t)
+        get: Callable[[str], int] = ids.__getitem__
+        return np.fromiter(map(get, terms), dtype=np.int64, count=len(terms))
+
+
+def build_index(docs: Sequence[SearchDoc], languages: Sequence[str]) -> Index:
+    """Index `docs` the way lunr.py's Builder would with this module's pipelines."""
+    vocabulary = Vocabulary()
+    analysed = []
+    for result in analyze_docs((d.language, d.fields) for d in docs):
+        analysed.append((vocabulary.encode(result.terms), np.array(result.frequencies, dtype=np.int64),
+                         result.counts, result.lengths))
+    return index_from_terms([d.ref for d in docs], analysed, vocabulary.terms, languages)
+
+
+def to_lunr_json(index: Index) -> dict[str, Any]:
     """The monolithic index as lunr serializes it (lunr.Index.load reads this)."""
+    postings = index.postings()
     vectors: dict[tuple[int, int], list[float]] = {}
-    for term_number, posting in enumerate(index.postings):
+    for term_number, posting in enumerate(postings):
         for field_number, pairs in enumerate(posting):
             for doc_number, milli in pairs:
                 vectors.setdefault((doc_number, field_number), []).extend((term_number, milli / 1000))
@@ -164,9 +306,9 @@ def to_lunr_json(index: InvertedIndex) -> dict[str, Any]:
             ordered = sorted(zip(elements[::2], elements[1::2]))
             field_vectors.append([f"{field}/{ref}", [x for pair in ordered for x in pair]])
     inverted = []
-    for term_number in sorted(range(len(index.terms)), key=lambda n: js_order(index.terms[n])):
+    for term_number in index.js_order:
         entry: dict[str, Any] = {
-            field: {index.refs[doc]: {} for doc, _ in index.postings[term_number][number]}
+            field: {index.refs[doc]: {} for doc, _ in postings[term_number][number]}
             for number, field in enumerate(index.fields)
         }
         entry["_index"] = term_number

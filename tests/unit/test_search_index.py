@@ -74,12 +74,27 @@ def test_builder_equals_lunr_py() -> None:
 def test_fast_rounding_equals_round() -> None:
     import random
 
-    from generator.search.index import _milli
+    import numpy as np
+
+    from generator.search.index import _millis
 
     rng = random.Random(5)
     values = [rng.uniform(0, 60) for _ in range(100_000)] + [k / 1000 + 0.0005 for k in range(5000)]
     values += [0.0625, 1.0005, 2.5, 0.0015, 12.3455]
-    assert [_milli(v) for v in values] == [round(round(v, 3) * 1000) for v in values]
+    assert _millis(np.array(values)).tolist() == [round(round(v, 3) * 1000) for v in values]
+
+
+def test_numbers_as_text() -> None:
+    import numpy as np
+
+    from generator.search.shards import joined_numbers
+
+    values = [0, 7, 10, 99, 100, 12345, 40212, 9, 1_000_000, 9_999_999, 3] * 7
+    text_, ends = joined_numbers(np.array(values, dtype=np.int64))
+    assert text_ == "".join(f"{v}," for v in values)
+    assert ends.tolist() == [len("".join(f"{v}," for v in values[:n + 1])) for n in range(len(values))]
+    big = [10_000_000, 5]
+    assert joined_numbers(np.array(big, dtype=np.int64))[0] == "10000000,5,"
 
 
 def test_field_vectors_and_pipeline_shape() -> None:
