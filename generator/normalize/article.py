@@ -54,6 +54,7 @@ compartir imprimir comentarios buscar suscribirse publicidad inicio más
 partager imprimer commentaires rechercher abonnez publicité accueil plus
 partilhar compartilhar comentários pesquisar assinar
 published posted updated staff veröffentlicht aktualisiert publicado actualizado publié
+shared geteilt abonne connecte commentaire inscription connexion registrieren einloggen iniciar sesión
 """.split())
 # Words naming a journalist's role after the name ("X Education editor", "X, Korrespondentin").
 _ROLE = re.compile(
@@ -258,7 +259,9 @@ class _Header:
 _DATE_WORDS = re.compile(
     r"(?i)\b(?:published|posted|updated|last|modified|on|at|am|pm|a\.m|p\.m|le|el|em|à|a las|às|um|uhr|"
     r"veröffentlicht|aktualisiert|publicado|actualizado|atualizado|publié|publiée|mis à jour|stand|vom|"
-    r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|de|del|da|do)\b")
+    r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|de|del|da|do|"
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|montag|dienstag|mittwoch|donnerstag|freitag|"
+    r"samstag|sonntag|lunes|martes|miércoles|jueves|viernes|sábado|domingo)\b")
 
 
 def _is_date_like(line: Line) -> bool:
@@ -591,6 +594,21 @@ def header_facts(lines: list[Line], t: int, end: int) -> tuple[list[str], dt.dat
 def is_ui_name(name: str) -> bool:
     """A "name" made of page-furniture words ("Tweet This", "Email Me")."""
     return any(t.strip(".,:;!").casefold() in _UI_WORDS for t in name.split())
+
+
+def is_junk_title(text: str) -> bool:
+    """Not a headline whatever stands around it: a dateline, a byline, a counter row or a UI phrase."""
+    words = word_count(text)
+    if words < 2 or len(re.findall(r"\d", text)) * 2 >= len(re.sub(r"\s", "", text)):
+        return True
+    if find_dates(text) and words <= 8 or _TIME.search(text) and words <= 8:
+        return True
+    if names_in(text, loose=False)[1] or is_footer_text(text) or _END_MARK.match(text):
+        return True
+    if find_dates(text) and word_count(_DATE_WORDS.sub(" ", _strip_dates(text))) <= 4:
+        return True  # "Par X le samedi 18 mai 2019 à 19h38": a comment's byline
+    tokens = [t.casefold() for t in re.findall(r"[^\W\d_]+", text)]
+    return words <= 6 and sum(t in _UI_WORDS for t in tokens) * 2 >= len(tokens)
 
 
 def clip_end(lines: list[Line], start: int, end: int) -> int:

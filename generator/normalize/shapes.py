@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .article import Layout, clip_end, header_facts, is_ui_name, main_layout, runs
+from .article import Layout, clip_end, header_facts, is_junk_title, is_ui_name, main_layout, runs
 from .bylines import image_credit_of, is_credit_line
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
@@ -476,6 +476,8 @@ def _teasers(lines: list[Line], cands: list[Candidate], covered: list[tuple[int,
             j = _next_nonblank(lines, i + 1, header.end)
             if j is not None and lines[j].kind == PROSE:
                 header.dek = [j]
+        if is_junk_title(lines[i].text):
+            continue
         header.authors = [a for a in header.authors if not is_ui_name(a)]
         label = _label_above(lines, i)
         header.label = label

@@ -15,7 +15,7 @@ import pytest
 from generator.config import Config
 from generator.models import ARTICLE, Entry, SourceDocument, SourceKind
 from generator.normalize import normalize_all
-from generator.normalize.article import names_in
+from generator.normalize.article import is_junk_title, names_in
 from generator.normalize.dates import find_short_dates, parse_date
 
 PARAS = [
@@ -299,3 +299,17 @@ def test_every_entry_carries_confidences() -> None:
     by_file = {e.sources[0].file.rsplit("/", 1)[-1]: e for e in entries}
     assert by_file["b.md"].confidence["title"] == 1.0 and by_file["b.md"].confidence["date"] == 1.0
     assert by_file["a.txt"].confidence["authors"] >= 0.6 and by_file["a.txt"].confidence["date"] >= 0.6
+
+
+@pytest.mark.parametrize(("title", "junk"), [
+    ("Council Delays Vote on Harbour Plan", False),
+    ("Related Story About Something Else", False),
+    ("1+2+3+4+5+...=-1/12", False),
+    ("Par Marie Dupont le samedi 18 mai 2019 à 19h38", True),
+    ("12 octobre à 17h24", True),
+    ("Subscribe to our newsletter", True),
+    ("Share on Facebook", True),
+    ("Tweet This", True),
+])
+def test_junk_teaser_titles(title: str, junk: bool) -> None:
+    assert is_junk_title(title) is junk
