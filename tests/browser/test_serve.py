@@ -149,3 +149,27 @@ def test_many_open_tabs_all_reload(server: ServeProcess, project: Path, page: An
     late = context.new_page()
     late.goto(server.url, timeout=10_000)
     assert late.title()
+
+
+def test_bad_front_matter_and_bad_config_show_in_the_overlay_until_fixed(server: ServeProcess, project: Path,
+                                                                         page: Any) -> None:
+    path, _ = longest_entry(project)
+    page.goto(server.url)
+    page.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
+    overlay = page.locator("#archive-serve-overlay")
+    good = path.read_text(encoding="utf-8")
+    path.write_text("---\ntitle: [unclosed\n---\nText.\n", encoding="utf-8")
+    overlay.wait_for(state="visible", timeout=30_000)
+    assert path.name in overlay.inner_text()
+    path.write_text(good, encoding="utf-8")
+    overlay.wait_for(state="detached", timeout=30_000)
+
+    toml = project / "archive.toml"
+    config = toml.read_text(encoding="utf-8")
+    toml.write_text(config.replace("per_page = 20", 'per_page = "twenty"'), encoding="utf-8")
+    overlay.wait_for(state="visible", timeout=30_000)
+    text = overlay.inner_text()
+    assert re.search(r"archive\.toml:\d+", text) and "per_page" in text and "Build failed" in text, text
+    toml.write_text(config, encoding="utf-8")
+    overlay.wait_for(state="detached", timeout=30_000)
+    assert not page.js_errors
