@@ -510,3 +510,48 @@ def test_files_other_than_pages_are_revalidated_by_etag(site: Path) -> None:
     assert live.respond("GET", "/style.css", etag=tag).status == 200
     page = live.respond("GET", "/", etag='"anything"')
     assert page.status == 200 and page.header("ETag") is None and page.header("Cache-Control") == "no-store"
+
+
+def _read_event(stream: Any) -> dict[str, Any]:
+    """The next `status` event from a server-sent-events stream."""
+    data = None
+    while True:
+        line = stream.readline()
+        assert line, "stream ended"
+        if line.startswith(b"data: "):
+            data = json.loads(line[6:])
+        elif line == b"\n" and data is not None:
+            return dict(data)
+
+
+def test_threads_stream_and_stop_cleanly(site: Path) -> None:
+    import http.client
+    import threading
+
+    built = threading.Event()
+
+    def builder(changed: frozenset[Path]) -> BuildOutcome:
+        built.set()
+        return BuildOutcome(site_changed=True, summary="fake")
+
+    live = LiveServer(builder, lambda: site, quiet=0.01, out=io.StringIO())
+    host, port = live.bind("127.0.0.1", 0)
+    live.start()
+    try:
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        conn.request("GET", "/__archive/events")
+        events = conn.getresponse()
+        assert events.getheader("Content-Type") == "text/event-stream"
+        assert _read_event(events)["epoch"] == 0
+        live.on_change(site / "x.md")  # the build loop picks it up after the quiet period
+        assert built.wait(10)
+        assert _read_event(events)["epoch"] == 1
+        page = http.client.HTTPConnection(host, port, timeout=10)  # the stream does not block others
+        page.request("GET", "/")
+        assert page.getresponse().status == 200
+    finally:
+        live.stop()
+    assert events.read() == b""  # the server ended the stream
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("archive-serve")]
+    with pytest.raises(OSError):
+        http.client.HTTPConnection(host, port, timeout=2).request("GET", "/")
