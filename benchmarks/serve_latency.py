@@ -31,7 +31,7 @@ from benchmarks.synthetic import generate, make_project
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "browser")]
 
-from conftest import CHROMIUM_ARGS, chromium_executable
+from conftest import CHROMIUM_ARGS, chromium_executable  # type: ignore[import-not-found]
 from serve_process import ServeProcess
 
 BUILT = re.compile(r"built in (\d+\.\d+) s")

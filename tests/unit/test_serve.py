@@ -70,7 +70,7 @@ def test_debouncer_releases_a_burst_once_quiet() -> None:
         debounce.add(Path(f"/p/{i % 3}"), 1.0 + i * 0.01)
     assert debounce.take(1.10) is None  # last event at 1.09: still within the quiet period
     batch = debounce.take(1.15)
-    assert batch == {Path("/p/0"), Path("/p/1"), Path("/p/2")}
+    assert batch == frozenset({Path("/p/0"), Path("/p/1"), Path("/p/2")})
     assert debounce.take(10.0) is None
 
 
@@ -82,7 +82,7 @@ def test_debouncer_max_wait_bounds_an_endless_stream() -> None:
         assert debounce.take(t) is None
         t += 0.02
     debounce.add(Path("/p/y"), 0.5)
-    assert debounce.take(0.5) == {Path("/p/x"), Path("/p/y")}
+    assert debounce.take(0.5) == frozenset({Path("/p/x"), Path("/p/y")})
 
 
 def test_a_burst_of_events_gives_one_build(site: Path) -> None:
