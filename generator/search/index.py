@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,32 +131,97 @@ def js_order(term: str) -> bytes:
 
 # --- analysis, one document at a time ---
 
+Analysed = tuple[bytes, bytes, tuple[int, ...], tuple[int, ...]]
+"""One document analysed: (term ids, frequencies) as int32 bytes, then distinct
+terms and tokens per field (what `DocTerms` holds, with terms as vocabulary ids)."""
+
+
+class Vocabulary:
+    """Terms <-> small ints, growing as terms are met."""
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        self.terms: list[str] = list(terms)
+        self.ids: dict[str, int] = {t: n for n, t in enumerate(self.terms)}
+
+    def id(self, term: str) -> int:
+        found = self.ids.get(term)
+        if found is None:
+            found = self.ids[term] = len(self.terms)
+            self.terms.append(term)
+        return found
+
+
+WordTerms = int | tuple[int, ...] | None
+
+
+class _WordIds(dict[str, WordTerms]):
+    """word -> its term id (the common case), a tuple of ids, or None (a stop word,
+    punctuation), for one language; filled on first lookup, so mapping a field's
+    tokens with map(self.__getitem__, ...) runs at C speed."""
+
+    def __init__(self, language: str, vocabulary: Vocabulary) -> None:
+        super().__init__()
+        self.analyze = text.analyzer_for(language)
+        self.vocabulary = vocabulary
+        self.several: set[tuple[int, ...]] = set()
+
+    def __missing__(self, word: str) -> WordTerms:
+        ids = tuple(self.vocabulary.id(term) for term in self.analyze(word))
+        value: WordTerms = None if not ids else ids[0] if len(ids) == 1 else ids
+        if isinstance(value, tuple):
+            self.several.add(value)
+        self[word] = value
+        return value
+
+
+class Analyzer:
+    """Documents -> term ids and frequencies, per field, over one vocabulary."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.languages: dict[str, _WordIds] = {}
+
+    def terms(self, language: str, fields: Sequence[str]) -> tuple[list[int], list[int], tuple[int, ...], tuple[int, ...]]:
+        """(term ids, frequencies, distinct terms per field, tokens per field); each
+        field's terms in first-seen order, as lunr meets them."""
+        word_ids = self.languages.get(language)
+        if word_ids is None:
+            word_ids = self.languages[language] = _WordIds(language, self.vocabulary)
+        ids: list[int] = []
+        frequencies: list[int] = []
+        counts: list[int] = []
+        lengths: list[int] = []
+        for value in fields:
+            tokens = text.split_words(value)
+            # Counting the tokens' terms keeps each term where it first occurs.
+            found: dict[Any, int] = Counter(map(word_ids.__getitem__, tokens))
+            skipped = found.pop(None, 0)
+            length = len(tokens) - skipped
+            if not word_ids.several.isdisjoint(found):
+                merged: dict[Any, int] = {}
+                length = 0
+                for key, times in found.items():
+                    for term in key if isinstance(key, tuple) else (key,):
+                        merged[term] = merged.get(term, 0) + times
+                        length += times
+                found = merged
+            ids.extend(found)
+            frequencies.extend(found.values())
+            counts.append(len(found))
+            lengths.append(length)
+        return ids, frequencies, tuple(counts), tuple(lengths)
+
+    def analyse(self, language: str, fields: Sequence[str]) -> Analysed:
+        ids, frequencies, counts, lengths = self.terms(language, fields)
+        return (np.array(ids, dtype=np.int32).tobytes(), np.array(frequencies, dtype=np.int32).tobytes(),
+                counts, lengths)
+
+
 def analyze_doc(language: str, fields: Sequence[str]) -> DocTerms:
     """One document's fields -> its terms, frequencies and field lengths."""
-    analyze = text.analyzer_for(language)
-    terms: list[str] = []
-    frequencies: list[int] = []
-    counts: list[int] = []
-    lengths: list[int] = []
-    for value in fields:
-        # Count raw words first (C speed), then analyze each distinct word once;
-        # walking distinct words in first-seen order keeps terms in first-seen order.
-        found: dict[str, int] = {}
-        length = 0
-        for word, times in Counter(text.split_words(value)).items():
-            for term in analyze(word):
-                found[term] = found.get(term, 0) + times
-                length += times
-        terms.extend(found)
-        frequencies.extend(found.values())
-        counts.append(len(found))
-        lengths.append(length)
-    return DocTerms(tuple(terms), tuple(frequencies), tuple(counts), tuple(lengths))
-
-
-def analyze_docs(docs: Iterable[tuple[str, Sequence[str]]]) -> list[DocTerms]:
-    """(language, fields) pairs -> their DocTerms (picklable, for worker processes)."""
-    return [analyze_doc(language, fields) for language, fields in docs]
+    vocabulary = Vocabulary()
+    ids, frequencies, counts, lengths = Analyzer(vocabulary).terms(language, fields)
+    return DocTerms(tuple(vocabulary.terms[i] for i in ids), tuple(frequencies), counts, lengths)
 
 
 # --- the index, from every document's terms ---
@@ -197,19 +262,17 @@ def _stable_order(keys: Ints, bound: int) -> Ints:
 
 
 def index_from_terms(
-    refs: Sequence[str], analysed: Sequence[tuple[Ints, Ints, Sequence[int], Sequence[int]]],
-    vocabulary: Sequence[str], languages: Sequence[str],
+    refs: Sequence[str], analysed: Sequence[Analysed], vocabulary: Sequence[str], languages: Sequence[str],
 ) -> Index:
     """Documents analysed into term ids -> the index lunr.py would build.
 
-    `analysed[n]` is document n's (term ids into `vocabulary`, frequencies,
-    distinct terms per field, tokens per field), as `DocTerms` in ids.
+    `analysed[n]` is document n's analysis, its term ids indexing `vocabulary`.
     """
     field_count = len(FIELDS)
     doc_count = len(analysed)
     if doc_count:
-        ids = np.concatenate([a[0] for a in analysed]).astype(np.int64)
-        tf = np.concatenate([a[1] for a in analysed]).astype(np.float64)
+        ids = np.frombuffer(b"".join([a[0] for a in analysed]), dtype=np.int32).astype(np.int64)
+        tf = np.frombuffer(b"".join([a[1] for a in analysed]), dtype=np.int32).astype(np.float64)
         per_field = np.array([a[2] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
         lengths = np.array([a[3] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
     else:
@@ -264,30 +327,11 @@ def index_from_terms(
     )
 
 
-class Vocabulary:
-    """Terms <-> small ints, growing as terms are met."""
-
-    def __init__(self, terms: Iterable[str] = ()) -> None:
-        self.terms: list[str] = list(terms)
-        self.ids: dict[str, int] = {t: n for n, t in enumerate(self.terms)}
-
-    def encode(self, terms: Sequence[str]) -> Ints:
-        ids = self.ids
-        missing = [t for t in dict.fromkeys(terms) if t not in ids]
-        for t in missing:
-            ids[t] = len(self.terms)
-            self.terms.append(t)
-        get: Callable[[str], int] = ids.__getitem__
-        return np.fromiter(map(get, terms), dtype=np.int64, count=len(terms))
-
-
 def build_index(docs: Sequence[SearchDoc], languages: Sequence[str]) -> Index:
     """Index `docs` the way lunr.py's Builder would with this module's pipelines."""
     vocabulary = Vocabulary()
-    analysed = []
-    for result in analyze_docs((d.language, d.fields) for d in docs):
-        analysed.append((vocabulary.encode(result.terms), np.array(result.frequencies, dtype=np.int64),
-                         result.counts, result.lengths))
+    analyzer = Analyzer(vocabulary)
+    analysed = [analyzer.analyse(d.language, d.fields) for d in docs]
     return index_from_terms([d.ref for d in docs], analysed, vocabulary.terms, languages)
 
 
