@@ -230,8 +230,9 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
     tools = make_tools(work, items, peers, dumps)
     say(f"N={size}: projects written in {time.perf_counter() - started:.1f} s ({work})")
     series = {tool.label: Series(tool.label, size) for tool in tools}
-    logs = work / "logs"
-    logs.mkdir(exist_ok=True)
+    # Build logs live next to the size's directory, which is removed after the size unless --keep.
+    logs = work.parent / "logs" / work.name
+    logs.mkdir(parents=True, exist_ok=True)
     for run in range(runs):
         for tool in tools:
             tool.prepare_cold()
@@ -264,10 +265,11 @@ def run_big(size: int, runs: int, work: Path, timeout: float, say: Callable[[str
     del items
     tool = Tool("ours (from content, cold)", root, OURS, "site", ("site", ".archive-cache"))
     series = Series(tool.label, size)
-    (work / "logs").mkdir(exist_ok=True)
+    logs = work.parent / "logs" / work.name
+    logs.mkdir(parents=True, exist_ok=True)
     for run in range(runs):
         tool.prepare_cold()
-        result = measure(tool.command, root, work / "logs" / f"big-{run}.log", timeout)
+        result = measure(tool.command, root, logs / f"big-{run}.log", timeout)
         result.pages = count_html(root / tool.output)
         series.runs.append(result)
         say(f"  N={size} run {run + 1}/{runs}: {result.wall:.2f} s, {result.peak_mb:.0f} MB")
@@ -375,6 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    for s in [*results, *([big] if big else [])]]
         args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     failed = [s for s in [*results, *([big] if big else [])] if not s.ok]
+    if failed:
+        say(f"failed builds: {', '.join(f'{s.label} at {s.size:,}' for s in failed)}; logs in {work / 'logs'}"
+            + ("" if args.work else " (removed with the temporary directory; use --work to keep them)"))
     return 1 if failed else 0
 
 
