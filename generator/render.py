@@ -27,11 +27,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import heapq
 import json
 import multiprocessing
 import os
 import posixpath
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -426,10 +428,14 @@ def _views(
     views: dict[str, EntryView] = {}
     from .taxonomy import normalize_name
 
+    normalized: dict[str, str] = {}
+
     def links(kind: str, names: Iterable[str]) -> tuple[Link, ...]:
         result: list[Link] = []
         for raw in names:
-            name = normalize_name(raw)
+            name = normalized.get(raw)
+            if name is None:
+                name = normalized[raw] = normalize_name(raw)
             if name in slug_of[kind] and all(link.name != name for link in result):
                 result.append(Link(name, f"{kind}/{slug_of[kind][name]}/", counts[kind][name]))
         return tuple(result)
@@ -475,19 +481,20 @@ def _related(
     site: _Site,
     position: Mapping[str, int],
     tag_positions: Mapping[str, Mapping[str, int]],
+    tag_keys: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[EntryView, ...]:
     """Entries sharing the most tags with `view`, nearest in date breaking ties."""
-    tags = site.taxonomies["tags"].by_name()
-    scores: dict[str, int] = {}
+    if tag_keys is None:
+        tag_keys = {term.name: term.keys for term in site.taxonomies["tags"].terms}
+    scores: Counter[str] = Counter()
     for link in view.tags:
-        keys = tags[link.name].keys
         here = tag_positions[link.name][view.key]
-        for key in keys[max(0, here - RELATED_WINDOW) : here + RELATED_WINDOW + 1]:
-            if key != view.key:
-                scores[key] = scores.get(key, 0) + 1
+        scores.update(tag_keys[link.name][max(0, here - RELATED_WINDOW) : here + RELATED_WINDOW + 1])
+    scores.pop(view.key, None)
     mine = position[view.key]
-    best = sorted(scores, key=lambda k: (-scores[k], abs(position[k] - mine), position[k]))
-    return tuple(site.views[k] for k in best[:RELATED_LIMIT])
+    # Positions are unique, so these tuples order exactly as the (score, distance, position) key would.
+    ranked = [(-score, abs(position[key] - mine), position[key], key) for key, score in scores.items()]
+    return tuple(site.views[k] for *_, k in heapq.nsmallest(RELATED_LIMIT, ranked))
 
 
 # ---------------------------------------------------------------- pages
@@ -525,12 +532,13 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
 
     # Entry pages.
     tag_positions = {t.name: {k: i for i, k in enumerate(t.keys)} for t in tax["tags"].terms}
+    tag_keys = {t.name: t.keys for t in tax["tags"].terms}
     for index, view in enumerate(ordered):
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
         specs.append(_PageSpec(view.url, ("entry.html",), {
             "view": view, "newer": newer, "older": older,
-            "related": _related(view, site, position, tag_positions),
+            "related": _related(view, site, position, tag_positions, tag_keys),
             "feed_url": None,
         }))
 
@@ -546,10 +554,11 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
         "first_year": tax["years"].terms[-1].name if tax["years"].terms else "",
         "last_year": tax["years"].terms[0].name if tax["years"].terms else "",
     }
+    top_tags, top_authors, top_publications = top("tags", 16), top("authors", 10), top("publications", 20)
     for pager in paginate("", ordered, per_page):
         specs.append(_PageSpec(pager.url, ("home.html",), {
-            "pager": pager, "stats": stats, "top_tags": top("tags", 16),
-            "top_authors": top("authors", 10), "publications": top("publications", 20),
+            "pager": pager, "stats": stats, "top_tags": top_tags,
+            "top_authors": top_authors, "publications": top_publications,
             "years": years, "feed_url": "feed.xml",
         }))
 
