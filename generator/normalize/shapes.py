@@ -10,6 +10,7 @@ byline or date but no mass of text after it.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
@@ -246,6 +247,24 @@ def _hard_stop(lines: list[Line], start: int, limit: int) -> int:
     return limit
 
 
+class _Echoes:
+    """Which lines start or end with a given text, by binary search (pages can have many lines)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.starts = sorted(t for t in texts if t)
+        self.ends = sorted(t[::-1] for t in texts if t)
+
+    @staticmethod
+    def _count(ordered: list[str], prefix: str) -> int:
+        lo = bisect.bisect_left(ordered, prefix)
+        hi = bisect.bisect_left(ordered, prefix + "\U0010ffff")
+        return hi - lo
+
+    def has_echo(self, text: str) -> bool:
+        """Another line starts or ends with `text` (the line itself counted once, in both orders)."""
+        return self._count(self.starts, text) + self._count(self.ends, text[::-1]) > 2
+
+
 def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
     """Every headline-like line with its header, the text mass after it and a score."""
     limit = len(lines) if limit is None else limit
@@ -261,6 +280,7 @@ def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
             headers[i] = header
             if header.strong:
                 strong_starts.append(i)
+    echoes = _Echoes(texts)
     for i, header in headers.items():
         following = [s for s in strong_starts if s >= header.end]
         stop = following[0] if following else limit
@@ -286,9 +306,7 @@ def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
         if _in_menu_run(lines, i):
             score -= 1.5
         # The headline often appears twice: in the page's title bar and above the text.
-        echoes = sum(1 for j, other in enumerate(texts) if j != i and other and
-                     (other.startswith(line.text) or other.endswith(line.text)) and len(line.text) > 15)
-        if echoes:
+        if len(line.text) > 15 and echoes.has_echo(line.text):
             score += 1.0
         if line.words < 3:
             score -= 1.5
