@@ -6,6 +6,10 @@ the other, or a listing of teasers. Every decision rests on structure: a
 headline is a short line followed by a header (dek, byline, date) and by a
 mass of running text; a teaser is a headline with a short summary and a
 byline or date but no mass of text after it.
+
+A page with one article is laid out by `article.main_layout` (anchored on
+the longest run of dense prose); several posts need several such runs, each
+opened by its own headline and header.
 """
 
 from __future__ import annotations
