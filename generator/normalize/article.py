@@ -649,9 +649,13 @@ def main_layout(lines: list[Line]) -> Layout | None:
     score, t, _, header, run = best
     if header.date is None or not header.authors:
         _from_other_copies(lines, t, header)
-    end = _text_end(lines, max(header.end, run[0]), run, header.authors)
+    start = max(header.end, run[0])
+    between = _nonblank(lines, header.end, run[0])
+    if between and len(between) <= 12 and sum(lines[i].words for i in between if dense(lines, i, repeated)) >= 30:
+        start = header.end  # the text's first paragraphs, cut off from the rest by a promo box
+    end = _text_end(lines, start, run, header.authors)
     return Layout(
-        title=t, body_start=max(header.end, run[0]), body_end=end, dek=tuple(header.dek), authors=tuple(header.authors),
+        title=t, body_start=start, body_end=end, dek=tuple(header.dek), authors=tuple(header.authors),
         date=header.date, date_confidence=(0.9 if header.date_line is not None else 0.6) if header.date else 0.0,
         authors_confidence=0.85 if header.explicit else (0.65 if header.authors else 0.5),
         title_confidence=max(0.3, min(0.95, 0.45 + 0.1 * score)), mass=run[2],
