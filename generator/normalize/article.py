@@ -651,7 +651,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
         _from_other_copies(lines, t, header)
     start = max(header.end, run[0])
     between = _nonblank(lines, header.end, run[0])
-    if between and len(between) <= 12 and sum(lines[i].words for i in between if dense(lines, i, repeated)) >= 30:
+    if between and len(between) <= 12 and sum(lines[i].words for i in between if dense(lines, i, repeated)) >= 20:
         start = header.end  # the text's first paragraphs, cut off from the rest by a promo box
     end = _text_end(lines, start, run, header.authors)
     return Layout(

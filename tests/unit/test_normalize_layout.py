@@ -313,3 +313,25 @@ def test_every_entry_carries_confidences() -> None:
 ])
 def test_junk_teaser_titles(title: str, junk: bool) -> None:
     assert is_junk_title(title) is junk
+
+
+def test_first_paragraph_before_a_promo_box_is_kept() -> None:
+    page = f"""Council Delays Vote on Harbour Plan
+
+By Maria Lopez
+
+13 March 2019
+
+{PARAS[0]}
+
+Also on our site
+Ten Things to Do This Weekend
+Photo: Jane Doe / Agency
+The Best Cafés by the Harbour
+Read More
+
+{body(PARAS[1], PARAS[2], PARAS[3])}
+"""
+    entry = article(page)
+    assert entry.body.startswith("The committee met")
+    assert "Opposition members" in entry.body
