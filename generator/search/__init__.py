@@ -16,17 +16,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
+
+from ..cache import BuildCache
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
 from ..urls import entry_url
 from . import shards, text, vendor
-from .index import FIELDS, Index, SearchDoc, build_index
+from .index import FIELDS, Analyzer, Index, Vocabulary, index_from_terms
 
 __all__ = ["FIELDS", "SearchOutput", "build_search"]
 
@@ -34,6 +41,11 @@ ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 OUTPUT_DIR = "search"
 INDEX_DIR = "search/index"
 SNIPPET_CHARS = 280
+CACHE_FORMAT = "search-1"
+DOC_BUCKETS = 16
+"""Files the per-document analysis cache is spread over (an edit rewrites one)."""
+PARALLEL_FROM = 500
+"""Documents to analyse before worker processes pay for themselves."""
 
 
 @dataclass(frozen=True)
@@ -90,14 +102,164 @@ def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def build_search(entries: Sequence[Entry], config: Config) -> SearchOutput:
-    """Build the search index, document store and client assets for `entries`."""
+def _part(value: str) -> str:
+    return f"{len(value)}:{value}"
+
+
+def _doc_key(entry: Entry, language: str) -> str:
+    """A hash of everything a document's analysis and snippet depend on."""
+    parts = (language, entry.title, "\x1f".join(entry.authors), "\x1f".join(entry.tags),
+             entry.publication or "", entry.summary, entry.body)
+    joined = "".join(_part(p) for p in parts)
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+@cache
+def code_version() -> str:
+    """A hash of the code and package data the search files depend on: a cache
+    made by other code (a new checkout, an upgraded stemmer) is never reused."""
+    digest = hashlib.sha256(CACHE_FORMAT.encode())
+    here = Path(__file__).resolve().parent
+    for name in ("__init__.py", "index.py", "shards.py", "text.py", "vendor.py"):
+        digest.update((here / name).read_bytes())
+    for package in ("lunr", "snowballstemmer", "mkdocs", "numpy"):
+        try:
+            digest.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
+            pass
+    return digest.hexdigest()[:32]
+
+
+Record = tuple[str, bytes, bytes, tuple[int, ...], tuple[int, ...]]
+"""A document's snippet and its analysis (index.Analysed): what the build cache keeps per document."""
+
+
+def _fields(entry: Entry) -> tuple[tuple[str, ...], str]:
+    """An entry's indexed field texts, and its snippet."""
+    summary = plain_text(entry.summary)
+    body = plain_text(entry.body)
+    return ((entry.title, ", ".join(entry.authors), ", ".join(entry.tags), entry.publication or "",
+             summary, body), snippet_of(entry.summary, body))
+
+
+def _record(analyzer: Analyzer, entry: Entry, language: str) -> Record:
+    fields, snippet = _fields(entry)
+    return (snippet, *analyzer.analyse(language, fields))
+
+
+# The work of a pool of forked processes: set before the pool starts, inherited, never pickled.
+_JOB: tuple[Sequence[tuple[Entry, str]], Vocabulary] | None = None
+_WORKER: Analyzer | None = None
+
+
+def _analyse_slice(bounds: tuple[int, int]) -> tuple[list[str], list[Record]]:
+    """In a worker: records for _JOB[bounds], and the terms this process added to the vocabulary."""
+    global _WORKER
+    assert _JOB is not None
+    docs, vocabulary = _JOB
+    if _WORKER is None:
+        _WORKER = Analyzer(vocabulary)  # this process's own copy of the vocabulary grows from here
+    base = len(_BASE)
+    records = [_record(_WORKER, entry, language) for entry, language in docs[bounds[0]:bounds[1]]]
+    return vocabulary.terms[base:], records
+
+
+_BASE: list[str] = []
+
+
+def _analyse_parallel(docs: Sequence[tuple[Entry, str]], vocabulary: Vocabulary, workers: int) -> list[Record]:
+    """Records for many documents, analysed in `workers` forked processes; their new
+    term ids are translated into `vocabulary`'s."""
+    global _JOB, _BASE, _WORKER
+    chunk = max(1, -(-len(docs) // (workers * 4)))
+    bounds = [(start, min(start + chunk, len(docs))) for start in range(0, len(docs), chunk)]
+    _JOB, _BASE, _WORKER = (docs, vocabulary), list(vocabulary.terms), None
+    base = len(vocabulary.terms)
+    records: list[Record] = []
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for new_terms, part in pool.imap(_analyse_slice, bounds):
+                table = np.array([vocabulary.id(t) for t in new_terms] or [0], dtype=np.int32)
+                for snippet, ids, frequencies, counts, lengths in part:
+                    array = np.frombuffer(ids, dtype=np.int32)
+                    if len(array) and int(array.max()) >= base:
+                        array = np.where(array >= base, table[np.maximum(array - base, 0)], array)
+                        ids = array.astype(np.int32).tobytes()
+                    records.append((snippet, ids, frequencies, counts, lengths))
+    finally:
+        _JOB, _BASE = None, []
+    return records
+
+
+def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: BuildCache | None,
+             workers: int | None) -> tuple[list[str], list[Record]]:
+    """(vocabulary, record per document), from the build cache where a document's key is there.
+
+    The cache keeps one vocabulary and, in DOC_BUCKETS files by key, each
+    document's record with its terms as ids into that vocabulary, so an edit
+    rewrites one small bucket file (the vocabulary only when it grew).
+    """
+    version = code_version()
+    state = store.load("search-terms") if store else {}
+    if state.get("code") != version or not isinstance(state.get("terms"), list):
+        state = {"code": version, "generation": os.urandom(8).hex(), "terms": []}
+    vocabulary = Vocabulary(state["terms"])
+    known = len(vocabulary.terms)
+    buckets: list[dict[str, Record]] = []
+    for number in range(DOC_BUCKETS if store else 0):
+        saved = store.load(f"search-docs-{number:x}") if store else {}
+        # A bucket saved with ids past the vocabulary that was saved is unusable.
+        ok = (saved.get("generation") == state["generation"] and isinstance(saved.get("docs"), dict)
+              and saved.get("terms", 1 << 62) <= known)
+        buckets.append(saved["docs"] if ok else {})
+    records: list[Record | None] = [None] * len(docs)
+    missing: list[int] = []
+    for position, key in enumerate(keys):
+        found = buckets[int(key[0], 16) % DOC_BUCKETS].get(key) if buckets else None
+        if found is None:
+            missing.append(position)
+        else:
+            records[position] = found
+    if missing:
+        todo = [docs[p] for p in missing]
+        cores = workers if workers is not None else (os.cpu_count() or 1)
+        if cores > 1 and len(todo) > PARALLEL_FROM:
+            fresh = _analyse_parallel(todo, vocabulary, cores)
+        else:
+            analyzer = Analyzer(vocabulary)
+            fresh = [_record(analyzer, entry, language) for entry, language in todo]
+        for position, record in zip(missing, fresh):
+            records[position] = record
+    done = [r for r in records if r is not None]
+    if store:
+        wanted: list[dict[str, Record]] = [{} for _ in range(DOC_BUCKETS)]
+        for key, record in zip(keys, done):
+            wanted[int(key[0], 16) % DOC_BUCKETS][key] = record
+        if len(vocabulary.terms) != known:
+            store.save("search-terms", {**state, "terms": vocabulary.terms})
+        for number, (old, new) in enumerate(zip(buckets, wanted)):
+            if old.keys() != new.keys():
+                store.save(f"search-docs-{number:x}",
+                           {"generation": state["generation"], "terms": len(vocabulary.terms), "docs": new})
+    return vocabulary.terms, done
+
+
+def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True,
+                 workers: int | None = None) -> SearchOutput:
+    """Build the search index, document store and client assets for `entries`.
+
+    With `cache`, the build cache under config.cache_dir keeps each
+    document's analysis (keyed by a hash of its fields) and the last index
+    files (keyed by a hash of every input): an unchanged archive reuses the
+    files, an edited one re-analyses only the changed entries. A cold build
+    of many entries analyses them in `workers` processes (default: one per
+    core). The output is the same bytes either way.
+    """
     problems: list[Problem] = []
     ordered = sorted(entries, key=_order_key)
     default = text.language_of(config.site.language, "en")
-    docs: list[SearchDoc] = []
-    stored: list[shards.StoredDoc] = []
-    for number, entry in enumerate(ordered):
+    docs: list[tuple[Entry, str]] = []
+    for entry in ordered:
         language = text.language_of(entry.language, default)
         wanted = (entry.language or "").lower().split("-")[0]
         if wanted and wanted != language:
@@ -106,35 +268,61 @@ def build_search(entries: Sequence[Entry], config: Config) -> SearchOutput:
                 message=f"search has no stemmer for language {entry.language!r}; indexed as {language!r}",
                 severity=Severity.NOTICE,
             ))
-        summary = plain_text(entry.summary)
-        body = plain_text(entry.body)
-        docs.append(SearchDoc(
-            ref=str(number),
-            language=language,
-            fields=(entry.title, ", ".join(entry.authors), ", ".join(entry.tags),
-                    entry.publication or "", summary, body),
-        ))
-        stored.append(shards.StoredDoc(
-            title=entry.title, url=entry_url(entry), date=_date(entry.date), authors=entry.authors,
-            publication=entry.publication or "", snippet=snippet_of(entry.summary, body), tags=entry.tags,
-            language=language, year=str(entry.date.year) if entry.date else "",
-        ))
-
-    used = {doc.language for doc in docs} | {default}
+        docs.append((entry, language))
+    used = {language for _, language in docs} | {default}
     languages = sorted(used, key=lambda code: (code != "en", code))
-    index = build_index(docs, languages)
-    return _package(index, stored, languages, problems)
+
+    keys = [_doc_key(entry, language) for entry, language in docs]
+    stored_meta = [
+        (entry.title, entry_url(entry), _date(entry.date), entry.authors, entry.publication or "", entry.tags,
+         language, str(entry.date.year) if entry.date else "")
+        for entry, language in docs
+    ]
+    store = BuildCache(config) if cache else None
+    output_key = hashlib.sha256(repr((code_version(), languages, keys, stored_meta)).encode(
+        "utf-8", "surrogatepass")).hexdigest()
+    saved = store.load("search-output") if store else {}
+    if saved.get("key") == output_key and isinstance(saved.get("data"), list):
+        data: list[tuple[str, bytes]] = saved["data"]
+    else:
+        vocabulary, records = _analyse(docs, keys, store, workers)
+        index = index_from_terms([str(n) for n in range(len(docs))], [r[1:] for r in records],
+                                 vocabulary, languages)
+        stored = [
+            shards.StoredDoc(title=title, url=url, date=date, authors=authors, publication=publication,
+                             snippet=record[0], tags=tags, language=language, year=year)
+            for (title, url, date, authors, publication, tags, language, year), record in zip(stored_meta, records)
+        ]
+        data = _index_files(index, stored, languages)
+        if store:
+            store.save("search-output", {"key": output_key, "data": data})
+    return _package(data, languages, problems)
 
 
-def _package(index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str],
-             problems: list[Problem]) -> SearchOutput:
+def _index_files(index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str]) -> list[tuple[str, bytes]]:
+    """The index data files and, last, the manifest: [(path, bytes)]."""
+    lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
+    firsts, shard_files = shards.shard_index(index)
+    doc_files = shards.document_files(stored)
+    data = [*shard_files, *doc_files, shards.facet_file(stored), shards.terms_file(index)]
+    digest = shards.build_hash(data)
+    stop_words = {code: sorted(text.stop_words(code)) for code in languages}
+    manifest_name, manifest = shards.manifest_file(
+        index, languages, lunr_languages, stop_words, firsts, len(doc_files), digest,
+    )
+    files = [(f"{INDEX_DIR}/{shards.file_name(key, digest)}", body) for key, body in data]
+    files.append((f"{INDEX_DIR}/{manifest_name}", manifest))
+    return files
+
+
+def _package(data: Sequence[tuple[str, bytes]], languages: Sequence[str], problems: list[Problem]) -> SearchOutput:
     files: list[OutputFile] = []
     assets: dict[str, str] = {}
 
-    def add_asset(name: str, data: bytes) -> None:
-        path = _hashed(name, data)
+    def add_asset(name: str, content: bytes) -> None:
+        path = _hashed(name, content)
         assets[name] = path
-        files.append(OutputFile(path, data))
+        files.append(OutputFile(path, content))
 
     add_asset("lunr.js", vendor.lunr_js())
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
@@ -144,17 +332,6 @@ def _package(index: Index, stored: Sequence[shards.StoredDoc], languages: Sequen
             add_asset(f"lunr.{code}.js", vendor.language_js(code))
     for name in ("search-core.js", "search.js"):
         add_asset(name, (ASSETS_DIR / name).read_bytes())
-
-    firsts, shard_files = shards.shard_index(index)
-    doc_files = shards.document_files(stored)
-    data = [*shard_files, *doc_files, shards.facet_file(stored), shards.terms_file(index)]
-    digest = shards.build_hash(data)
-    stop_words = {code: sorted(text.stop_words(code)) for code in languages}
-    manifest_name, manifest = shards.manifest_file(
-        index, languages, lunr_languages, stop_words, firsts, len(doc_files), digest,
-    )
-    for key, body in data:
-        files.append(OutputFile(f"{INDEX_DIR}/{shards.file_name(key, digest)}", body))
-    files.append(OutputFile(f"{INDEX_DIR}/{manifest_name}", manifest))
-    assets["manifest"] = f"{INDEX_DIR}/{manifest_name}"
+    files.extend(OutputFile(path, body) for path, body in data)
+    assets["manifest"] = data[-1][0]
     return SearchOutput(files=tuple(files), assets=MappingProxyType(assets), problems=tuple(problems))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -76,9 +77,12 @@ def file_name(key: str, digest: str) -> str:
     return f"{key}.{digest}.js"
 
 
-def _number_words(limit: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """For every int below `limit`: its decimal digits and a comma as ASCII packed
-    into a little-endian uint64 (first character in the lowest byte), and that length."""
+@lru_cache(maxsize=4)
+def _number_words(limit: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """For every int below `limit`, its decimal digits and a comma as ASCII packed into
+    a little-endian uint64 (first character in the lowest byte), shifted by 0-7 bytes:
+    (low[shift, n], the bytes that stay in the uint64; high[shift, n], those that
+    spill into the next one) and the text's length[n]."""
     x = np.arange(limit, dtype=np.int64)
     digits = np.ones(limit, dtype=np.int64)
     power = 10
@@ -93,7 +97,13 @@ def _number_words(limit: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.in
         words |= np.where(position >= 0, char, np.uint64(0))
         place //= 10
     words |= np.uint64(44) << (8 * digits).astype(np.uint64)
-    return words, digits + 1
+    low = np.stack([words << np.uint64(8 * shift) for shift in range(8)])
+    high = np.stack([np.zeros_like(words)] + [words >> np.uint64(64 - 8 * shift) for shift in range(1, 8)])
+    return low, high, digits + 1
+
+
+NUMBER_TABLE_LIMIT = 1 << 20
+"""Largest value (exclusive) the shard text tables cover; past it, plain str()."""
 
 
 def joined_numbers(values: npt.NDArray[np.int64]) -> tuple[str, npt.NDArray[np.int64]]:
@@ -109,20 +119,27 @@ def joined_numbers(values: npt.NDArray[np.int64]) -> tuple[str, npt.NDArray[np.i
     if not len(values):
         return "", np.zeros(0, dtype=np.int64)
     top = int(values.max())
-    if top >= 10_000_000 or sys.byteorder != "little":
+    if top >= NUMBER_TABLE_LIMIT or int(values.min()) < 0 or sys.byteorder != "little":
         pieces = [f"{v}," for v in values.tolist()]
         return "".join(pieces), np.cumsum([len(p) for p in pieces], dtype=np.int64)
-    table, lengths = _number_words(top + 1)
-    words = table[values]
-    ends = np.cumsum(lengths[values])
-    starts = ends - lengths[values]
+    # Tables sized by powers of two, so that builds of one archive share them.
+    low_table, high_table, length_table = _number_words(1 << max(top, 1).bit_length())
+    lengths = length_table[values]
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
     slot = starts >> 3
-    shift = ((starts & 7) * 8).astype(np.uint64)
-    out = np.zeros(int(ends[-1]) // 8 + 2, dtype=np.uint64)
-    np.bitwise_or.at(out, slot, words << shift)
-    spill = np.where(shift > 0, words >> (np.uint64(64) - np.maximum(shift, np.uint64(8))), np.uint64(0))
-    np.bitwise_or.at(out, slot + 1, spill)
-    return out.view(np.uint8)[: int(ends[-1])].tobytes().decode("ascii"), ends
+    flat = (starts & 7) * low_table.shape[1] + values
+    low = low_table.reshape(-1)[flat]
+    high = high_table.reshape(-1)[flat]
+    total = int(ends[-1])
+    out = np.zeros(total // 8 + 2, dtype=np.uint64)
+    # Every text is at least 2 bytes, so values 4 apart never start in one uint64:
+    # within each of these 4 interleaved subsets the slots are distinct.
+    for first in range(4):
+        where = slot[first::4]
+        out[where] |= low[first::4]
+        out[where + 1] |= high[first::4]
+    return out.view(np.uint8)[:total].tobytes().decode("ascii"), ends
 
 
 def term_entries(index: Index) -> list[str]:

@@ -149,8 +149,8 @@ def test_plain_text_and_snippet() -> None:
 
 def test_build_search_output_is_deterministic_and_hashed() -> None:
     entries = corpus(20, 100)
-    first = build_search(entries, Config())
-    second = build_search(list(reversed(entries)), Config())
+    first = build_search(entries, Config(), cache=False)
+    second = build_search(list(reversed(entries)), Config(), cache=False)
     assert [(f.path, f.data) for f in first.files] == [(f.path, f.data) for f in second.files]
     assert dict(first.assets) == dict(second.assets)
     paths = {f.path for f in first.files}
@@ -162,14 +162,63 @@ def test_build_search_output_is_deterministic_and_hashed() -> None:
     assert b"2.3.9" in lunr.data[:400]
 
 
+def _files(output: Any) -> list[tuple[str, bytes]]:
+    return [(f.path, f.data) for f in output.files]
+
+
+def test_cached_and_parallel_builds_equal_a_cold_build(tmp_path: Path) -> None:
+    """The analysis cache, the output cache and the worker processes change nothing
+    in the output: cold, unchanged, edited and edited-back builds all equal an
+    uncached build of the same entries."""
+    import dataclasses
+
+    config = Config(root=tmp_path)
+    entries = corpus(60, 80)
+    edited = list(entries)
+    edited[5] = dataclasses.replace(edited[5], body=edited[5].body + "\n\nA new paragraph, quite different.\n")
+    edited[9] = dataclasses.replace(edited[9], title="Another title entirely")
+    plain = _files(build_search(entries, config, cache=False))
+    plain_edited = _files(build_search(edited, config, cache=False))
+    assert plain != plain_edited
+    assert _files(build_search(entries, config)) == plain  # cold, cache filled
+    assert (tmp_path / config.paths.cache).is_dir()
+    assert _files(build_search(entries, config)) == plain  # nothing changed
+    assert _files(build_search(edited, config)) == plain_edited  # two entries re-analysed
+    assert _files(build_search(entries, config)) == plain  # and back
+    assert _files(build_search(edited[:-3], config)) == _files(build_search(edited[:-3], config, cache=False))
+    # Worker processes (forced on for a small corpus) give the same bytes.
+    from generator import search
+
+    original = search.PARALLEL_FROM
+    search.PARALLEL_FROM = 0
+    try:
+        assert _files(build_search(edited, config, cache=False, workers=2)) == plain_edited
+        for name in (tmp_path / config.paths.cache).glob("search*"):
+            name.unlink()
+        assert _files(build_search(edited, config, workers=2)) == plain_edited
+        assert _files(build_search(entries, config, workers=2)) == plain
+    finally:
+        search.PARALLEL_FROM = original
+
+
+def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
+    config = Config(root=tmp_path)
+    entries = corpus(10, 40)
+    plain = _files(build_search(entries, config, cache=False))
+    build_search(entries, config)
+    for name in (tmp_path / config.paths.cache).glob("search*"):
+        name.write_bytes(b"not a pickle")
+    assert _files(build_search(entries, config)) == plain
+
+
 def test_entry_in_unsupported_language_is_noticed() -> None:
     entry = Entry(title="Interview", language="zh", body="佳士", slug="zh", path="2019/05/zh.md")
-    output = build_search([entry], Config())
+    output = build_search([entry], Config(), cache=False)
     assert len(output.problems) == 1 and "zh" in output.problems[0].message
 
 
 def test_empty_archive() -> None:
-    output = build_search([], Config())
+    output = build_search([], Config(), cache=False)
     assert output.assets["manifest"]
 
 
@@ -245,7 +294,7 @@ QUERIES = [
 @needs_node
 def test_sharded_engine_matches_monolithic_lunr_index(tmp_path: Path) -> None:
     entries = corpus(150, 300)
-    output = build_search(entries, Config())
+    output = build_search(entries, Config(), cache=False)
     site = tmp_path / "site"
     for file in output.files:
         (site / file.path).parent.mkdir(parents=True, exist_ok=True)
