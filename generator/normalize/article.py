@@ -80,6 +80,7 @@ _END_MARK = re.compile(
     r"commentaires?\b|like this article|get the latest|sign up|subscribe|newsletter|en relation|"
     r"te puede interesar|lesen sie auch|mehr zum thema|à lire aussi|lire aussi|leia também)"
 )
+_MONTH_START = r"(?i:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|ene|abr|ago|dic|f[ée]v|avr|juil|ao[uû]|d[ée]c)"
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 
 MIN_RUN_WORDS = 25
@@ -418,8 +419,8 @@ def names_in(text: str, loose: bool) -> tuple[list[str], bool]:
             names = [p for n in got if (p := _person(n, allow_single=True))]
             if names:
                 return names, True
-    if find_dates(text):
-        # "November 20, 2019 Jane Doe", "Jane Doe am 24. Januar 2022"
+    if find_dates(text) and not re.match(r"^[^\W\d_][^,—–\d]{0,40}\s*[,—–]\s*(?:\d|" + _MONTH_START + ")", text):
+        # "November 20, 2019 Jane Doe", "Jane Doe am 24. Januar 2022"; not "New York, March 3, 2020"
         for seg in segments:
             names = [p for n in split_names(seg) if (p := _person(n, allow_single=False))]
             if names and len(names) == len(split_names(seg)):

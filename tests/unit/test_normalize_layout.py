@@ -250,6 +250,8 @@ Facebook
     ("By Maria Lopez maria@example.com (509) 555-0100", ["Maria Lopez"]),
     ("Posted by Konstantin 21.10.2019", ["Konstantin"]),
     ("Crime Published On May 10, 2022 01:52 PM", []),
+    ("New York, March 3, 2020", []),
+    ("SAN FRANCISCO — March 3, 2020", []),
     ("Tweet This", []),
 ])
 def test_names_in_bylines(line: str, names: list[str]) -> None:
