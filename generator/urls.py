@@ -43,11 +43,17 @@ def content_path_for(entry: Entry, slug: str) -> str:
 
 
 def entry_url(entry: Entry) -> str:
-    """The entry's page URL relative to the site root, from its content path."""
-    stem = entry.path[:-3] if entry.path.endswith(".md") else entry.path
+    """The entry's page URL relative to the site root: its content folder, then its slug.
+
+    Every segment is slugified, so a file a person named "Update: strike #2?.md"
+    gets a link no browser reads as a scheme, a query or a fragment; the
+    `slug` front matter key, when given, names the page (README).
+    """
+    stem = entry.path.removesuffix(".md")
     if not stem:
         stem = f"{entry_dir(entry)}/{entry.slug}"
-    return safe_relative(stem) + "/"
+    parts = safe_relative(stem).split("/")
+    return "/".join([*(slugify(part) for part in parts[:-1]), slugify(entry.slug or parts[-1])]) + "/"
 
 
 def page_file(url: str) -> str:
@@ -73,6 +79,8 @@ def relative_url(from_url: str, to_url: str) -> str:
         rel = "./"
     elif target.endswith("/") and not rel.endswith("/"):
         rel += "/"
+    if ":" in rel.split("/", 1)[0]:
+        rel = "./" + rel  # RFC 3986 4.2: "a:b/" would be read as a URL with scheme "a"
     return rel
 
 

@@ -216,6 +216,7 @@ def check_urls(a: str, b: str) -> None:
         except ValueError:
             continue
         assert url.endswith("/") and _inside(url), (raw, url)
+        assert re.fullmatch(r"(?:[a-z0-9]+(?:-[a-z0-9]+)*/)+", url), (raw, url)  # no scheme, query or fragment
         _safe_shape(url.rstrip("/"))
         file = page_file(url)
         assert _inside(file) and file.endswith("/index.html"), (url, file)

@@ -105,8 +105,10 @@ def test_hand_made_content_cannot_steer_paths(tmp_path: Path, outside: Path) -> 
     before = _outside_the_output(tmp_path)
     run = run_cli(root, "build")
     assert _outside_the_output(tmp_path) == before, run.err
-    # A person's file names its own URL (content/hand/x.md -> hand/x/); the front matter slug never does.
-    assert (root / "site" / "hand" / "slug" / "index.html").is_file()
+    # The front matter slug names the page (README), slugified: "../../../../x" -> hand/x/.
+    assert (root / "site" / "hand" / "x" / "index.html").is_file()
+    # A person's odd file name gets a slug URL, never a scheme, query or fragment.
+    assert (root / "site" / "hand" / "c-x" / "index.html").is_file()
     assert not (tmp_path / "x").exists() and not (root / "x").exists()
     # "%2e%2e" in a file name is refused by name rather than decoded into "..".
     assert any(line.startswith("content/hand/%2e%2e.md: error") for line in run.err.splitlines()), run.err

@@ -65,6 +65,14 @@ def test_urls_never_leave_the_root(a: str, b: str) -> None:
     fuzzkit.check_urls(a, b)
 
 
+@pytest.mark.parametrize(("a", "b"), [
+    ("0/0", "0/0/C:"),  # found by benchmarks/fuzz.py: a link "C:/" reads as scheme "c:"
+    ("2020/01", "2020/01/Update: strike #2?"), ("hand", "note: x"), ("a", "a/%3F"),
+])
+def test_urls_regressions(a: str, b: str) -> None:
+    fuzzkit.check_urls(a, b)
+
+
 @pytest.mark.parametrize("text", ["", " ", "---", "¿¡", "🎉", "ß" * 200, "ǅ", "İstanbul", "\u0130\u0307", "ﬃ"])
 def test_slugify_edge_cases(text: str) -> None:
     fuzzkit.check_slug(text)
