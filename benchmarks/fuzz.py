@@ -23,10 +23,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from hardening import fuzzkit  # noqa: E402
+from hardening import fuzzkit
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 TARGETS: dict[str, tuple[Any, Callable[..., None]]] = {
     "normalizer": (fuzzkit.source_documents(), fuzzkit.check_normalizer),
@@ -70,7 +69,7 @@ def _round(name: str, tally: Tally, seconds: float, seed: int) -> None:
         run()
     except _TimeUp:
         pass
-    except Exception as error:  # a finding: record the shrunk example once
+    except Exception as error:  # noqa: BLE001 - any exception is a finding: record the shrunk example once
         notes = "".join(getattr(error, "__notes__", []) or [])
         key = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
         if key not in tally.findings:
