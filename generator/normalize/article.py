@@ -281,7 +281,7 @@ def _headerish(line: Line) -> bool:
 
 def read_zone(lines: list[Line], t: int, run_start: int, repeated: set[str]) -> _Header:
     """The header after headline `t`: where the text starts, dek, authors, date."""
-    zone = _nonblank(lines, t + 1, len(lines))
+    zone = _nonblank(lines, t + 1, max(t, run_start) + 80)
     # The text starts at the first dense line after the last header-ish line near the headline.
     last_header = t
     seen_dense = 0
@@ -295,7 +295,9 @@ def read_zone(lines: list[Line], t: int, run_start: int, repeated: set[str]) -> 
         elif _headerish(lines[i]) and lines[i].words <= 20:
             last_header = i
     start = next((i for i in zone if i > last_header and dense(lines, i, repeated)), run_start)
-    start = min(start, max(run_start, last_header + 1)) if start > run_start else start
+    if start > run_start:
+        # no dense line right after the header: the run itself is where the text begins
+        start = min(start, max(run_start, last_header + 1))
     dek = [i for i in _nonblank(lines, t + 1, start)
            if lines[i].kind in (PROSE, SHORT) and not is_caption(lines[i].text)
            and (lines[i].words >= 13 or (lines[i].words >= 6 and _SENTENCE_END.search(lines[i].text)))
