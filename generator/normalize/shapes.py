@@ -358,8 +358,10 @@ def find_pieces(lines: list[Line], split_titles: tuple[str, ...] = ()) -> list[P
     else:
         best = max(cands, key=lambda c: (c.score, -c.header.title))
         layout = main_layout(lines)
-        if layout is not None and (layout.mass >= ARTICLE_MASS or best.mass >= 40
-                                   or not any(_is_teaser_record(c) for c in cands)):
+        # A listing holds several teaser records; a short article holds at most its own.
+        elsewhere = [] if layout is None else [
+            c for c in cands if _is_teaser_record(c) and not layout.title <= c.header.title < layout.body_end]
+        if layout is not None and (layout.mass >= ARTICLE_MASS or best.mass >= 40 or len(elsewhere) < 2):
             pieces = [_from_layout(lines, cands, layout)]
         elif best.mass >= 40 or not any(_is_teaser_record(c) for c in cands):
             pieces = [_single(lines, cands, best)]

@@ -337,3 +337,59 @@ Read More
     entry = article(page)
     assert entry.body.startswith("The committee met")
     assert "Opposition members" in entry.body
+
+
+FR = [
+    ("Le texte a été adopté dans la nuit par une majorité de sénateurs, après des semaines de débats souvent "
+     "tendus entre le gouvernement et l'opposition."),
+    ("Les syndicats ont annoncé de nouvelles journées de mobilisation dans toute la France, et appellent les "
+     "salariés à rejoindre les cortèges dès la semaine prochaine."),
+    ("Le gouvernement estime pour sa part que la réforme est indispensable pour garantir l'équilibre du système "
+     "dans les prochaines décennies."),
+]
+DE = [
+    ("Der Bundestag hat am Donnerstag mit großer Mehrheit ein neues Gesetz beschlossen, das die Förderung von "
+     "Wärmepumpen in den kommenden Jahren deutlich ausweitet."),
+    ("Die Opposition kritisierte das Verfahren als überhastet und kündigte an, die Regeln nach einer möglichen "
+     "Regierungsübernahme wieder zu ändern."),
+    ("Verbände der Wohnungswirtschaft begrüßten dagegen die Klarheit, die das Gesetz für Eigentümer und Mieter "
+     "in den nächsten Jahren schaffe."),
+]
+
+
+@pytest.mark.parametrize(("page", "title", "authors", "day", "first"), [
+    (f"""Accueil > Politique
+Partager
+La réforme des retraites adoptée au Sénat
+
+Le texte a été voté dans la nuit de samedi à dimanche par une large majorité.
+
+Par Marie Dupont
+Publié le 12 mars 2023 à 10h15 Mis à jour le 13 mars 2023 à 18h02
+
+{chr(10).join(FR)}
+
+Partager sur Facebook
+""", "La réforme des retraites adoptée au Sénat", ("Marie Dupont",), dt.date(2023, 3, 12), "Le texte a été adopté"),
+    (f"""Startseite
+Politik
+Wirtschaft
+
+Bundestag beschließt neues Heizungsgesetz
+
+Von Hans Müller und Anna Schmidt | 14.03.2023, 12:30 Uhr
+
+{chr(10).join(DE)}
+
+Teilen
+""", "Bundestag beschließt neues Heizungsgesetz", ("Hans Müller", "Anna Schmidt"), dt.date(2023, 3, 14),
+     "Der Bundestag hat"),
+])
+def test_pages_in_other_languages(page: str, title: str, authors: tuple[str, ...], day: dt.date,
+                                  first: str) -> None:
+    entry = article(page)
+    assert entry.title == title
+    assert entry.authors == authors
+    assert entry.date == day
+    assert entry.body.startswith(first)
+    assert "Partager" not in entry.body and "Teilen" not in entry.body
