@@ -14,6 +14,7 @@ shows build errors as an overlay until a good build clears them.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -50,8 +51,19 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+_MAIN_PID = os.getpid()
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != _SERVING_PID[0]:
+        # A worker the build forked inherited this handler: die as SIGTERM means, quietly.
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     raise KeyboardInterrupt
+
+
+_SERVING_PID = [_MAIN_PID]
 
 
 def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, poll: bool = False,
@@ -70,6 +82,7 @@ def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, poll: bo
     watcher: Watcher | None = None
     previous_term = None
     if threading.current_thread() is threading.main_thread():
+        _SERVING_PID[0] = os.getpid()
         previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)  # stop as cleanly as on Ctrl-C
     try:
         try:

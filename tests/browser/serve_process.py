@@ -17,6 +17,12 @@ from pathlib import Path
 URL = re.compile(r"Serving \S+ at (http://\S+/)")
 
 
+# `python -m generator ...`, except that Ctrl-C works as in a terminal even when this runs in
+# a background job (whose children inherit an ignored SIGINT from the shell).
+_LAUNCH = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+           "sys.argv = ['archive', *sys.argv[1:]]; runpy.run_module('generator', run_name='__main__')")
+
+
 class ServeProcess:
     """`python -m generator serve --port 0` in `root`; its output lines are collected as they come."""
 
@@ -24,7 +30,7 @@ class ServeProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.root = root
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "generator", "serve", "--port", "0", *args],
+            [sys.executable, "-c", _LAUNCH, "serve", "--port", "0", *args],
             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         )
         self.lines: list[str] = []
