@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import resource
 import gzip
+import resource
 import sys
 import tempfile
 import time

@@ -256,7 +256,10 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
     core). The output is the same bytes either way.
     """
     problems: list[Problem] = []
-    ordered = sorted(entries, key=_order_key)
+    order_keys = [_order_key(entry) for entry in entries]
+    positions = sorted(range(len(entries)), key=order_keys.__getitem__)
+    ordered = [entries[p] for p in positions]
+    urls = [order_keys[p][1] for p in positions]
     default = text.language_of(config.site.language, "en")
     docs: list[tuple[Entry, str]] = []
     for entry in ordered:
@@ -274,17 +277,19 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
 
     keys = [_doc_key(entry, language) for entry, language in docs]
     stored_meta = [
-        (entry.title, entry_url(entry), _date(entry.date), entry.authors, entry.publication or "", entry.tags,
+        (entry.title, url, _date(entry.date), entry.authors, entry.publication or "", entry.tags,
          language, str(entry.date.year) if entry.date else "")
-        for entry, language in docs
+        for (entry, language), url in zip(docs, urls)
     ]
     store = BuildCache(config) if cache else None
     output_key = hashlib.sha256(repr((code_version(), languages, keys, stored_meta)).encode(
         "utf-8", "surrogatepass")).hexdigest()
-    saved = store.load("search-output") if store else {}
-    if saved.get("key") == output_key and isinstance(saved.get("data"), list):
-        data: list[tuple[str, bytes]] = saved["data"]
-    else:
+    data: list[tuple[str, bytes]] | None = None
+    if store and store.load("search-output-key").get("key") == output_key:
+        saved = store.load("search-output")
+        if saved.get("key") == output_key and isinstance(saved.get("data"), list):
+            data = saved["data"]
+    if data is None:
         vocabulary, records = _analyse(docs, keys, store, workers)
         index = index_from_terms([str(n) for n in range(len(docs))], [r[1:] for r in records],
                                  vocabulary, languages)
@@ -293,16 +298,20 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
                              snippet=record[0], tags=tags, language=language, year=year)
             for (title, url, date, authors, publication, tags, language, year), record in zip(stored_meta, records)
         ]
-        data = _index_files(index, stored, languages)
+        previous = store.load("search-texts") if store else {}
+        data, texts = _index_files(index, stored, languages, previous.get("texts"))
         if store:
+            store.save("search-texts", {"texts": texts})
             store.save("search-output", {"key": output_key, "data": data})
+            store.save("search-output-key", {"key": output_key})
     return _package(data, languages, problems)
 
 
-def _index_files(index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str]) -> list[tuple[str, bytes]]:
-    """The index data files and, last, the manifest: [(path, bytes)]."""
+def _index_files(index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str],
+                 previous: shards.TermTexts | None = None) -> tuple[list[tuple[str, bytes]], shards.TermTexts]:
+    """The index data files and, last, the manifest: [(path, bytes)]; and the shard text cache."""
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
-    firsts, shard_files = shards.shard_index(index)
+    firsts, shard_files, texts = shards.shard_index(index, previous)
     doc_files = shards.document_files(stored)
     data = [*shard_files, *doc_files, shards.facet_file(stored), shards.terms_file(index)]
     digest = shards.build_hash(data)
@@ -312,7 +321,7 @@ def _index_files(index: Index, stored: Sequence[shards.StoredDoc], languages: Se
     )
     files = [(f"{INDEX_DIR}/{shards.file_name(key, digest)}", body) for key, body in data]
     files.append((f"{INDEX_DIR}/{manifest_name}", manifest))
-    return files
+    return files, texts
 
 
 def _package(data: Sequence[tuple[str, bytes]], languages: Sequence[str], problems: list[Problem]) -> SearchOutput:

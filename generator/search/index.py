@@ -52,7 +52,7 @@ FIELDS: tuple[tuple[str, int], ...] = (
 )
 """The indexed fields and their boosts, in lunr field order."""
 
-Ints = npt.NDArray[np.int64]
+Ints = npt.NDArray[np.integer[Any]]
 
 
 @dataclass(frozen=True)
@@ -232,18 +232,20 @@ def _milli(score: float) -> int:
 
 
 def _millis(scores: npt.NDArray[np.float64]) -> Ints:
-    """round(score, 3) * 1000 for every score, as lunr.py rounds, vectorized.
+    """round(score, 3) * 1000 for every score, as lunr.py rounds, vectorized (`scores` is reused).
 
     round(x, 3) is the 3-decimal value nearest to x; x * 1000 rounded half-up
     is the same unless x * 1000 is within float error of a half, where we
     ask round() itself (a handful of scores).
     """
-    scaled = scores * 1000.0
+    scaled = np.multiply(scores, 1000.0)
     whole = np.floor(scaled)
-    fraction = scaled - whole
-    result = (whole + (fraction > 0.5)).astype(np.int64)
-    doubtful = np.flatnonzero(np.abs(fraction - 0.5) < 1e-6)
-    for position in doubtful.tolist():
+    fraction = np.subtract(scaled, whole, out=scaled)
+    result = whole.astype(np.int32)
+    result += fraction > 0.5
+    fraction -= 0.5
+    np.abs(fraction, out=fraction)
+    for position in np.flatnonzero(fraction < 1e-6).tolist():
         result[position] = _milli(float(scores[position]))
     return result
 
@@ -251,14 +253,13 @@ def _millis(scores: npt.NDArray[np.float64]) -> Ints:
 def _stable_order(keys: Ints, bound: int) -> Ints:
     """A stable argsort of non-negative `keys` < `bound`: LSD radix sort over 16-bit digits
     (numpy sorts uint16 by radix, far faster than its general stable sort)."""
-    order = np.arange(len(keys), dtype=np.int64)
-    shift = 0
-    while True:
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = 16
+    while bound > 1 << shift:
         digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
         order = order[np.argsort(digit, kind="stable")]
         shift += 16
-        if bound <= 1 << shift:
-            return order
+    return order
 
 
 def index_from_terms(
@@ -271,17 +272,18 @@ def index_from_terms(
     field_count = len(FIELDS)
     doc_count = len(analysed)
     if doc_count:
-        ids = np.frombuffer(b"".join([a[0] for a in analysed]), dtype=np.int32).astype(np.int64)
+        ids = np.frombuffer(b"".join([a[0] for a in analysed]), dtype=np.int32)
         tf = np.frombuffer(b"".join([a[1] for a in analysed]), dtype=np.int32).astype(np.float64)
         per_field = np.array([a[2] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
         lengths = np.array([a[3] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
     else:
-        ids = np.zeros(0, np.int64)
+        ids = np.zeros(0, np.int32)
         tf = np.zeros(0, np.float64)
         per_field = lengths = np.zeros((0, field_count), np.int64)
-    cell = np.repeat(np.arange(doc_count * field_count, dtype=np.int64), per_field.reshape(-1))
-    doc = cell // field_count
-    field = cell - doc * field_count
+    # Postings are in document order, each document's fields in order.
+    cell = np.repeat(np.arange(doc_count * field_count, dtype=np.int32), per_field.reshape(-1))
+    doc = np.repeat(np.arange(doc_count, dtype=np.int32), per_field.sum(axis=1))
+    field = (cell - doc * np.int32(field_count)).astype(np.int8)
 
     # lunr numbers terms in the order it first meets them (documents in order,
     # fields in order, each field's terms in first-seen order): ids' order.
@@ -289,8 +291,8 @@ def index_from_terms(
     np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))
     present = np.flatnonzero(first < len(ids))
     by_first = present[np.argsort(first[present], kind="stable")]
-    lunr_number = np.zeros(len(vocabulary), dtype=np.int64)
-    lunr_number[by_first] = np.arange(len(by_first))
+    lunr_number = np.zeros(len(vocabulary), dtype=np.int32)
+    lunr_number[by_first] = np.arange(len(by_first), dtype=np.int32)
     terms = tuple(vocabulary[i] for i in by_first.tolist())
     ordered = sorted(range(len(terms)), key=lambda n: js_order(terms[n]))
     js_rank = np.zeros(len(terms), dtype=np.int64)
@@ -306,9 +308,13 @@ def index_from_terms(
     safe = np.array([a if a else 1.0 for a in averages], dtype=np.float64)  # (a field with no terms: no postings)
     norm = (K1 * ((1 - B) + B * (lengths / safe))).reshape(-1)
     boost = np.array([b for _, b in FIELDS], dtype=np.float64)
-    # The same operations in the same order as lunr.py, for identical floats.
-    score = idf[term] * ((K1 + 1) * tf) / (norm[cell] + tf)
-    score = score * boost[field]
+    # The same operations in the same order as lunr.py, for identical floats:
+    # idf * ((k1 + 1) * tf) / (norm + tf) * boost.
+    score = idf[term]
+    score *= (K1 + 1) * tf
+    tf += norm[cell]
+    score /= tf
+    score *= boost[field]
     milli = _millis(score)
 
     # Postings by (term in JavaScript order, field); documents are already in order.

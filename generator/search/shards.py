@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .index import Index
+from .index import Index, Ints
 
 SHARD_BYTES = 40_000
 DOC_CHUNK = 4
@@ -142,44 +142,94 @@ def joined_numbers(values: npt.NDArray[np.int64]) -> tuple[str, npt.NDArray[np.i
     return out.view(np.uint8)[:total].tobytes().decode("ascii"), ends
 
 
-def term_entries(index: Index) -> list[str]:
+TermTexts = dict[str, tuple[int, int, str]]
+"""term -> (two 64-bit signatures of its postings, the text of its postings): the
+shard text of the last build, so that a rebuild writes out only the terms whose
+postings changed (an edit changes a few thousand of five million)."""
+
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def _signature(packed: npt.NDArray[np.uint64], seed: int, starts: Ints) -> list[int]:
+    """Per run of postings from `starts`: the sum of a splitmix64 hash of each posting."""
+    z = packed + np.uint64(seed)
+    z = (z ^ (z >> np.uint64(30))) * _MIX[0]
+    z = (z ^ (z >> np.uint64(27))) * _MIX[1]
+    z ^= z >> np.uint64(31)
+    return [int(v) for v in np.add.reduceat(z, starts).tolist()] if len(starts) else []
+
+
+def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[str], TermTexts]:
     """Per term, in JavaScript order, its shard entry: `[_index,[d,v,d,v...],...per field]`
-    with document numbers delta-coded and values x 1000."""
+    with document numbers delta-coded and values x 1000; and the TermTexts for the next build."""
     count = len(index.doc)
     field_count = len(index.fields)
     if not count:
-        return []
-    change = np.ones(count, dtype=bool)
-    change[1:] = (index.term[1:] != index.term[:-1]) | (index.field[1:] != index.field[:-1])
-    firsts = np.flatnonzero(change)
-    lasts = np.append(firsts[1:], count) - 1
-    delta = index.doc.copy()
-    delta[1:] -= index.doc[:-1]
-    delta[firsts] = index.doc[firsts]
-    values = np.empty(2 * count, dtype=np.int64)
-    values[0::2] = delta
-    values[1::2] = index.milli
-    text, ends = joined_numbers(values)
-    begins = np.concatenate(([0], ends[:-1]))
-    group_start = begins[2 * firsts].tolist()
-    group_end = (ends[2 * lasts + 1] - 1).tolist()  # without the last comma
-    entries: list[str] = []
-    current = -1
-    parts: list[str] = []
-    for term, field, start, end in zip(index.term[firsts].tolist(), index.field[firsts].tolist(),
-                                       group_start, group_end):
-        if term != current:
-            if current >= 0:
-                entries.append(f"[{current},{','.join(parts)}]")
-            current = term
-            parts = ["[]"] * field_count
-        parts[field] = f"[{text[start:end]}]"
-    entries.append(f"[{current},{','.join(parts)}]")
-    return entries
+        return [], {}
+    term_change = np.ones(count, dtype=bool)
+    term_change[1:] = index.term[1:] != index.term[:-1]
+    term_starts = np.flatnonzero(term_change)
+    numbers = index.term[term_starts].tolist()
+    names = [index.terms[n] for n in numbers]
+    packed = ((index.doc.astype(np.uint64) << np.uint64(32)) | (index.milli.astype(np.uint64) << np.uint64(3))
+              | index.field.astype(np.uint64))
+    firsts_sig = _signature(packed, 0x9E3779B97F4A7C15, term_starts)
+    seconds_sig = _signature(packed, 0x632BE59BD9B4E019, term_starts)
+    texts: TermTexts = {}
+    stale: list[int] = []
+    old = previous or {}
+    for position, (name, first, second) in enumerate(zip(names, firsts_sig, seconds_sig)):
+        known = old.get(name)
+        if known is not None and known[0] == first and known[1] == second:
+            texts[name] = known
+        else:
+            stale.append(position)
+    if stale:
+        # The postings of the stale terms only.
+        sizes = np.diff(np.append(term_starts, count))
+        wanted = np.zeros(len(names), dtype=bool)
+        wanted[stale] = True
+        keep = np.repeat(wanted, sizes)
+        term, field, doc, milli = index.term[keep], index.field[keep], index.doc[keep], index.milli[keep]
+        kept = len(doc)
+        change = np.ones(kept, dtype=bool)
+        change[1:] = (term[1:] != term[:-1]) | (field[1:] != field[:-1])
+        firsts = np.flatnonzero(change)
+        lasts = np.append(firsts[1:], kept) - 1
+        delta = doc.copy()
+        delta[1:] -= doc[:-1]
+        delta[firsts] = doc[firsts]
+        values = np.empty(2 * kept, dtype=np.int64)
+        values[0::2] = delta
+        values[1::2] = milli
+        text, ends = joined_numbers(values)
+        begins = np.concatenate(([0], ends[:-1]))
+        group_start = begins[2 * firsts].tolist()
+        group_end = (ends[2 * lasts + 1] - 1).tolist()  # without the last comma
+        group_term = term[firsts].tolist()
+        group_field = field[firsts].tolist()
+        stale_iter = iter(stale)
+        current = -1
+        parts: list[str] = []
+
+        def flush() -> None:
+            position = next(stale_iter)
+            texts[names[position]] = (firsts_sig[position], seconds_sig[position], ",".join(parts))
+
+        for number, field_number, start, end in zip(group_term, group_field, group_start, group_end):
+            if number != current:
+                if current >= 0:
+                    flush()
+                current = number
+                parts = ["[]"] * field_count
+            parts[field_number] = f"[{text[start:end]}]"
+        flush()
+    entries = [f"[{number},{texts[name][2]}]" for number, name in zip(numbers, names)]
+    return entries, texts
 
 
-def shard_index(index: Index) -> tuple[list[str], list[tuple[str, bytes]]]:
-    """The index shards: (first term of each shard, [(file name, bytes)])."""
+def shard_index(index: Index, previous: TermTexts | None = None) -> tuple[list[str], list[tuple[str, bytes]], TermTexts]:
+    """The index shards: (first term of each shard, [(file name, bytes)], TermTexts for the next build)."""
     firsts: list[str] = []
     files: list[tuple[str, bytes]] = []
     terms: list[str] = []
@@ -191,7 +241,8 @@ def shard_index(index: Index) -> tuple[list[str], list[tuple[str, bytes]]]:
         encoded = '{"t":' + dumps(terms) + ',"p":[' + ",".join(entries) + "]}"
         files.append(data_file(f"s{len(files)}", None, encoded))
 
-    for number, encoded in zip(index.js_order, term_entries(index)):
+    all_entries, texts = term_entries(index, previous)
+    for number, encoded in zip(index.js_order, all_entries):
         grows = len(encoded) + len(index.terms[number]) * 3 + 4
         if terms and size + grows > SHARD_BYTES:
             close()
@@ -201,7 +252,7 @@ def shard_index(index: Index) -> tuple[list[str], list[tuple[str, bytes]]]:
         size += grows
     if terms:
         close()
-    return firsts, files
+    return firsts, files, texts
 
 
 def document_files(docs: Sequence[StoredDoc]) -> list[tuple[str, bytes]]:
