@@ -24,9 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -171,8 +171,9 @@ def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[
     term_starts = np.flatnonzero(term_change)
     numbers = index.term[term_starts].tolist()
     names = [index.terms[n] for n in numbers]
-    packed = ((index.doc.astype(np.uint64) << np.uint64(32)) | (index.milli.astype(np.uint64) << np.uint64(3))
-              | index.field.astype(np.uint64))
+    packed = index.doc.astype(np.uint64) << np.uint64(32)
+    packed += index.milli.astype(np.uint64) << np.uint64(3)
+    packed += index.field.astype(np.uint64)
     firsts_sig = _signature(packed, 0x9E3779B97F4A7C15, term_starts)
     seconds_sig = _signature(packed, 0x632BE59BD9B4E019, term_starts)
     texts: TermTexts = {}
