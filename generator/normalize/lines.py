@@ -124,8 +124,9 @@ def is_title_like(line: Line) -> bool:
         line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text)):
         return False
     if re.search(r"(?i)\b(?:photo|foto|credit|crédit|bild|imagen|symbolbild|getty|reuters|afp)\b[^()]*\)?\s*$|"
-                 r"^\[|<|>", line.text) and re.search(r"(?i)photo|foto|credit|crédit|bild|imagen|^\[|<|>", line.text):
-        return False  # captions, related-link brackets and markup are not headlines
+                 r"^\[", line.text) and re.search(r"(?i)photo|foto|credit|crédit|bild|imagen|^\[", line.text):
+        return False  # captions and related-link brackets are not headlines (markup in a headline
+        # is text like any other: it is escaped on output, and "x < y" is a fine headline)
     if is_credit_line(line.text) or image_credit_of(line.text):
         return False
     return True
