@@ -7,13 +7,16 @@ turns the `BuildReport` into a `BuildOutcome` (`outcome_from_report`, pure):
 did the site change, which errors to show, and which files in watched
 directories the build itself wrote (their events must not trigger a build).
 
-Partial rebuilds: the changed paths are passed through to here so that, once
-the build can re-render only what depends on them (the build cache of issue
-7), `Project` hands them on; today every change runs the full build.
+Partial rebuilds: the changed paths are passed through to here, and handed
+on to the build function when it takes a `changed` keyword (so a build that
+can re-render only what depends on them, the build cache of issue 7, gets
+them without a change here); today `build()` does not, and every change runs
+the full build.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import fields, replace
@@ -105,6 +108,8 @@ class Project:
         self.config_file = (config_file or config.root / CONFIG_NAME).absolute()
         self.build_fn = build_fn
         self.config_errors: tuple[Problem, ...] = ()
+        # A build that can rebuild part of the site says so by taking `changed`.
+        self._takes_changed = "changed" in inspect.signature(build_fn).parameters
         self._overrides = self._path_overrides(config)
 
     def _load(self) -> Config:
@@ -145,7 +150,10 @@ class Project:
             if broken:
                 return BuildOutcome(site_changed=False, errors=broken, failed=True,
                                     summary="a template does not compile; the site was not rebuilt")
-        report = self.build_fn(self.config)
+        if self._takes_changed:
+            report = self.build_fn(self.config, changed=changed)  # type: ignore[call-arg]
+        else:
+            report = self.build_fn(self.config)
         return outcome_from_report(report, self.config)
 
     @property

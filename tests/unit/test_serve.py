@@ -555,3 +555,16 @@ def test_threads_stream_and_stop_cleanly(site: Path) -> None:
     assert not [t.name for t in threading.enumerate() if t.name.startswith("archive-serve")]
     with pytest.raises(OSError):
         http.client.HTTPConnection(host, port, timeout=2).request("GET", "/")
+
+
+def test_a_build_that_takes_changed_paths_gets_them(tmp_path: Path) -> None:
+    config = Config(root=tmp_path)
+    seen: list[frozenset[Path]] = []
+
+    def partial_build(cfg: Config, *, changed: frozenset[Path] = frozenset()) -> BuildReport:
+        seen.append(changed)
+        return _report(cfg, written=WriteReport(1, 0, 0), writes={})
+
+    project = Project(config, build_fn=partial_build, check_first=False)
+    project(frozenset({tmp_path / "content/a.md"}))
+    assert seen == [frozenset({tmp_path / "content/a.md"})]
