@@ -108,6 +108,7 @@ class Project:
         self.config_file = (config_file or config.root / CONFIG_NAME).absolute()
         self.build_fn = build_fn
         self.config_errors: tuple[Problem, ...] = ()
+        self._templates_broken = False
         # A build that can rebuild part of the site says so by taking `changed`.
         self._takes_changed = "changed" in inspect.signature(build_fn).parameters
         self._overrides = self._path_overrides(config)
@@ -145,8 +146,9 @@ class Project:
             # Building with a configuration the user is halfway through changing would mislead.
             return BuildOutcome(site_changed=False, errors=self.config_errors, failed=True,
                                 summary=f"{self.config_file.name} is still invalid")
-        if self.check_first:
+        if self.check_first and self._theme_may_have_changed(changed):
             broken = check_templates(self.config.theme_dirs, self.config.root)
+            self._templates_broken = bool(broken)
             if broken:
                 return BuildOutcome(site_changed=False, errors=broken, failed=True,
                                     summary="a template does not compile; the site was not rebuilt")
@@ -155,6 +157,14 @@ class Project:
         else:
             report = self.build_fn(self.config)
         return outcome_from_report(report, self.config)
+
+    def _theme_may_have_changed(self, changed: frozenset[Path]) -> bool:
+        """Compiling every template costs time on every save; only a theme edit (or a
+        theme still broken, or a first build or new configuration) needs the check."""
+        if not changed or self._templates_broken or self.config_file in changed:
+            return True
+        themes = [d.absolute() for d in self.config.theme_dirs]
+        return any(path == theme or theme in path.parents for path in changed for theme in themes)
 
     @property
     def output_dir(self) -> Path:

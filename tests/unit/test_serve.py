@@ -568,3 +568,23 @@ def test_a_build_that_takes_changed_paths_gets_them(tmp_path: Path) -> None:
     project = Project(config, build_fn=partial_build, check_first=False)
     project(frozenset({tmp_path / "content/a.md"}))
     assert seen == [frozenset({tmp_path / "content/a.md"})]
+
+
+def test_templates_are_checked_only_when_the_theme_may_have_changed(tmp_path: Path) -> None:
+    theme = tmp_path / "themes" / "mine"
+    (theme / "templates").mkdir(parents=True)
+    template = theme / "templates" / "entry.html"
+    template.write_text("ok\n")
+    (tmp_path / "archive.toml").write_text('[site]\ntheme = "mine"\n')
+    builds: list[int] = []
+    project = Project(load_config(root=tmp_path),
+                      build_fn=lambda cfg: builds.append(1) or _report(cfg, written=WriteReport(1, 0, 0), writes={}))
+    assert not project(frozenset()).failed
+    template.write_text("{% if %}\n")
+    # Not announced as a theme change: the check is skipped (the build, a fake here, runs).
+    assert not project(frozenset({tmp_path / "content/a.md"})).failed
+    assert project(frozenset({template})).failed  # a theme edit: checked
+    assert project(frozenset({tmp_path / "content/a.md"})).failed  # still broken: checked on every save
+    template.write_text("ok\n")
+    assert not project(frozenset({template})).failed
+    assert len(builds) == 3
