@@ -18,11 +18,11 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
+import pickle
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
 
@@ -88,9 +88,9 @@ def snippet_of(summary: str, body: str) -> str:
     return source[: cut if cut > SNIPPET_CHARS // 2 else SNIPPET_CHARS].rstrip(" ,;:") + "…"
 
 
-def _order_key(entry: Entry) -> tuple[int, str]:
-    # Newest first (ties in score keep this order); undated last; URL breaks ties.
-    return (-(entry.date.toordinal() if entry.date else 0), entry_url(entry))
+def _order_key(entry: Entry, url: str | None = None) -> tuple[int, str]:
+    """Newest first (ties in score keep this order); undated last; URL breaks ties."""
+    return (-(entry.date.toordinal() if entry.date else 0), entry_url(entry) if url is None else url)
 
 
 def _hashed(name: str, data: bytes) -> str:
@@ -102,32 +102,50 @@ def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _part(value: str) -> str:
-    return f"{len(value)}:{value}"
-
-
 def _doc_key(entry: Entry, language: str) -> str:
     """A hash of everything a document's analysis and snippet depend on."""
     parts = (language, entry.title, "\x1f".join(entry.authors), "\x1f".join(entry.tags),
              entry.publication or "", entry.summary, entry.body)
-    joined = "".join(_part(p) for p in parts)
-    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=16).hexdigest()
 
 
 @cache
 def code_version() -> str:
     """A hash of the code and package data the search files depend on: a cache
     made by other code (a new checkout, an upgraded stemmer) is never reused."""
+    import lunr  # type: ignore[import-untyped]
+    import mkdocs
+    import snowballstemmer  # type: ignore[import-untyped]
+
     digest = hashlib.sha256(CACHE_FORMAT.encode())
     here = Path(__file__).resolve().parent
-    for name in ("__init__.py", "index.py", "shards.py", "text.py", "vendor.py"):
-        digest.update((here / name).read_bytes())
-    for package in ("lunr", "snowballstemmer", "mkdocs", "numpy"):
-        try:
-            digest.update(f"{package}={metadata.version(package)}".encode())
-        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
-            pass
+    for path in (*(here / name for name in ("__init__.py", "index.py", "shards.py", "text.py", "vendor.py")),
+                 here.parent / "urls.py"):
+        digest.update(path.read_bytes())
+    stemmers = Path(snowballstemmer.__file__)
+    digest.update(f"{lunr.__VERSION__}|{mkdocs.__version__}|{np.__version__}|{stemmers}|"
+                  f"{stemmers.stat().st_mtime_ns}".encode())
     return digest.hexdigest()[:32]
+
+
+def _urls(entries: Sequence[Entry], store: BuildCache | None) -> list[str]:
+    """entry_url of each entry, remembered in the build cache by what it depends on
+    (slugifying every path segment costs tens of microseconds an entry)."""
+    version = code_version()
+    saved = store.load("search-urls") if store else {}
+    known: dict[tuple[str, str, dt.date | None], str] = saved["urls"] if saved.get("code") == version else {}
+    fresh: dict[tuple[str, str, dt.date | None], str] = {}
+    urls = []
+    for entry in entries:
+        key = (entry.path, entry.slug, entry.date)
+        url = known.get(key)
+        if url is None:
+            url = entry_url(entry)
+        fresh[key] = url
+        urls.append(url)
+    if store and fresh.keys() != known.keys():
+        store.save("search-urls", {"code": version, "urls": fresh})
+    return urls
 
 
 Record = tuple[str, bytes, bytes, tuple[int, ...], tuple[int, ...]]
@@ -256,10 +274,12 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
     core). The output is the same bytes either way.
     """
     problems: list[Problem] = []
-    order_keys = [_order_key(entry) for entry in entries]
+    store = BuildCache(config) if cache else None
+    all_urls = _urls(entries, store)
+    order_keys = [_order_key(entry, url) for entry, url in zip(entries, all_urls)]
     positions = sorted(range(len(entries)), key=order_keys.__getitem__)
     ordered = [entries[p] for p in positions]
-    urls = [order_keys[p][1] for p in positions]
+    urls = [all_urls[p] for p in positions]
     default = text.language_of(config.site.language, "en")
     docs: list[tuple[Entry, str]] = []
     for entry in ordered:
@@ -281,7 +301,6 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
          language, str(entry.date.year) if entry.date else "")
         for (entry, language), url in zip(docs, urls)
     ]
-    store = BuildCache(config) if cache else None
     output_key = hashlib.sha256(repr((code_version(), languages, keys, stored_meta)).encode(
         "utf-8", "surrogatepass")).hexdigest()
     data: list[tuple[str, bytes]] | None = None
