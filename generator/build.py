@@ -18,6 +18,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .config import Config
 from .cache import BuildCache
@@ -106,31 +107,43 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     return NormalizeReport(tuple(sources), tuple(drafts), plan, problems, time.perf_counter() - started)
 
 
-def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> tuple[list[OutputFile], list[Problem]]:
+class Rendered(NamedTuple):
+    """What render_all made."""
+
+    files: list[OutputFile] | None
+    """Every file of the site; None when site/ already holds exactly what this render
+    would write (same content files, templates, settings and search assets, and no
+    output file touched since)."""
+    problems: list[Problem]
+    record: Callable[[], None]
+    """Call once `files` are written: records this render for the next build (render_cache)."""
+    kept: tuple[str, ...] = ()
+    """The paths of site/ when `files` is None."""
+
+
+def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> Rendered:
     """Search index and pages for `entries`; raises only when the theme itself is broken.
 
-    The renderer's memo of the previous build (bodies, cards, feed fragments,
-    pages, keyed by content hashes) is loaded from and saved to the build
-    cache; `inputs` is a digest of the content files (see `build`).
+    `inputs` is a digest of the content files; see `Rendered`.
     """
-    from .render import RenderMemo, default_jobs, render_site
+    from .render import default_jobs, memo_key, render_site
+    from .render_cache import load_state, previous_reader, save_state, site_unchanged
     from .search import build_search
 
     search = build_search(entries, config)
-    cache = BuildCache(config)
-    saved, pages = cache.load("render"), cache.load("pages")
-    try:
-        memo = RenderMemo(**saved, **pages)
-    except TypeError:  # a cache from another layout: start afresh
-        memo = RenderMemo()
-    rendered = render_site(entries, config, search.assets, memo=memo, jobs=default_jobs(), inputs=inputs)
-    if rendered.memo is not memo:
-        new = rendered.memo
-        cache.save("render", {"key": new.key, "inputs": new.inputs, "markdown": new.markdown,
-                              "fragments": new.fragments, "problems": new.problems})
-        cache.save("pages", {"pages": new.pages, "files": new.files})
+    state = load_state(config)
+    if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, search.assets)
+            and site_unchanged(state, config.output_dir)):
+        return Rendered(None, [*search.problems, *state.problems], lambda: None, tuple(state.manifest))
+    rendered = render_site(entries, config, search.assets, memo=state.memo, jobs=default_jobs(),
+                           previous=previous_reader(state, config.output_dir))
     files, collisions = find_collisions([*rendered.files, *search.files])
-    return files, [*search.problems, *rendered.problems, *collisions]
+    own_problems = (*rendered.problems, *collisions)
+
+    def record() -> None:
+        save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir)
+
+    return Rendered(files, [*search.problems, *own_problems], record)
 
 
 def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
@@ -150,7 +163,7 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     progress(f"rendering {len(entries)} entries")
     render_started = time.perf_counter()
     try:
-        files, render_problems = render_all(entries, config, inputs)
+        files, render_problems, record_render, kept = render_all(entries, config, inputs)
     except Exception as error:
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         where = getattr(error, "filename", None) or "theme"
@@ -168,13 +181,20 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
                                 "left as it was"))
         return BuildReport(normalized, tuple(entries), None, problems=_ordered(problems),
                            seconds=time.perf_counter() - started, extra=stage_seconds)
-    progress(f"writing {len(files)} files to {config.paths.output}/")
     write_started = time.perf_counter()
-    written = write_site(files, config.output_dir)
+    if files is None:
+        # Nothing the site is made of changed, and site/ is untouched: nothing to write.
+        paths = list(kept)
+        written = WriteReport(written=0, unchanged=len(paths), removed=0)
+    else:
+        progress(f"writing {len(files)} files to {config.paths.output}/")
+        written = write_site(files, config.output_dir)
+        record_render()
+        paths = [f.path for f in files]
     stage_seconds["write"] = time.perf_counter() - write_started
-    pages = sum(1 for f in files if f.path.endswith(".html"))
+    pages = sum(1 for path in paths if path.endswith(".html"))
     return BuildReport(
-        normalized, tuple(entries), written, pages=pages, files=len(files),
+        normalized, tuple(entries), written, pages=pages, files=len(paths),
         problems=_ordered(problems), seconds=time.perf_counter() - started, extra=stage_seconds,
     )
 

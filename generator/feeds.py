@@ -106,6 +106,11 @@ def entry_fragment(entry: Entry, url: str, html: str) -> str:
     return "".join(parts)
 
 
+def content_element(html: str) -> str:
+    """The <content> line of an entry fragment ("" without HTML), as `entry_fragment` writes it."""
+    return _element("    ", "content", html, type="html") if html else ""
+
+
 def atom_feed(
     spec: FeedSpec,
     entries: Sequence[Entry],

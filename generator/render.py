@@ -70,12 +70,15 @@ TIMELINE_PLOT_TOP = 12
 TIMELINE_PLOT_BOTTOM = 132
 # Bump when the renderer changes what it makes from the same inputs, so a
 # saved RenderMemo from an older renderer is never reused.
-RENDER_FORMAT = 1
+RENDER_FORMAT = 2
 # Stands for the page's root prefix in a card rendered once for every page:
 # "<" never survives autoescaping in entry text, so no entry can contain it.
 CARD_ROOT = "<\x00root>"
 # Card levels made ahead for every entry: 3 in lists and related, 2 on home pages 2+.
 CARD_LEVELS = (3, 2)
+# Stands for an entry's <content> line in its cached feed fragment: the escaped
+# body is the bulk of a fragment and is cheap to make, so it is not stored.
+CONTENT_MARK = "<\x00content>"
 # Below this many items a process pool costs more (fork, pickling) than it saves.
 PARALLEL_MIN = 200
 
@@ -101,9 +104,10 @@ class RenderMemo:
     Keyed by content hashes, never by time: a body's HTML by the hash of its
     Markdown; an entry's cards and feed fragment by its view's digest (every
     field the templates can see); a page by the fingerprint of its whole
-    context. `key` covers what every page depends on (templates, static
-    assets, search assets, settings); fragments and pages made under another
-    key are dropped. Only what this render used is kept.
+    context, its bytes being those of the previous build's file (the caller
+    supplies them, see `render_site`). `key` covers what every page depends on
+    (templates, static assets, search assets, settings); fragments and pages
+    made under another key are dropped. Only what this render used is kept.
     """
 
     key: str = ""
@@ -111,14 +115,9 @@ class RenderMemo:
     markdown: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     """SHA-256 of a Markdown body -> (its HTML, its word count)."""
     fragments: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Entry view digest -> (card per CARD_LEVELS..., Atom <entry> fragment)."""
-    pages: Mapping[str, tuple[str, bytes]] = field(default_factory=dict)
-    """Output path -> (fingerprint of the page's context, the page's bytes)."""
-    inputs: str = ""
-    """The caller's digest of the entries this render was made from ("" when not given)."""
-    files: tuple[OutputFile, ...] = ()
-    """The whole result, returned as is when `key` and `inputs` match again."""
-    problems: tuple[Problem, ...] = ()
+    """Entry view digest -> (card per CARD_LEVELS..., Atom <entry> fragment with CONTENT_MARK)."""
+    pages: Mapping[str, str] = field(default_factory=dict)
+    """Output path -> fingerprint of the page's context when it was rendered."""
 
 
 @dataclass(frozen=True)
@@ -671,7 +670,8 @@ class _Renderer:
             # Left empty: the page that needs the card renders it and reports the error.
             cards = ["" for _ in CARD_LEVELS]
         base = self.site.config.site.base_url
-        return (*cards, feeds.entry_fragment(view.entry, base + view.url, str(view.body_html)))
+        return (*cards, feeds.entry_fragment(view.entry, base + view.url, CONTENT_MARK).replace(
+            feeds.content_element(CONTENT_MARK), CONTENT_MARK))
 
     def render(self, spec: _PageSpec) -> OutputFile | Problem:
         """One page, or the problem that kept it from rendering."""
@@ -858,8 +858,14 @@ def _feeds(site: _Site, fragments: Mapping[str, tuple[str, ...]]) -> list[Output
     def content(entry: Entry) -> str:
         return str(site.views[entry_key(entry)].body_html)
 
+    contents: dict[str, str] = {}
+
     def fragment(entry: Entry) -> str:
-        return fragments[site.views[entry_key(entry)].digest][-1]
+        view = site.views[entry_key(entry)]
+        content = contents.get(view.key)
+        if content is None:
+            content = contents[view.key] = feeds.content_element(str(view.body_html))
+        return fragments[view.digest][-1].replace(CONTENT_MARK, content, 1)
 
     files = [OutputFile("feed.xml", feeds.atom_feed(
         feeds.FeedSpec(config.site.title, base + "feed.xml", base, author, config.site.description, config.site.language),
@@ -883,24 +889,17 @@ def render_site(
     search_assets: Mapping[str, str] = {},
     memo: RenderMemo | None = None,
     jobs: int = 1,
-    inputs: str = "",
+    previous: Callable[[str], bytes | None] | None = None,
 ) -> RenderResult:
     """Render the whole site from `entries`; see the module docstring.
 
     `memo` (a previous result's) lets unchanged bodies, cards, feed fragments
-    and pages be reused instead of rendered again; `jobs` > 1 spreads the
-    rendering over forked processes. Neither changes a single output byte.
-    `inputs`, when given, must be a digest that changes whenever `entries`
-    do (the build hashes the content files): with the memo's key it lets an
-    unchanged archive skip even the planning of pages.
+    and pages be reused instead of rendered again: `previous(path)` returns
+    the bytes the previous build wrote for an output path, or None when it
+    cannot vouch for them (missing, or changed since). `jobs` > 1 spreads the
+    rendering over forked processes. None of these changes an output byte.
     """
     memo = memo or RenderMemo()
-    if inputs and memo.inputs == inputs and memo.files:
-        assets, _ = _fingerprint(config.theme_dirs)
-        env = make_environment(config.theme_dirs)
-        has_search = bool(search_assets) and _has_template(env, "search.html")
-        if _memo_key(config, assets, dict(search_assets), has_search) == memo.key:
-            return RenderResult(files=memo.files, problems=memo.problems, memo=memo, rendered=0)
     problems: list[Problem] = []
     ordered_entries = sort_entries(entries)
     taxonomies: dict[str, Taxonomy] = {}
@@ -942,29 +941,30 @@ def render_site(
         specs.append(_PageSpec("search/", ("search.html",), {"feed_url": None}))
     # Pages: reuse the previous bytes of every page whose context is unchanged.
     signer = _Signer()
-    old_pages = memo.pages if reuse else {}
+    old_pages = memo.pages if reuse and previous is not None else {}
     made: list[OutputFile | Problem | None] = []
     fingerprints: list[str] = []
     stale: list[int] = []
     for index, spec in enumerate(specs):
         fingerprint = signer.page(key, spec)
-        previous = old_pages.get(spec.out or page_file(spec.url))
+        out = spec.out or page_file(spec.url)
         fingerprints.append(fingerprint)
-        if previous is not None and previous[0] == fingerprint:
-            made.append(OutputFile(spec.out or page_file(spec.url), previous[1]))
+        data = previous(out) if previous is not None and old_pages.get(out) == fingerprint else None
+        if data is not None:
+            made.append(OutputFile(out, data))
         else:
             made.append(None)
             stale.append(index)
     for index, result in zip(stale, parallel_map(renderer.render, [specs[i] for i in stale], jobs), strict=True):
         made[index] = result
     page_files: list[OutputFile] = []
-    pages: dict[str, tuple[str, bytes]] = {}
+    pages: dict[str, str] = {}
     for fingerprint, result in zip(fingerprints, made, strict=True):
         if isinstance(result, Problem):
             problems.append(result)
         elif result is not None:
             page_files.append(result)
-            pages.setdefault(result.path, (fingerprint, result.data))
+            pages.setdefault(result.path, fingerprint)
 
     entry_dates = {view.url: view.entry.date for view in site.ordered}
     sitemap_urls = [
@@ -986,11 +986,17 @@ def render_site(
             ))
             continue
         files[output.path] = output
-    ordered_files = tuple(files[path] for path in sorted(files))
     return RenderResult(
-        files=ordered_files,
+        files=tuple(files[path] for path in sorted(files)),
         problems=tuple(problems),
-        memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages, inputs=inputs,
-                        files=ordered_files if inputs else (), problems=tuple(problems)),
+        memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages),
         rendered=len(stale),
     )
+
+
+def memo_key(config: Config, search_assets: Mapping[str, str]) -> str:
+    """The `RenderMemo.key` a render of this configuration and search stage would have."""
+    assets, _ = _fingerprint(config.theme_dirs)
+    env = make_environment(config.theme_dirs)
+    has_search = bool(search_assets) and _has_template(env, "search.html")
+    return _memo_key(config, assets, dict(search_assets), has_search)

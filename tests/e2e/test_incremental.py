@@ -66,6 +66,14 @@ def test_rebuild_after_one_edit_rewrites_only_changed_files_and_equals_a_cold_bu
     assert again.written is not None and again.written.written == 0
     assert _snapshot(project / "site") == before
 
+    # A hand-edited output file is not trusted: the next build puts the rendered page back.
+    page = project / "site" / "tags" / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</main>", b"<p>edited by hand</p></main>"))
+    restored = _build(project)
+    assert restored.written is not None and restored.written.written == 1
+    assert page.read_bytes() == before["tags/index.html"][0]
+    before = _snapshot(project / "site")
+
     _edit_one_entry(project)
     rebuilt = _build(project)
     after = _snapshot(project / "site")

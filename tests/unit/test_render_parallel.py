@@ -42,7 +42,8 @@ def test_parallel_and_memo_renders_are_byte_identical(tmp_path: Path, monkeypatc
     assert parallel.files == serial.files and parallel.problems == serial.problems
     assert parallel.rendered > 0
 
-    warm = render_site(entries, config(tmp_path), memo=parallel.memo, jobs=2)
+    written = {f.path: f.data for f in parallel.files}
+    warm = render_site(entries, config(tmp_path), memo=parallel.memo, jobs=2, previous=written.get)
     assert warm.files == serial.files and warm.rendered == 0
 
     # One entry changes: its page and the pages and feeds listing it follow, nothing else is rendered.
@@ -51,24 +52,27 @@ def test_parallel_and_memo_renders_are_byte_identical(tmp_path: Path, monkeypatc
     edited[target] = dataclasses.replace(edited[target], title=edited[target].title + " (corrected)",
                                          body=edited[target].body + "\n\nOne more line.")
     cold = render_site(edited, config(tmp_path))
-    incremental = render_site(edited, config(tmp_path), memo=warm.memo, jobs=2)
+    incremental = render_site(edited, config(tmp_path), memo=warm.memo, jobs=2, previous=written.get)
     assert incremental.files == cold.files
     assert 0 < incremental.rendered < len([f for f in cold.files if f.path.endswith(".html")]) // 2
 
 
-def test_short_circuit_needs_same_inputs_and_templates(tmp_path: Path) -> None:
+def test_pages_are_reused_only_with_the_previous_bytes_and_templates(tmp_path: Path) -> None:
     entries = sample_entries()
-    first = render_site(entries, config(tmp_path), inputs="v1")
-    assert render_site(entries, config(tmp_path), memo=first.memo, inputs="v1").memo is first.memo
-    # Other inputs digest: the memo is used page by page, not returned whole.
-    assert render_site(entries, config(tmp_path), memo=first.memo, inputs="v2").memo is not first.memo
+    first = render_site(entries, config(tmp_path))
+    html = [f.path for f in first.files if f.path.endswith(".html")]
+    written = {f.path: f.data for f in first.files}
+    assert render_site(entries, config(tmp_path), memo=first.memo, previous=written.get).rendered == 0
+    # Without the previous bytes (site/ gone or touched) a page is rendered again.
+    assert render_site(entries, config(tmp_path), memo=first.memo, previous=lambda _: None).rendered == len(html)
+    assert render_site(entries, config(tmp_path), memo=first.memo).rendered == len(html)
     # A template override in the project changes the key: every page is rendered again.
     theme = tmp_path / "themes" / "default" / "templates"
     theme.mkdir(parents=True)
     (theme / "404.html").write_text("{% extends 'base.html' %}{% block content %}gone{% endblock %}")
-    again = render_site(entries, config(tmp_path), memo=first.memo, inputs="v1")
-    assert again.memo is not first.memo and b"gone" in {f.path: f.data for f in again.files}["404.html"]
-    assert again.rendered == len([f for f in again.files if f.path.endswith(".html")])
+    again = render_site(entries, config(tmp_path), memo=first.memo, previous=written.get)
+    assert b"gone" in {f.path: f.data for f in again.files}["404.html"]
+    assert again.rendered == len(html)
 
 
 def test_memo_from_another_key_is_ignored(tmp_path: Path) -> None:

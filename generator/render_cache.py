@@ -1,0 +1,132 @@
+"""The renderer's memory between builds: its RenderMemo and a manifest of site/.  [reads site/, writes the cache]
+
+A page is reused only if its context fingerprint is unchanged *and* the file
+the previous build wrote for it is still there untouched. The memo records
+fingerprints, not page bytes (they would double the site's size on disk):
+the bytes come from site/ itself, trusted only while the file's size,
+modification time and inode are those the manifest recorded right after the
+write. A hand-edited or deleted output file is therefore rendered again, and a
+memo is only ever saved together with the site it describes (after a
+successful write), so it can never vouch for a page that was not written.
+
+Bodies and fragments are saved in shards by hash prefix, so a rebuild after
+one edit rewrites two small cache files instead of all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cache import BuildCache
+from .config import Config
+from .models import Problem
+from .render import RenderMemo
+
+SHARDS = "0123456789abcdef"
+Stat = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class RenderState:
+    """What the last successful build left: its memo, its inputs and its site's manifest."""
+
+    memo: RenderMemo = field(default_factory=RenderMemo)
+    inputs: str = ""
+    """Digest of the content files the site was built from."""
+    manifest: Mapping[str, Stat] = field(default_factory=dict)
+    """Every file of site/ -> (size, mtime_ns, inode) right after the write."""
+    problems: tuple[Problem, ...] = ()
+    """The render's problems, repeated when the site is reused whole."""
+    shards: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Cache file name -> the keys it held, to rewrite only shards that changed."""
+
+
+def _sharded(cache: BuildCache, prefix: str) -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
+    merged: dict[str, Any] = {}
+    keys: dict[str, frozenset[str]] = {}
+    for shard in SHARDS:
+        part = cache.load(f"{prefix}-{shard}")
+        merged.update(part)
+        keys[f"{prefix}-{shard}"] = frozenset(part)
+    return merged, keys
+
+
+def load_state(config: Config) -> RenderState:
+    """The saved state, or an empty one (everything is rendered) when there is none usable."""
+    cache = BuildCache(config)
+    head = cache.load("render")
+    markdown, markdown_keys = _sharded(cache, "render-markdown")
+    fragments, fragment_keys = _sharded(cache, "render-fragments")
+    try:
+        memo = RenderMemo(key=head["key"], markdown=markdown, fragments=fragments, pages=head["pages"])
+        return RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]),
+                           {**markdown_keys, **fragment_keys})
+    except (KeyError, TypeError):
+        return RenderState()
+
+
+def _stat(path: Path) -> Stat | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def manifest_of(output_dir: Path) -> dict[str, Stat]:
+    """(size, mtime_ns, inode) of every file under output_dir, by relative path."""
+    manifest: dict[str, Stat] = {}
+    root = str(output_dir)
+    for directory, _, names in os.walk(root):
+        relative = os.path.relpath(directory, root).replace(os.sep, "/")
+        for name in names:
+            info = os.stat(os.path.join(directory, name), follow_symlinks=False)
+            path = name if relative == "." else f"{relative}/{name}"
+            manifest[path] = (info.st_size, info.st_mtime_ns, info.st_ino)
+    return manifest
+
+
+def previous_reader(state: RenderState, output_dir: Path) -> Callable[[str], bytes | None]:
+    """`previous` for render_site: a file's bytes while site/ still holds what the last build wrote."""
+
+    def previous(path: str) -> bytes | None:
+        recorded = state.manifest.get(path)
+        target = output_dir / path
+        if recorded is None or _stat(target) != recorded:
+            return None
+        try:
+            data = target.read_bytes()
+        except OSError:
+            return None
+        return data if len(data) == recorded[0] else None
+
+    return previous
+
+
+def site_unchanged(state: RenderState, output_dir: Path) -> bool:
+    """True when site/ is exactly the tree the manifest recorded (no file added, removed or touched)."""
+    if not state.manifest or not output_dir.is_dir():
+        return False
+    try:
+        return manifest_of(output_dir) == state.manifest
+    except OSError:
+        return False
+
+
+def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
+               problems: tuple[Problem, ...], output_dir: Path) -> None:
+    """Record a render whose files were just written to output_dir."""
+    cache = BuildCache(config)
+    for prefix, values in (("render-markdown", memo.markdown), ("render-fragments", memo.fragments)):
+        parts: dict[str, dict[str, Any]] = {f"{prefix}-{shard}": {} for shard in SHARDS}
+        for key, value in values.items():
+            parts.get(f"{prefix}-{key[:1]}", parts[f"{prefix}-0"])[key] = value
+        for name, part in parts.items():
+            if old.shards.get(name) != frozenset(part) or old.memo.key != memo.key:
+                cache.save(name, part)
+    cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs,
+                          "manifest": manifest_of(output_dir), "problems": list(problems)})
