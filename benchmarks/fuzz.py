@@ -12,6 +12,8 @@ The hypothesis database in .hypothesis/ keeps failing examples between runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 import time
 import traceback
@@ -66,7 +68,10 @@ def _round(name: str, tally: Tally, seconds: float, seed: int) -> None:
         import random
 
         random.seed(seed)
-        run()
+        # Hypothesis prints a "reproduce with @seed" line whenever a round is cut short;
+        # findings are read from the exception instead.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            run()
     except _TimeUp:
         pass
     except Exception as error:  # noqa: BLE001 - any exception is a finding: record the shrunk example once
