@@ -83,8 +83,8 @@ class DocTerms:
 
 @dataclass(frozen=True)
 class Index:
-    """A built index, in columns: one row per posting (term, field, document), sorted
-    by term in JavaScript order, then field, then document.
+    """A built index, in columns: one row per posting (term, field, document), in
+    document order, each document's fields in order (so by document within a term and field).
 
     Scores are lunr's field-vector values times 1000 (lunr rounds them to 3
     decimals, so they are exact integers).
@@ -250,7 +250,7 @@ def _millis(scores: npt.NDArray[np.float64]) -> Ints:
     return result
 
 
-def _stable_order(keys: Ints, bound: int) -> Ints:
+def stable_order(keys: Ints, bound: int) -> Ints:
     """A stable argsort of non-negative `keys` < `bound`: LSD radix sort over 16-bit digits
     (numpy sorts uint16 by radix, far faster than its general stable sort)."""
     order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
@@ -295,8 +295,6 @@ def index_from_terms(
     lunr_number[by_first] = np.arange(len(by_first), dtype=np.int32)
     terms = tuple(vocabulary[i] for i in by_first.tolist())
     ordered = sorted(range(len(terms)), key=lambda n: js_order(terms[n]))
-    js_rank = np.zeros(len(terms), dtype=np.int64)
-    js_rank[ordered] = np.arange(len(terms))
     term = lunr_number[ids]
 
     # lunr's idf counts a document once per field holding the term.
@@ -316,19 +314,15 @@ def index_from_terms(
     score /= tf
     score *= boost[field]
     milli = _millis(score)
-
-    # Postings by (term in JavaScript order, field); documents are already in order.
-    group = js_rank[term] * field_count + field
-    order = _stable_order(group, max(len(terms), 1) * field_count)
     return Index(
         fields=tuple(name for name, _ in FIELDS),
         refs=tuple(refs),
         terms=terms,
         js_order=tuple(ordered),
-        term=term[order],
-        field=field[order],
-        doc=doc[order],
-        milli=milli[order],
+        term=term,
+        field=field,
+        doc=doc,
+        milli=milli,
         pipeline=search_pipeline_labels(languages),
     )
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .index import Index, Ints
+from .index import Index, Ints, stable_order
 
 SHARD_BYTES = 40_000
 DOC_CHUNK = 4
@@ -150,54 +150,54 @@ postings changed (an edit changes a few thousand of five million)."""
 _MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
 
-def _signature(packed: npt.NDArray[np.uint64], seed: int, starts: Ints) -> list[int]:
-    """Per run of postings from `starts`: the sum of a splitmix64 hash of each posting."""
+def _signatures(packed: npt.NDArray[np.uint64], seed: int, term: Ints, terms: int) -> list[int]:
+    """Per term: the sum of a splitmix64 hash of each of its postings (order-free)."""
     z = packed + np.uint64(seed)
     z = (z ^ (z >> np.uint64(30))) * _MIX[0]
     z = (z ^ (z >> np.uint64(27))) * _MIX[1]
     z ^= z >> np.uint64(31)
-    return [int(v) for v in np.add.reduceat(z, starts).tolist()] if len(starts) else []
+    sums = np.zeros(terms, dtype=np.uint64)
+    np.add.at(sums, term, z)
+    return [int(v) for v in sums.tolist()]
 
 
 def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[str], TermTexts]:
     """Per term, in JavaScript order, its shard entry: `[_index,[d,v,d,v...],...per field]`
-    with document numbers delta-coded and values x 1000; and the TermTexts for the next build."""
-    count = len(index.doc)
+    with document numbers delta-coded and values x 1000; and the TermTexts for the next build.
+
+    Only the postings of terms not in `previous` (with the same signatures) are
+    sorted and written out; the rest is reused text.
+    """
     field_count = len(index.fields)
-    if not count:
-        return [], {}
-    term_change = np.ones(count, dtype=bool)
-    term_change[1:] = index.term[1:] != index.term[:-1]
-    term_starts = np.flatnonzero(term_change)
-    numbers = index.term[term_starts].tolist()
-    names = [index.terms[n] for n in numbers]
+    names = index.terms
     packed = index.doc.astype(np.uint64) << np.uint64(32)
     packed += index.milli.astype(np.uint64) << np.uint64(3)
     packed += index.field.astype(np.uint64)
-    firsts_sig = _signature(packed, 0x9E3779B97F4A7C15, term_starts)
-    seconds_sig = _signature(packed, 0x632BE59BD9B4E019, term_starts)
+    firsts_sig = _signatures(packed, 0x9E3779B97F4A7C15, index.term, len(names))
+    seconds_sig = _signatures(packed, 0x632BE59BD9B4E019, index.term, len(names))
     texts: TermTexts = {}
-    stale: list[int] = []
+    stale = np.zeros(len(names), dtype=bool)
     old = previous or {}
-    for position, (name, first, second) in enumerate(zip(names, firsts_sig, seconds_sig)):
+    for number, (name, first, second) in enumerate(zip(names, firsts_sig, seconds_sig)):
         known = old.get(name)
         if known is not None and known[0] == first and known[1] == second:
             texts[name] = known
         else:
-            stale.append(position)
-    if stale:
-        # The postings of the stale terms only.
-        sizes = np.diff(np.append(term_starts, count))
-        wanted = np.zeros(len(names), dtype=bool)
-        wanted[stale] = True
-        keep = np.repeat(wanted, sizes)
+            stale[number] = True
+    if stale.any():
+        js_rank = np.zeros(len(names), dtype=np.int64)
+        js_rank[list(index.js_order)] = np.arange(len(names))
+        keep = stale[index.term]
         term, field, doc, milli = index.term[keep], index.field[keep], index.doc[keep], index.milli[keep]
+        # By term in JavaScript order, then field; documents stay in order (the sort is stable).
+        order = stable_order(js_rank[term] * field_count + field, len(names) * field_count)
+        term, field, doc, milli = term[order], field[order], doc[order], milli[order]
         kept = len(doc)
         change = np.ones(kept, dtype=bool)
         change[1:] = (term[1:] != term[:-1]) | (field[1:] != field[:-1])
         firsts = np.flatnonzero(change)
         lasts = np.append(firsts[1:], kept) - 1
-        delta = doc.copy()
+        delta = doc.astype(np.int64)
         delta[1:] -= doc[:-1]
         delta[firsts] = doc[firsts]
         values = np.empty(2 * kept, dtype=np.int64)
@@ -207,17 +207,14 @@ def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[
         begins = np.concatenate(([0], ends[:-1]))
         group_start = begins[2 * firsts].tolist()
         group_end = (ends[2 * lasts + 1] - 1).tolist()  # without the last comma
-        group_term = term[firsts].tolist()
-        group_field = field[firsts].tolist()
-        stale_iter = iter(stale)
         current = -1
         parts: list[str] = []
 
         def flush() -> None:
-            position = next(stale_iter)
-            texts[names[position]] = (firsts_sig[position], seconds_sig[position], ",".join(parts))
+            texts[names[current]] = (firsts_sig[current], seconds_sig[current], ",".join(parts))
 
-        for number, field_number, start, end in zip(group_term, group_field, group_start, group_end):
+        for number, field_number, start, end in zip(term[firsts].tolist(), field[firsts].tolist(),
+                                                    group_start, group_end):
             if number != current:
                 if current >= 0:
                     flush()
@@ -225,7 +222,7 @@ def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[
                 parts = ["[]"] * field_count
             parts[field_number] = f"[{text[start:end]}]"
         flush()
-    entries = [f"[{number},{texts[name][2]}]" for number, name in zip(numbers, names)]
+    entries = [f"[{number},{texts[names[number]][2]}]" for number in index.js_order]
     return entries, texts
 
 
