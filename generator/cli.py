@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from . import __version__
 from .build import BUILD_STAGES, BuildReport, NormalizeReport, build, count_kinds, normalize
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, load_config, output_overlaps
 from .content import load_entries
 from .models import Problem, Severity
 
@@ -176,6 +176,9 @@ def _configure(args: argparse.Namespace) -> Config:
         if value is not None:
             key = "sources" if name == "source" else name
             paths = replace(paths, **{key: str((cwd / value).resolve())})
+    overlaps = output_overlaps(config.root, paths)
+    if overlaps:
+        raise ConfigError(config_path or config.root / "archive.toml", [f"paths.output: {m}" for m in overlaps])
     return replace(config, paths=paths)
 
 

@@ -200,6 +200,26 @@ def _type_name(expected: type | tuple[type, ...]) -> str:
     return names.get(expected, expected.__name__)
 
 
+def output_overlaps(root: Path, paths: PathsConfig) -> list[str]:
+    """Why `paths.output` may not be used, if it may not.
+
+    A build replaces the output directory whole (and deletes the previous one),
+    so it must be a directory of its own: never the project, a directory above
+    it, or one holding (or inside) the sources, content, themes or cache.
+    """
+    output = (root / paths.output).resolve()
+    if output == Path(output.anchor) or root.resolve().is_relative_to(output):
+        return [(f"{paths.output!r} is the project directory or above it; the build replaces the output "
+                 "directory whole, so it must be a directory of its own such as 'site'")]
+    problems = []
+    for name in ("sources", "content", "themes", "cache"):
+        other = (root / getattr(paths, name)).resolve()
+        if output == other or output.is_relative_to(other) or other.is_relative_to(output):
+            problems.append(f"{paths.output!r} overlaps paths.{name} ({getattr(paths, name)!r}); the build "
+                            "replaces the output directory whole, so it must be a directory of its own")
+    return problems
+
+
 def parse_config(text: str, path: Path, root: Path | None = None) -> Config:
     """Parse archive.toml text into a Config, or raise ConfigError listing every problem."""
     root = root if root is not None else path.parent
@@ -303,6 +323,9 @@ def parse_config(text: str, path: Path, root: Path | None = None) -> Config:
                 authors=tuple(hints.get("authors", ())),
             )
 
+    if not problems:
+        for message in output_overlaps(root, PathsConfig(**values.get("paths", {}))):
+            problem("paths", "output", message)
     if problems:
         raise ConfigError(path, problems)
     return Config(

@@ -226,3 +226,29 @@ def test_the_site_itself_is_still_served(served: tuple[str, int, Path]) -> None:
     host, port, _ = served
     status, response = _raw_get(host, port, b"/")
     assert status == 200 and b"<html" in response.lower()
+
+
+# --- the output directory itself --------------------------------------------
+
+
+@pytest.mark.parametrize("output", [".", "..", "/", "content", "seeds", "content/site", "seeds/..", "themes"])
+def test_an_output_directory_that_would_swallow_the_project_is_refused(tmp_path: Path, output: str) -> None:
+    """The build replaces the output directory whole: pointed at the project, content/ or seeds/
+    it used to delete them (all of a person's edits with them)."""
+    root = new_project(tmp_path / "outer" / "project")
+    (root / "content" / "mine").mkdir(parents=True)
+    (root / "content" / "mine" / "edit.md").write_text(_md("My own entry"), encoding="utf-8")
+    (root / "archive.toml").write_text(f'[site]\ntitle = "T"\n[paths]\noutput = "{output}"\n', encoding="utf-8")
+    before = all_files(tmp_path)
+    run = run_cli(root, "build")
+    assert run.code == 2, run.err
+    assert "paths.output" in run.err and repr(output) in run.err, run.err
+    assert all_files(tmp_path) == before
+
+
+def test_the_output_option_is_checked_too(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "project")
+    before = all_files(tmp_path)
+    run = run_cli(root, "build", "--output", "seeds")
+    assert run.code == 2 and "paths.output" in run.err, run.err
+    assert all_files(tmp_path) == before
