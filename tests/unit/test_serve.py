@@ -588,3 +588,24 @@ def test_templates_are_checked_only_when_the_theme_may_have_changed(tmp_path: Pa
     template.write_text("ok\n")
     assert not project(frozenset({template})).failed
     assert len(builds) == 3
+
+
+def test_the_template_environment_lives_across_builds_and_a_theme_change_drops_it(tmp_path: Path) -> None:
+    from generator import render
+
+    original = render.make_environment
+    (tmp_path / "archive.toml").write_text("")
+    config = load_config(root=tmp_path)
+    envs: list[object] = []  # the objects themselves: ids of freed ones could repeat
+
+    def fake_build(cfg: Config) -> BuildReport:
+        envs.append(render.make_environment(cfg.theme_dirs))
+        return _report(cfg, written=WriteReport(1, 0, 0), writes={})
+
+    project = Project(config, build_fn=fake_build, check_first=False)
+    project(frozenset())  # first build: fresh
+    project(frozenset({tmp_path / "content/a.md"}))
+    assert envs[0] is envs[1]
+    assert render.make_environment is original  # only patched while a build runs
+    project(frozenset({config.theme_dirs[0] / "templates" / "base.html"}))
+    assert envs[2] is not envs[1]
