@@ -18,7 +18,6 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
-import pickle
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -106,7 +105,12 @@ def _doc_key(entry: Entry, language: str) -> str:
     """A hash of everything a document's analysis and snippet depend on."""
     parts = (language, entry.title, "\x1f".join(entry.authors), "\x1f".join(entry.tags),
              entry.publication or "", entry.summary, entry.body)
-    return hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=16).hexdigest()
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()[:32]
 
 
 @cache
