@@ -6,15 +6,14 @@ does it fall back to SOURCE_DATE_EPOCH (or the Unix epoch), the reproducible
 builds convention. Feeds are joined from per-entry strings (`entry_fragment`,
 built once per entry however many feeds list it) with text and attributes
 escaped the way ElementTree escapes them, so a title with `<` or `&` cannot
-break a feed and the bytes match what ElementTree would write; sitemap.xml
-is built with ElementTree.
+break a feed and the bytes match what ElementTree would write (sitemap.xml
+too).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -150,16 +149,18 @@ def atom_feed(
 
 
 def sitemap(urls: Sequence[tuple[str, dt.date | None]]) -> bytes:
-    """sitemap.xml for absolute `urls`, each with an optional last-modified date."""
-    ET.register_namespace("", SITEMAP_NS)
-    root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    """sitemap.xml for absolute `urls`, each with an optional last-modified date.
+
+    Laid out and escaped exactly as ElementTree (with indent) writes it.
+    """
+    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n']
     for loc, lastmod in urls:
-        url = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
-        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = loc
-        if lastmod is not None:
-            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod.isoformat()
-    ET.indent(root)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(ET.tostring(root, encoding="utf-8", xml_declaration=False)) + b"\n"
+        modified = f"    <lastmod>{lastmod.isoformat()}</lastmod>\n" if lastmod is not None else ""
+        parts.append(f"  <url>\n{_element('    ', 'loc', loc)}{modified}  </url>\n")
+    if len(parts) == 1:
+        return f'<?xml version="1.0" encoding="utf-8"?>\n<urlset xmlns="{SITEMAP_NS}" />\n'.encode()
+    parts.append("</urlset>\n")
+    return "".join(parts).encode("utf-8")
 
 
 def robots_txt(base_url: str) -> bytes:

@@ -13,6 +13,17 @@
    `search_assets`, `canonical`;
 5. adds Atom feeds, sitemap.xml and robots.txt.
 
+Work that many pages share is done once per entry: each entry's card (its
+<li> in every list, via `card(view, level)` in the templates, rendered with
+CARD_ROOT in place of the page's root prefix) and its Atom <entry> fragment.
+Given the previous render's `RenderMemo`, unchanged bodies, cards and
+fragments are reused, and so is every page whose context fingerprint (a hash
+of everything its template can see) is unchanged, with the bytes the previous
+build wrote. With `jobs` > 1 the per-entry and per-page work is spread over
+forked processes. None of this changes a byte of the output. Contract for
+themes: entry_card may use only its arguments, `site` and `link`; only
+search.html may use `search_assets` (other pages get `has_search`).
+
 Links between pages are relative and point at directories ("../tags/x/").
 Opened from disk (file://) a directory link would show a listing, so base.html
 carries a few lines of script that, only when `location.protocol` is
@@ -444,34 +455,30 @@ def _views(
         digest = body_digest(entry.body)
         html, words = bodies[digest]
         publication = links("publications", [entry.publication] if entry.publication else [])
-        view = EntryView(
-            entry=entry,
-            key=entry_key(entry),
-            url=entry_url(entry),
-            date_iso=date.isoformat() if date else "",
-            date_display=format_date(date) if date else "",
-            month=Link(month_name(date.year, date.month), f"{date.year:04d}/{date.month:02d}/") if date else None,
-            authors=links("authors", entry.authors),
-            publication=publication[0] if publication else None,
-            tags=links("tags", entry.tags),
-            body_html=Markup(html),
-            reading_minutes=max(1, round(words / WORDS_PER_MINUTE)) if words else 0,
-            word_count=words,
-            sources=tuple(_source_label(ref.file, ref.lines) for ref in entry.sources),
-        )
-        views[view.key] = dataclasses.replace(view, digest=_view_digest(view, digest))
+        values: dict[str, Any] = {
+            "key": entry_key(entry),
+            "url": entry_url(entry),
+            "date_iso": date.isoformat() if date else "",
+            "date_display": format_date(date) if date else "",
+            "month": Link(month_name(date.year, date.month), f"{date.year:04d}/{date.month:02d}/") if date else None,
+            "authors": links("authors", entry.authors),
+            "publication": publication[0] if publication else None,
+            "tags": links("tags", entry.tags),
+            "reading_minutes": max(1, round(words / WORDS_PER_MINUTE)) if words else 0,
+            "word_count": words,
+            "sources": tuple(_source_label(ref.file, ref.lines) for ref in entry.sources),
+        }
+        view = EntryView(entry=entry, body_html=Markup(html), digest=_view_digest(entry, digest, values), **values)
+        views[view.key] = view
     return views
 
 
-def _view_digest(view: EntryView, body: str) -> str:
+_DIGESTED_FIELDS = tuple(f.name for f in dataclasses.fields(Entry) if f.name not in ("body", "confidence"))
+
+
+def _view_digest(entry: Entry, body: str, values: Mapping[str, Any]) -> str:
     """Hash of every field of the view (the body by its own hash, confidence left out: no template shows it)."""
-    entry = view.entry
-    fields = tuple(
-        body if f.name == "body" else getattr(entry, f.name)
-        for f in dataclasses.fields(entry) if f.name != "confidence"
-    )
-    text = repr((fields, view.key, view.url, view.date_iso, view.date_display, view.month, view.authors,
-                 view.publication, view.tags, view.reading_minutes, view.word_count, view.sources))
+    text = repr((body, [getattr(entry, name) for name in _DIGESTED_FIELDS], list(values.values())))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -774,6 +781,9 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
     return [result for part in parts for result in part]
 
 
+_PLAIN = frozenset({Link, Bar, TimelineRow})
+
+
 class _Signer:
     """Short digests of page contexts: equal digests mean the templates see equal values.
 
@@ -795,6 +805,10 @@ class _Signer:
         known = self._memo.get(id(value))
         if known is not None:
             return known
+        if type(value) in _PLAIN:
+            # Small frozen dataclasses of plain values: their repr says it all, no hash needed.
+            self._memo[id(value)] = text = repr(value)
+            return text
         inner: Any
         if isinstance(value, (tuple, list)):
             inner = [self.sign(item) for item in value]
@@ -828,9 +842,8 @@ def _theme_digest(theme_dirs: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def _memo_key(config: Config, assets: Mapping[str, str], search_assets: Mapping[str, str], has_search: bool) -> str:
-    text = repr((RENDER_FORMAT, _theme_digest(config.theme_dirs), config.site, sorted(assets.items()),
-                 sorted(search_assets.items()), has_search))
+def _memo_key(config: Config, assets: Mapping[str, str], has_search: bool) -> str:
+    text = repr((RENDER_FORMAT, _theme_digest(config.theme_dirs), config.site, sorted(assets.items()), has_search))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -925,7 +938,7 @@ def render_site(
     )
     env = make_environment(config.theme_dirs)
     has_search = _search_enabled(site, env)
-    key = _memo_key(config, assets, site.search_assets, has_search)
+    key = _memo_key(config, assets, has_search)
     reuse = memo.key == key
     renderer = _Renderer(site, env, has_search)
 
@@ -938,7 +951,9 @@ def render_site(
 
     specs = _page_specs(site)
     if has_search:
-        specs.append(_PageSpec("search/", ("search.html",), {"feed_url": None}))
+        # The search assets change with every content edit; only this page shows them,
+        # so they belong to its fingerprint, not to the key of every page.
+        specs.append(_PageSpec("search/", ("search.html",), {"feed_url": None, "search_assets": site.search_assets}))
     # Pages: reuse the previous bytes of every page whose context is unchanged.
     signer = _Signer()
     old_pages = memo.pages if reuse and previous is not None else {}
@@ -995,8 +1010,12 @@ def render_site(
 
 
 def memo_key(config: Config, search_assets: Mapping[str, str]) -> str:
-    """The `RenderMemo.key` a render of this configuration and search stage would have."""
+    """The `RenderMemo.key` a render of this configuration and search stage would have.
+
+    Search assets count only as present or not: their paths are part of the
+    search page's own fingerprint (the one template that may use them).
+    """
     assets, _ = _fingerprint(config.theme_dirs)
     env = make_environment(config.theme_dirs)
     has_search = bool(search_assets) and _has_template(env, "search.html")
-    return _memo_key(config, assets, dict(search_assets), has_search)
+    return _memo_key(config, assets, has_search)

@@ -80,13 +80,16 @@ def _stat(path: Path) -> Stat | None:
 def manifest_of(output_dir: Path) -> dict[str, Stat]:
     """(size, mtime_ns, inode) of every file under output_dir, by relative path."""
     manifest: dict[str, Stat] = {}
-    root = str(output_dir)
-    for directory, _, names in os.walk(root):
-        relative = os.path.relpath(directory, root).replace(os.sep, "/")
-        for name in names:
-            info = os.stat(os.path.join(directory, name), follow_symlinks=False)
-            path = name if relative == "." else f"{relative}/{name}"
-            manifest[path] = (info.st_size, info.st_mtime_ns, info.st_ino)
+    pending = [(str(output_dir), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with os.scandir(directory) as listing:
+            for item in listing:
+                if item.is_dir(follow_symlinks=False):
+                    pending.append((item.path, f"{prefix}{item.name}/"))
+                else:
+                    info = item.stat(follow_symlinks=False)
+                    manifest[prefix + item.name] = (info.st_size, info.st_mtime_ns, info.st_ino)
     return manifest
 
 
