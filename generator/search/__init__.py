@@ -4,7 +4,22 @@
 shards, document store, facets, term list, manifest, lunr.js and the
 lunr-languages files copied from the installed mkdocs package, our client
 scripts), each named with a content hash, plus `assets`, the logical name ->
-root-relative path map the templates use. It writes nothing.
+root-relative path map the templates use. It writes nothing to the site;
+its only side effect is the build cache (config.cache_dir, `cache=False` to
+skip it), which makes rebuilds fast and never changes a byte of the output:
+
+- `search-docs-<x>` + `search-terms`: each entry's analysis (terms as ids into
+  one vocabulary, frequencies, field lengths, snippet) keyed by a hash of its
+  fields, so a rebuild analyses only new or edited entries;
+- `search-texts`: each term's shard text with a signature of its postings, so
+  a rebuild serializes only terms whose postings changed;
+- `search-output` (+ `search-output-key`): the last index files, keyed by a
+  hash of every input, returned as they are when nothing changed;
+- `search-urls`: entry URLs.
+
+Every cache is tied to `code_version()` (this package's source, urls.py and
+the versions of lunr, mkdocs, numpy and snowballstemmer). A cold build of
+more than PARALLEL_FROM entries analyses them in forked worker processes.
 
 How it fits together: text.py is the analysis (shared with the browser),
 index.py builds lunr's inverted index and field vectors (equal to lunr.py's),
@@ -322,9 +337,10 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
             for (title, url, date, authors, publication, tags, language, year), record in zip(stored_meta, records)
         ]
         previous = store.load("search-texts") if store else {}
-        data, texts = _index_files(index, stored, languages, previous.get("texts"))
+        reusable = previous.get("texts") if previous.get("code") == code_version() else None
+        data, texts = _index_files(index, stored, languages, reusable)
         if store:
-            store.save("search-texts", {"texts": texts})
+            store.save("search-texts", {"code": code_version(), "texts": texts})
             store.save("search-output", {"key": output_key, "data": data})
             store.save("search-output-key", {"key": output_key})
     return _package(data, languages, problems)

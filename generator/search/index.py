@@ -2,17 +2,17 @@
 
 Two steps, so that the expensive one can be cached per document:
 
-- `analyze_docs`: each document's fields -> its terms (first-seen order),
-  term frequencies and field lengths (`DocTerms`). This is where the text
-  work is (tokenizing, folding, stemming, with per-word caching); it depends
-  on one document only, so the build caches it by a hash of the document
-  and runs it in worker processes on a cold build of a large archive.
-- `index_from_terms`: every document's `DocTerms` -> `Index`, lunr's
-  inverted index and field vectors in columns (numpy arrays, one row per
-  (term, field, document) posting). The scoring is vectorized: at 10,000
-  articles there are about 5 million postings, far too many for a Python
-  loop when a rebuild after one edit must take well under a second (and an
-  edit changes the average field length, so every score may change).
+- `Analyzer.analyse`: one document's fields -> its term ids (into a shared
+  `Vocabulary`, first-seen order), term frequencies and field lengths. This is
+  where the text work is (tokenizing, folding, stemming, with per-word
+  caching); it depends on one document only, so the build caches it by a hash
+  of the document and runs it in worker processes on a cold build.
+- `index_from_terms`: every document's analysis -> `Index`, lunr's inverted
+  index and field vectors in columns (numpy arrays, one row per (term, field,
+  document) posting). The scoring is vectorized: at 10,000 articles there are
+  about 5 million postings, far too many for a Python loop when a rebuild
+  after one edit must take well under a second (and an edit changes the
+  average field length, so any score may change).
 
 The result is exactly what lunr.py's `Builder` computes (term indexes in
 first-seen order, BM25 field vectors rounded to 3 decimals, the same idf):
