@@ -92,6 +92,8 @@ class Config:
     """Normalizer knowledge the user can edit."""
     sources: Mapping[str, SourceHints] = field(default_factory=dict)
     """Per-source overrides, keyed by path relative to the sources directory."""
+    config_file: Path | None = None
+    """The file this configuration was read from (None: defaults, no file)."""
 
     @property
     def sources_dir(self) -> Path:
@@ -330,6 +332,7 @@ def parse_config(text: str, path: Path, root: Path | None = None) -> Config:
         raise ConfigError(path, problems)
     return Config(
         root=root,
+        config_file=path.absolute(),
         site=SiteConfig(**values.get("site", {})),
         paths=PathsConfig(**values.get("paths", {})),
         normalize=NormalizeConfig(

@@ -69,7 +69,7 @@ _SERVING_PID = [_MAIN_PID]
 def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, poll: bool = False,
           verbosity: int = 1) -> int:
     """Build, serve on http://host:port/ and rebuild + reload on every save, until Ctrl-C."""
-    project = Project(config)
+    project = Project(config, config_file=config.config_file)
     live = LiveServer(project, lambda: project.output_dir, verbosity=verbosity)
     try:
         bound_host, bound_port = live.bind(host, port)
