@@ -132,18 +132,20 @@ def _doc_key(entry: Entry, language: str) -> str:
 def code_version() -> str:
     """A hash of the code and package data the search files depend on: a cache
     made by other code (a new checkout, an upgraded stemmer) is never reused."""
+    import importlib.util
+
     import lunr  # type: ignore[import-untyped]
     import mkdocs
-    import snowballstemmer  # type: ignore[import-untyped]
 
     digest = hashlib.sha256(CACHE_FORMAT.encode())
     here = Path(__file__).resolve().parent
     for path in (*(here / name for name in ("__init__.py", "index.py", "shards.py", "text.py", "vendor.py")),
                  here.parent / "urls.py"):
         digest.update(path.read_bytes())
-    stemmers = Path(snowballstemmer.__file__)
-    digest.update(f"{lunr.__VERSION__}|{mkdocs.__version__}|{np.__version__}|{stemmers}|"
-                  f"{stemmers.stat().st_mtime_ns}".encode())
+    spec = importlib.util.find_spec("snowballstemmer")
+    stemmers = Path(spec.origin if spec and spec.origin else "snowballstemmer")
+    stamp = stemmers.stat().st_mtime_ns if stemmers.exists() else 0
+    digest.update(f"{lunr.__VERSION__}|{mkdocs.__version__}|{np.__version__}|{stemmers}|{stamp}".encode())
     return digest.hexdigest()[:32]
 
 
@@ -352,13 +354,18 @@ def _index_files(index: Index, stored: Sequence[shards.StoredDoc], languages: Se
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
     firsts, shard_files, texts = shards.shard_index(index, previous)
     doc_files = shards.document_files(stored)
-    data = [*shard_files, *doc_files, shards.facet_file(stored), shards.terms_file(index)]
-    digest = shards.build_hash(data)
+    facets = shards.facet_file(stored)
+    terms = shards.terms_file(index)
+    # Two hashes: an edit that changes no stored field renames no document file.
+    digest = shards.build_hash([*shard_files, terms])
+    docs_digest = shards.build_hash([*doc_files, facets])
     stop_words = {code: sorted(text.stop_words(code)) for code in languages}
     manifest_name, manifest = shards.manifest_file(
-        index, languages, lunr_languages, stop_words, firsts, len(doc_files), digest,
+        index, languages, lunr_languages, stop_words, firsts, len(doc_files), digest, docs_digest,
     )
-    files = [(f"{INDEX_DIR}/{shards.file_name(key, digest)}", body) for key, body in data]
+    files = [(f"{INDEX_DIR}/{shards.file_name(key, digest)}", body) for key, body in shard_files]
+    files += [(f"{INDEX_DIR}/{shards.file_name(key, docs_digest)}", body) for key, body in [*doc_files, facets]]
+    files.append((f"{INDEX_DIR}/{shards.file_name(terms[0], digest)}", terms[1]))
     files.append((f"{INDEX_DIR}/{manifest_name}", manifest))
     return files, texts
 

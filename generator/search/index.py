@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from lunr.builder import Builder  # type: ignore[import-untyped]
 
 from . import text
 from .vendor import LUNR_VERSION
@@ -368,6 +367,8 @@ def to_lunr_json(index: Index) -> dict[str, Any]:
 
 def build_reference(docs: Sequence[SearchDoc], languages: Sequence[str]) -> dict[str, Any]:
     """The same index built and serialized by lunr.py itself (slow; for tests)."""
+    from lunr.builder import Builder  # type: ignore[import-untyped]  # (tests only)
+
     builder = Builder()
     builder.ref("ref")
     for name, boost in FIELDS:

@@ -290,7 +290,7 @@ def terms_file(index: Index) -> tuple[str, bytes]:
 
 def manifest_file(index: Index, languages: Sequence[str], lunr_languages: dict[str, str],
                   stop_words: dict[str, list[str]], firsts: list[str], doc_files: int,
-                  digest: str) -> tuple[str, bytes]:
+                  digest: str, docs_digest: str) -> tuple[str, bytes]:
     """The manifest, named by its own content hash (the page links to it)."""
     key, body = data_file("manifest", {
         "version": 1,
@@ -302,6 +302,7 @@ def manifest_file(index: Index, languages: Sequence[str], lunr_languages: dict[s
         "docCount": len(index.refs),
         "pageSize": PAGE_SIZE,
         "hash": digest,
+        "docsHash": docs_digest,
         "shards": {"first": firsts},
         "docs": {"size": DOC_CHUNK, "count": doc_files},
     })

@@ -34,7 +34,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 
-import snowballstemmer  # type: ignore[import-untyped]
 from lunr.pipeline import Pipeline  # type: ignore[import-untyped]
 from lunr.stemmer import PorterStemmer  # type: ignore[import-untyped]
 from lunr.stop_word_filter import WORDS as _LUNR_EN_STOP_WORDS  # type: ignore[import-untyped]
@@ -146,6 +145,8 @@ def stemmer(language: str) -> Callable[[str], str]:
     """str -> stem for one language."""
     if language == "en":
         return lambda word: str(_PORTER.stem(word))
+    import snowballstemmer  # type: ignore[import-untyped]  # (imports every language: only when needed)
+
     snowball = snowballstemmer.stemmer(SNOWBALL[language])
     return lambda word: str(snowball.stemWord(word))
 

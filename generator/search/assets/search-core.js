@@ -115,9 +115,12 @@
     this.allTerms = null
   }
 
-  /* The file name of a data file, from its key and the build's hash. */
+  /* The file name of a data file, from its key and the build's hash: the document
+     store and facets have a hash of their own, so an edit that leaves them alone
+     leaves their files alone. */
   Engine.prototype.file = function (key) {
-    return key + '.' + this.manifest.hash + '.js'
+    var docs = /^(d[0-9]+|facets)$/.test(key) && this.manifest.docsHash
+    return key + '.' + (docs || this.manifest.hash) + '.js'
   }
 
   Engine.prototype.parse = function (queryString) {
