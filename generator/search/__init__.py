@@ -356,14 +356,17 @@ def _index_files(index: Index, stored: Sequence[shards.StoredDoc], languages: Se
     doc_files = shards.document_files(stored)
     facets = shards.facet_file(stored)
     terms = shards.terms_file(index)
-    # Two hashes: an edit that changes no stored field renames no document file.
-    digest = shards.build_hash([*shard_files, terms])
+    # Files are named by their own hash (shards) or by one per family (the document
+    # store and facets; the term list), so an edit renames only what it changes.
+    shard_hashes = [shards.shard_hash(body) for _, body in shard_files]
+    digest = shards.build_hash([terms])
     docs_digest = shards.build_hash([*doc_files, facets])
     stop_words = {code: sorted(text.stop_words(code)) for code in languages}
     manifest_name, manifest = shards.manifest_file(
-        index, languages, lunr_languages, stop_words, firsts, len(doc_files), digest, docs_digest,
+        index, languages, lunr_languages, stop_words, firsts, shard_hashes, len(doc_files), digest, docs_digest,
     )
-    files = [(f"{INDEX_DIR}/{shards.file_name(key, digest)}", body) for key, body in shard_files]
+    files = [(f"{INDEX_DIR}/{shards.file_name(key, hash_)}", body)
+             for (key, body), hash_ in zip(shard_files, shard_hashes)]
     files += [(f"{INDEX_DIR}/{shards.file_name(key, docs_digest)}", body) for key, body in [*doc_files, facets]]
     files.append((f"{INDEX_DIR}/{shards.file_name(terms[0], digest)}", terms[1]))
     files.append((f"{INDEX_DIR}/{manifest_name}", manifest))

@@ -77,6 +77,14 @@ def file_name(key: str, digest: str) -> str:
     return f"{key}.{digest}.js"
 
 
+SHARD_HASH = 8
+"""Hex characters of a shard's own content hash (its name; the client reads them from the manifest)."""
+
+
+def shard_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:SHARD_HASH]
+
+
 @lru_cache(maxsize=4)
 def _number_words(limit: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
     """For every int below `limit`, its decimal digits and a comma as ASCII packed into
@@ -289,8 +297,8 @@ def terms_file(index: Index) -> tuple[str, bytes]:
 
 
 def manifest_file(index: Index, languages: Sequence[str], lunr_languages: dict[str, str],
-                  stop_words: dict[str, list[str]], firsts: list[str], doc_files: int,
-                  digest: str, docs_digest: str) -> tuple[str, bytes]:
+                  stop_words: dict[str, list[str]], firsts: list[str], shard_hashes: list[str],
+                  doc_files: int, digest: str, docs_digest: str) -> tuple[str, bytes]:
     """The manifest, named by its own content hash (the page links to it)."""
     key, body = data_file("manifest", {
         "version": 1,
@@ -303,7 +311,7 @@ def manifest_file(index: Index, languages: Sequence[str], lunr_languages: dict[s
         "pageSize": PAGE_SIZE,
         "hash": digest,
         "docsHash": docs_digest,
-        "shards": {"first": firsts},
+        "shards": {"first": firsts, "hashes": "".join(shard_hashes)},
         "docs": {"size": DOC_CHUNK, "count": doc_files},
     })
     return file_name(key, hashlib.sha256(body).hexdigest()[:10]), body

@@ -115,10 +115,17 @@
     this.allTerms = null
   }
 
-  /* The file name of a data file, from its key and the build's hash: the document
-     store and facets have a hash of their own, so an edit that leaves them alone
-     leaves their files alone. */
+  /* The file name of a data file, from its key and a hash: each index shard has its
+     own (SHARD_HASH characters each, concatenated in shards.hashes), the document
+     store and facets share one, the rest use the build's. So an edit renames only
+     the files whose bytes change. */
+  var SHARD_HASH = 8
   Engine.prototype.file = function (key) {
+    var hashes = this.manifest.shards.hashes
+    if (hashes && /^s[0-9]+$/.test(key)) {
+      var n = +key.slice(1)
+      return key + '.' + hashes.slice(n * SHARD_HASH, (n + 1) * SHARD_HASH) + '.js'
+    }
     var docs = /^(d[0-9]+|facets)$/.test(key) && this.manifest.docsHash
     return key + '.' + (docs || this.manifest.hash) + '.js'
   }
