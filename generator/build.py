@@ -132,11 +132,12 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> Re
 
     search = build_search(entries, config)
     state = load_state(config)
-    if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, search.assets)
+    compiled = config.cache_dir / "templates"
+    if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, search.assets, compiled)
             and site_unchanged(state, config.output_dir)):
         return Rendered(None, [*search.problems, *state.problems], lambda: None, tuple(state.manifest))
     rendered = render_site(entries, config, search.assets, memo=state.memo, jobs=default_jobs(),
-                           previous=previous_reader(state, config.output_dir))
+                           previous=previous_reader(state, config.output_dir), bytecode_dir=compiled)
     files, collisions = find_collisions([*rendered.files, *search.files])
     own_problems = (*rendered.problems, *collisions)
 

@@ -379,11 +379,24 @@ def _fingerprint(theme_dirs: Sequence[Path]) -> tuple[dict[str, str], list[Outpu
     return mapping, files
 
 
-def make_environment(theme_dirs: Sequence[Path]) -> jinja2.Environment:
-    """Jinja over <theme>/templates for each theme in the chain, most specific first."""
+def make_environment(theme_dirs: Sequence[Path], bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """Jinja over <theme>/templates for each theme in the chain, most specific first.
+
+    With `bytecode_dir`, compiled templates are kept there between builds
+    (Jinja checks each against its source's checksum, so an edited template is
+    compiled again); a directory that cannot be made just means no such cache.
+    """
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d / "templates")) for d in theme_dirs])
+    bytecode_cache = None
+    if bytecode_dir is not None:
+        try:
+            bytecode_dir.mkdir(parents=True, exist_ok=True)
+            bytecode_cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
+        except OSError:
+            bytecode_cache = None
     env = jinja2.Environment(
         loader=loader,
+        bytecode_cache=bytecode_cache,
         autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -903,6 +916,7 @@ def render_site(
     memo: RenderMemo | None = None,
     jobs: int = 1,
     previous: Callable[[str], bytes | None] | None = None,
+    bytecode_dir: Path | None = None,
 ) -> RenderResult:
     """Render the whole site from `entries`; see the module docstring.
 
@@ -911,6 +925,7 @@ def render_site(
     the bytes the previous build wrote for an output path, or None when it
     cannot vouch for them (missing, or changed since). `jobs` > 1 spreads the
     rendering over forked processes. None of these changes an output byte.
+    `bytecode_dir` keeps compiled templates between builds (see make_environment).
     """
     memo = memo or RenderMemo()
     problems: list[Problem] = []
@@ -936,7 +951,7 @@ def render_site(
         assets=assets,
         search_assets=dict(search_assets),
     )
-    env = make_environment(config.theme_dirs)
+    env = make_environment(config.theme_dirs, bytecode_dir)
     has_search = _search_enabled(site, env)
     key = _memo_key(config, assets, has_search)
     reuse = memo.key == key
@@ -970,16 +985,16 @@ def render_site(
         else:
             made.append(None)
             stale.append(index)
-    for index, result in zip(stale, parallel_map(renderer.render, [specs[i] for i in stale], jobs), strict=True):
-        made[index] = result
+    for index, fresh in zip(stale, parallel_map(renderer.render, [specs[i] for i in stale], jobs), strict=True):
+        made[index] = fresh
     page_files: list[OutputFile] = []
     pages: dict[str, str] = {}
-    for fingerprint, result in zip(fingerprints, made, strict=True):
-        if isinstance(result, Problem):
-            problems.append(result)
-        elif result is not None:
-            page_files.append(result)
-            pages.setdefault(result.path, fingerprint)
+    for fingerprint, page in zip(fingerprints, made, strict=True):
+        if isinstance(page, Problem):
+            problems.append(page)
+        elif page is not None:
+            page_files.append(page)
+            pages.setdefault(page.path, fingerprint)
 
     entry_dates = {view.url: view.entry.date for view in site.ordered}
     sitemap_urls = [
@@ -1009,13 +1024,13 @@ def render_site(
     )
 
 
-def memo_key(config: Config, search_assets: Mapping[str, str]) -> str:
+def memo_key(config: Config, search_assets: Mapping[str, str], bytecode_dir: Path | None = None) -> str:
     """The `RenderMemo.key` a render of this configuration and search stage would have.
 
     Search assets count only as present or not: their paths are part of the
     search page's own fingerprint (the one template that may use them).
     """
     assets, _ = _fingerprint(config.theme_dirs)
-    env = make_environment(config.theme_dirs)
+    env = make_environment(config.theme_dirs, bytecode_dir)
     has_search = bool(search_assets) and _has_template(env, "search.html")
     return _memo_key(config, assets, has_search)
