@@ -76,8 +76,9 @@ while proc.poll() is None:
     peak = max(peak, sum(rss_kb(p) for p in tree(proc.pid)))
     time.sleep(0.02)
 wall = time.perf_counter() - start
-maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"wall": wall, "tree_peak_kb": peak, "maxrss_kb": maxrss, "returncode": proc.returncode}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "tree_peak_kb": peak, "maxrss_kb": usage.ru_maxrss,
+                  "cpu": usage.ru_utime + usage.ru_stime, "returncode": proc.returncode}))
 """
 
 
@@ -89,6 +90,8 @@ class Measure:
     peak_mb: float
     returncode: int
     pages: int = 0
+    cpu: float = float("nan")
+    """User + system CPU seconds of the build and its children (less sensitive to a busy machine)."""
 
 
 @dataclass
@@ -106,6 +109,10 @@ class Series:
     @property
     def median(self) -> float:
         return statistics.median(r.wall for r in self.runs) if self.runs else float("nan")
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs) if self.runs else float("nan")
 
     @property
     def peak_mb(self) -> float:
@@ -134,7 +141,7 @@ def measure(command: Sequence[str], cwd: Path, log: Path, timeout: float) -> Mea
         return Measure(float("nan"), float("nan"), completed.returncode or -1)
     data = json.loads(completed.stdout.strip().splitlines()[-1])
     peak_kb = max(int(data["tree_peak_kb"]), int(data["maxrss_kb"]))
-    return Measure(float(data["wall"]), peak_kb / 1024, int(data["returncode"]))
+    return Measure(float(data["wall"]), peak_kb / 1024, int(data["returncode"]), cpu=float(data["cpu"]))
 
 
 def count_html(directory: Path) -> int:
@@ -287,9 +294,9 @@ def _fmt(value: float, digits: int = 2) -> str:
 def table(results: Sequence[Series], big: Series | None) -> str:
     """The Markdown report: cold builds side by side, rebuilds, growth."""
     lines = [
-        ("| N | build | wall s (median) | runs | ms / entry | peak MB | HTML pages "
+        ("| N | build | wall s (median) | CPU s (median) | runs | ms / entry | peak MB | HTML pages "
          "| ours from content ÷ this | ours from dumps ÷ this |"),
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     by_size: dict[int, list[Series]] = {}
     for series in results:
@@ -307,7 +314,7 @@ def table(results: Sequence[Series], big: Series | None) -> str:
                 ratio_d = _fmt(dumps.median / series.median) + "×" if dumps else ""
             failed = "" if series.ok else " (FAILED)"
             lines.append(
-                f"| {size:,} | {series.label}{failed} | {_fmt(series.median)} | {len(series.runs)} "
+                f"| {size:,} | {series.label}{failed} | {_fmt(series.median)} | {_fmt(series.cpu)} | {len(series.runs)} "
                 f"| {_fmt(series.ms_per_entry, 1)} | {_fmt(series.peak_mb, 0)} | {series.pages} "
                 f"| {ratio_c} | {ratio_d} |"
             )
