@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,6 +171,88 @@ def _signatures(packed: npt.NDArray[np.uint64], seed: int, term: Ints, terms: in
     return [int(v) for v in sums.tolist()]
 
 
+PARALLEL_POSTINGS = 1_000_000
+"""Postings to write out before a second process pays for itself (a cold build)."""
+
+
+def _texts_of(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
+    """term number -> the text of its postings, for the terms marked in `stale`."""
+    field_count = len(index.fields)
+    js_rank = np.zeros(len(index.terms), dtype=np.int64)
+    js_rank[list(index.js_order)] = np.arange(len(index.terms))
+    keep = stale[index.term]
+    term, field, doc, milli = index.term[keep], index.field[keep], index.doc[keep], index.milli[keep]
+    # By term in JavaScript order, then field; documents stay in order (the sort is stable).
+    order = stable_order(js_rank[term] * field_count + field, len(index.terms) * field_count)
+    term, field, doc, milli = term[order], field[order], doc[order], milli[order]
+    kept = len(doc)
+    if not kept:
+        return {}
+    change = np.ones(kept, dtype=bool)
+    change[1:] = (term[1:] != term[:-1]) | (field[1:] != field[:-1])
+    firsts = np.flatnonzero(change)
+    lasts = np.append(firsts[1:], kept) - 1
+    delta = doc.astype(np.int64)
+    delta[1:] -= doc[:-1]
+    delta[firsts] = doc[firsts]
+    values = np.empty(2 * kept, dtype=np.int64)
+    values[0::2] = delta
+    values[1::2] = milli
+    text, ends = joined_numbers(values)
+    begins = np.concatenate(([0], ends[:-1]))
+    group_start = begins[2 * firsts].tolist()
+    group_end = (ends[2 * lasts + 1] - 1).tolist()  # without the last comma
+    texts: dict[int, str] = {}
+    current = -1
+    parts: list[str] = []
+    for number, field_number, start, end in zip(term[firsts].tolist(), field[firsts].tolist(),
+                                                group_start, group_end):
+        if number != current:
+            if current >= 0:
+                texts[current] = ",".join(parts)
+            current = number
+            parts = ["[]"] * field_count
+        parts[field_number] = f"[{text[start:end]}]"
+    texts[current] = ",".join(parts)
+    return texts
+
+
+def _texts_in_child(index: Index, stale: npt.NDArray[np.bool_], connection: Any) -> None:
+    connection.send(_texts_of(index, stale))
+    connection.close()
+
+
+def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
+    """`_texts_of`, split with a forked process when there is much to write (a cold build):
+    the child takes the terms holding about half the postings, this process the rest."""
+    holders = np.bincount(index.term, minlength=len(index.terms))
+    total = int(holders[stale].sum())
+    if total < PARALLEL_POSTINGS or (os.cpu_count() or 1) < 2:
+        return _texts_of(index, stale)
+    numbers = np.flatnonzero(stale)
+    half = int(np.searchsorted(np.cumsum(holders[numbers]), total // 2))
+    theirs = np.zeros(len(stale), dtype=bool)
+    theirs[numbers[: half + 1]] = True
+    ours = stale & ~theirs
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_texts_in_child, args=(index, theirs, sender), daemon=True)
+    try:
+        child.start()
+    except OSError:
+        return _texts_of(index, stale)
+    sender.close()
+    texts = _texts_of(index, ours)
+    try:
+        texts.update(receiver.recv())
+    except (EOFError, OSError):  # the child died: do its half here
+        texts.update(_texts_of(index, theirs))
+    finally:
+        receiver.close()
+        child.join()
+    return texts
+
+
 def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[str], TermTexts]:
     """Per term, in JavaScript order, its shard entry: `[_index,[d,v,d,v...],...per field]`
     with document numbers delta-coded and values x 1000; and the TermTexts for the next build.
@@ -176,7 +260,6 @@ def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[
     Only the postings of terms not in `previous` (with the same signatures) are
     sorted and written out; the rest is reused text.
     """
-    field_count = len(index.fields)
     names = index.terms
     packed = index.doc.astype(np.uint64) << np.uint64(32)
     packed += index.milli.astype(np.uint64) << np.uint64(3)
@@ -193,43 +276,8 @@ def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[
         else:
             stale[number] = True
     if stale.any():
-        js_rank = np.zeros(len(names), dtype=np.int64)
-        js_rank[list(index.js_order)] = np.arange(len(names))
-        keep = stale[index.term]
-        term, field, doc, milli = index.term[keep], index.field[keep], index.doc[keep], index.milli[keep]
-        # By term in JavaScript order, then field; documents stay in order (the sort is stable).
-        order = stable_order(js_rank[term] * field_count + field, len(names) * field_count)
-        term, field, doc, milli = term[order], field[order], doc[order], milli[order]
-        kept = len(doc)
-        change = np.ones(kept, dtype=bool)
-        change[1:] = (term[1:] != term[:-1]) | (field[1:] != field[:-1])
-        firsts = np.flatnonzero(change)
-        lasts = np.append(firsts[1:], kept) - 1
-        delta = doc.astype(np.int64)
-        delta[1:] -= doc[:-1]
-        delta[firsts] = doc[firsts]
-        values = np.empty(2 * kept, dtype=np.int64)
-        values[0::2] = delta
-        values[1::2] = milli
-        text, ends = joined_numbers(values)
-        begins = np.concatenate(([0], ends[:-1]))
-        group_start = begins[2 * firsts].tolist()
-        group_end = (ends[2 * lasts + 1] - 1).tolist()  # without the last comma
-        current = -1
-        parts: list[str] = []
-
-        def flush() -> None:
-            texts[names[current]] = (firsts_sig[current], seconds_sig[current], ",".join(parts))
-
-        for number, field_number, start, end in zip(term[firsts].tolist(), field[firsts].tolist(),
-                                                    group_start, group_end):
-            if number != current:
-                if current >= 0:
-                    flush()
-                current = number
-                parts = ["[]"] * field_count
-            parts[field_number] = f"[{text[start:end]}]"
-        flush()
+        for number, rest in _stale_texts(index, stale).items():
+            texts[names[number]] = (firsts_sig[number], seconds_sig[number], rest)
     entries = [f"[{number},{texts[names[number]][2]}]" for number in index.js_order]
     return entries, texts
 

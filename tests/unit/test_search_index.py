@@ -189,8 +189,8 @@ def test_cached_and_parallel_builds_equal_a_cold_build(tmp_path: Path) -> None:
     # Worker processes (forced on for a small corpus) give the same bytes.
     from generator import search
 
-    original = search.PARALLEL_FROM
-    search.PARALLEL_FROM = 0
+    original = search.PARALLEL_FROM, search.shards.PARALLEL_POSTINGS
+    search.PARALLEL_FROM = search.shards.PARALLEL_POSTINGS = 0
     try:
         assert _files(build_search(edited, config, cache=False, workers=2)) == plain_edited
         for name in (tmp_path / config.paths.cache).glob("search*"):
@@ -198,7 +198,7 @@ def test_cached_and_parallel_builds_equal_a_cold_build(tmp_path: Path) -> None:
         assert _files(build_search(edited, config, workers=2)) == plain_edited
         assert _files(build_search(entries, config, workers=2)) == plain
     finally:
-        search.PARALLEL_FROM = original
+        search.PARALLEL_FROM, search.shards.PARALLEL_POSTINGS = original
 
 
 def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
