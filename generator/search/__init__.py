@@ -340,21 +340,31 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
         ]
         previous = store.load("search-texts") if store else {}
         reusable = previous.get("texts") if previous.get("code") == code_version() else None
-        data, texts = _index_files(index, stored, languages, reusable)
+        docs_key = hashlib.sha256(repr((code_version(), stored_meta, [r[0] for r in records])).encode(
+            "utf-8", "surrogatepass")).hexdigest()
+        saved_docs = store.load("search-store") if store else {}
+        doc_data = saved_docs.get("files") if saved_docs.get("key") == docs_key else None
+        data, texts, doc_data = _index_files(index, stored, languages, reusable, doc_data)
         if store:
             store.save("search-texts", {"code": code_version(), "texts": texts})
+            if saved_docs.get("key") != docs_key:
+                store.save("search-store", {"key": docs_key, "files": doc_data})
             store.save("search-output", {"key": output_key, "data": data})
             store.save("search-output-key", {"key": output_key})
     return _package(data, languages, problems)
 
 
-def _index_files(index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str],
-                 previous: shards.TermTexts | None = None) -> tuple[list[tuple[str, bytes]], shards.TermTexts]:
-    """The index data files and, last, the manifest: [(path, bytes)]; and the shard text cache."""
+def _index_files(
+    index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str],
+    previous: shards.TermTexts | None = None, doc_data: list[tuple[str, bytes]] | None = None,
+) -> tuple[list[tuple[str, bytes]], shards.TermTexts, list[tuple[str, bytes]]]:
+    """The index data files and, last, the manifest: [(path, bytes)]; the shard text
+    cache; the document store and facet files (`doc_data`, when given, are those of `stored`)."""
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
     firsts, shard_files, texts = shards.shard_index(index, previous)
-    doc_files = shards.document_files(stored)
-    facets = shards.facet_file(stored)
+    if doc_data is None:
+        doc_data = [*shards.document_files(stored), shards.facet_file(stored)]
+    doc_files, facets = doc_data[:-1], doc_data[-1]
     terms = shards.terms_file(index)
     # Files are named by their own hash (shards) or by one per family (the document
     # store and facets; the term list), so an edit renames only what it changes.
@@ -370,7 +380,7 @@ def _index_files(index: Index, stored: Sequence[shards.StoredDoc], languages: Se
     files += [(f"{INDEX_DIR}/{shards.file_name(key, docs_digest)}", body) for key, body in [*doc_files, facets]]
     files.append((f"{INDEX_DIR}/{shards.file_name(terms[0], digest)}", terms[1]))
     files.append((f"{INDEX_DIR}/{manifest_name}", manifest))
-    return files, texts
+    return files, texts, doc_data
 
 
 def _package(data: Sequence[tuple[str, bytes]], languages: Sequence[str], problems: list[Problem]) -> SearchOutput:
