@@ -69,14 +69,6 @@ def load_state(config: Config) -> RenderState:
         return RenderState()
 
 
-def _stat(path: Path) -> Stat | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return (info.st_size, info.st_mtime_ns, info.st_ino)
-
-
 def manifest_of(output_dir: Path) -> dict[str, Stat]:
     """(size, mtime_ns, inode) of every file under output_dir, by relative path."""
     manifest: dict[str, Stat] = {}
@@ -96,15 +88,25 @@ def manifest_of(output_dir: Path) -> dict[str, Stat]:
 def previous_reader(state: RenderState, output_dir: Path) -> Callable[[str], bytes | None]:
     """`previous` for render_site: a file's bytes while site/ still holds what the last build wrote."""
 
+    root = str(output_dir)
+
     def previous(path: str) -> bytes | None:
         recorded = state.manifest.get(path)
-        target = output_dir / path
-        if recorded is None or _stat(target) != recorded:
+        if recorded is None:
             return None
         try:
-            data = target.read_bytes()
+            descriptor = os.open(os.path.join(root, path), os.O_RDONLY)
         except OSError:
             return None
+        try:
+            info = os.fstat(descriptor)
+            if (info.st_size, info.st_mtime_ns, info.st_ino) != recorded:
+                return None
+            data = os.read(descriptor, recorded[0] + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(descriptor)
         return data if len(data) == recorded[0] else None
 
     return previous
