@@ -379,24 +379,11 @@ def _fingerprint(theme_dirs: Sequence[Path]) -> tuple[dict[str, str], list[Outpu
     return mapping, files
 
 
-def make_environment(theme_dirs: Sequence[Path], bytecode_dir: Path | None = None) -> jinja2.Environment:
-    """Jinja over <theme>/templates for each theme in the chain, most specific first.
-
-    With `bytecode_dir`, compiled templates are kept there between builds
-    (Jinja checks each against its source's checksum, so an edited template is
-    compiled again); a directory that cannot be made just means no such cache.
-    """
+def make_environment(theme_dirs: Sequence[Path]) -> jinja2.Environment:
+    """Jinja over <theme>/templates for each theme in the chain, most specific first."""
     loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d / "templates")) for d in theme_dirs])
-    bytecode_cache = None
-    if bytecode_dir is not None:
-        try:
-            bytecode_dir.mkdir(parents=True, exist_ok=True)
-            bytecode_cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
-        except OSError:
-            bytecode_cache = None
     env = jinja2.Environment(
         loader=loader,
-        bytecode_cache=bytecode_cache,
         autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -406,6 +393,23 @@ def make_environment(theme_dirs: Sequence[Path], bytecode_dir: Path | None = Non
     env.globals["plural"] = plural
     env.filters["json_ld"] = json_ld
     env.filters["ld_person"] = lambda name: {"@type": "Person", "name": name}
+    return env
+
+
+def _environment(theme_dirs: Sequence[Path], bytecode_dir: Path | None) -> jinja2.Environment:
+    """make_environment, keeping compiled templates in `bytecode_dir` between builds.
+
+    Jinja checks each cached template against its source's checksum, so an
+    edited template is compiled again; a directory that cannot be made just
+    means no such cache.
+    """
+    env = make_environment(theme_dirs)
+    if bytecode_dir is not None:
+        try:
+            bytecode_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return env
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
     return env
 
 
@@ -925,7 +929,7 @@ def render_site(
     the bytes the previous build wrote for an output path, or None when it
     cannot vouch for them (missing, or changed since). `jobs` > 1 spreads the
     rendering over forked processes. None of these changes an output byte.
-    `bytecode_dir` keeps compiled templates between builds (see make_environment).
+    `bytecode_dir` keeps compiled templates between builds (see _environment).
     """
     memo = memo or RenderMemo()
     problems: list[Problem] = []
@@ -951,7 +955,7 @@ def render_site(
         assets=assets,
         search_assets=dict(search_assets),
     )
-    env = make_environment(config.theme_dirs, bytecode_dir)
+    env = _environment(config.theme_dirs, bytecode_dir)
     has_search = _search_enabled(site, env)
     key = _memo_key(config, assets, has_search)
     reuse = memo.key == key
@@ -1031,6 +1035,6 @@ def memo_key(config: Config, search_assets: Mapping[str, str], bytecode_dir: Pat
     search page's own fingerprint (the one template that may use them).
     """
     assets, _ = _fingerprint(config.theme_dirs)
-    env = make_environment(config.theme_dirs, bytecode_dir)
+    env = _environment(config.theme_dirs, bytecode_dir)
     has_search = bool(search_assets) and _has_template(env, "search.html")
     return _memo_key(config, assets, has_search)
