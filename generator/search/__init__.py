@@ -262,7 +262,7 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
     if missing:
         todo = [docs[p] for p in missing]
         cores = workers if workers is not None else (os.cpu_count() or 1)
-        if cores > 1 and len(todo) > PARALLEL_FROM:
+        if cores > 1 and len(todo) > PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
             fresh = _analyse_parallel(todo, vocabulary, cores)
         else:
             analyzer = Analyzer(vocabulary)

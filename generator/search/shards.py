@@ -227,7 +227,7 @@ def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     the child takes the terms holding about half the postings, this process the rest."""
     holders = np.bincount(index.term, minlength=len(index.terms))
     total = int(holders[stale].sum())
-    if total < PARALLEL_POSTINGS or (os.cpu_count() or 1) < 2:
+    if total < PARALLEL_POSTINGS or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return _texts_of(index, stale)
     numbers = np.flatnonzero(stale)
     half = int(np.searchsorted(np.cumsum(holders[numbers]), total // 2))
