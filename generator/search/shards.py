@@ -114,6 +114,8 @@ def _number_words(limit: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.ui
 
 NUMBER_TABLE_LIMIT = 1 << 20
 """Largest value (exclusive) the shard text tables cover; past it, plain str()."""
+NUMBER_CHUNK = 1 << 20
+"""Values turned into text at a time."""
 
 
 def joined_numbers(values: npt.NDArray[np.int64]) -> tuple[str, npt.NDArray[np.int64]]:
@@ -130,26 +132,36 @@ def joined_numbers(values: npt.NDArray[np.int64]) -> tuple[str, npt.NDArray[np.i
         return "", np.zeros(0, dtype=np.int64)
     top = int(values.max())
     if top >= NUMBER_TABLE_LIMIT or int(values.min()) < 0 or sys.byteorder != "little":
-        pieces = [f"{v}," for v in values.tolist()]
-        return "".join(pieces), np.cumsum([len(p) for p in pieces], dtype=np.int64)
+        plain = [f"{v}," for v in values.tolist()]
+        return "".join(plain), np.cumsum([len(p) for p in plain], dtype=np.int64)
     # Tables sized by powers of two, so that builds of one archive share them.
     low_table, high_table, length_table = _number_words(1 << max(top, 1).bit_length())
-    lengths = length_table[values]
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
-    slot = starts >> 3
-    flat = (starts & 7) * low_table.shape[1] + values
-    low = low_table.reshape(-1)[flat]
-    high = high_table.reshape(-1)[flat]
-    total = int(ends[-1])
-    out = np.zeros(total // 8 + 2, dtype=np.uint64)
-    # Every text is at least 2 bytes, so values 4 apart never start in one uint64:
-    # within each of these 4 interleaved subsets the slots are distinct.
-    for first in range(4):
-        where = slot[first::4]
-        out[where] |= low[first::4]
-        out[where + 1] |= high[first::4]
-    return out.view(np.uint8)[:total].tobytes().decode("ascii"), ends
+    width = low_table.shape[1]
+    low_flat, high_flat = low_table.reshape(-1), high_table.reshape(-1)
+    pieces: list[str] = []
+    all_ends: list[npt.NDArray[np.int64]] = []
+    offset = 0
+    # In chunks: a few MB of temporaries at a time instead of hundreds, and faster for it.
+    for chunk_start in range(0, len(values), NUMBER_CHUNK):
+        chunk = values[chunk_start:chunk_start + NUMBER_CHUNK]
+        lengths = length_table[chunk]
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        slot = starts >> 3
+        flat = (starts & 7) * width + chunk
+        low, high = low_flat[flat], high_flat[flat]
+        total = int(ends[-1])
+        out = np.zeros(total // 8 + 2, dtype=np.uint64)
+        # Every text is at least 2 bytes, so values 4 apart never start in one uint64:
+        # within each of these 4 interleaved subsets the slots are distinct.
+        for first in range(4):
+            where = slot[first::4]
+            out[where] |= low[first::4]
+            out[where + 1] |= high[first::4]
+        pieces.append(out.view(np.uint8)[:total].tobytes().decode("ascii"))
+        all_ends.append(ends + offset)
+        offset += total
+    return "".join(pieces), np.concatenate(all_ends)
 
 
 TermTexts = dict[str, tuple[int, int, str]]
