@@ -80,7 +80,8 @@ class BuildReport:
         return not self.errors
 
 
-def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _quiet) -> NormalizeReport:
+def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _quiet,
+              stat_cache: dict[str, tuple[int, int, str]] | None = None) -> NormalizeReport:
     """Read every source, normalize it, and sync the result into content/."""
     from .ingest import read_sources
     from .normalize import normalize_all
@@ -102,6 +103,7 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     plan = sync_content(
         drafts, sources, config.content_dir, config.paths.sources,
         unreadable_sources=unreadable, content_label=config.paths.content, dry_run=dry_run,
+        stat_cache=stat_cache,
     )
     problems = _ordered([*read_problems, *normalize_problems, *plan.problems])
     return NormalizeReport(tuple(sources), tuple(drafts), plan, problems, time.perf_counter() - started)
@@ -150,12 +152,19 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> Re
 def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     """Normalize, then render content/ into the output directory, atomically."""
     started = time.perf_counter()
-    normalized = normalize(config, progress=progress)
+    cache = BuildCache(config)
+    stat_cache = cache.load("content-stat")
+    before_stats = dict(stat_cache)
+    normalized = normalize(config, progress=progress, stat_cache=stat_cache)
     stage_seconds = {"normalize": normalized.seconds}
     progress("loading content")
-    entry_cache = BuildCache(config).load("entries")
-    entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache)
-    BuildCache(config).save("entries", entry_cache)
+    entry_cache = cache.load("entries")
+    before = (set(entry_cache), before_stats)
+    entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache, stat_cache)
+    if set(entry_cache) != before[0]:
+        cache.save("entries", entry_cache)
+    if stat_cache != before[1]:
+        cache.save("content-stat", stat_cache)
     # The cache's keys are "path:text-hash" of every content file: their digest
     # changes whenever the entries can.
     inputs = hashlib.sha256("\n".join(sorted(entry_cache)).encode("utf-8", "surrogatepass")).hexdigest()

@@ -229,19 +229,49 @@ def _unique_slug(base: str, draft: Entry, taken: set[str]) -> str:
 # --- the edges: reading and committing -------------------------------------
 
 
-def scan_content(content_dir: Path) -> dict[str, str]:
-    """Every Markdown file in content/ (relative path -> text hash), hidden ones skipped."""
-    found: dict[str, str] = {}
+StatCache = dict[str, tuple[int, int, str]]
+"""Relative path -> (size, mtime_ns, text hash) of content files seen by an earlier run."""
+
+
+def _content_files(content_dir: Path) -> list[tuple[str, Path]]:
+    found: list[tuple[str, Path]] = []
     if not content_dir.is_dir():
         return found
     for path in sorted(content_dir.rglob("*.md")):
         relative = path.relative_to(content_dir).as_posix()
         if any(part.startswith(".") for part in relative.split("/")) or not path.is_file():
             continue
+        found.append((relative, path))
+    return found
+
+
+def scan_content(content_dir: Path, stat_cache: StatCache | None = None) -> dict[str, str]:
+    """Every Markdown file in content/ (relative path -> text hash), hidden ones skipped.
+
+    With `stat_cache`, a file whose size and modification time are unchanged is
+    not read again (as make does); the cache is updated in place.
+    """
+    found: dict[str, str] = {}
+    fresh: StatCache = {}
+    for relative, path in _content_files(content_dir):
         try:
-            found[relative] = text_hash(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
+            info = path.stat()
+        except OSError:
             found[relative] = "unreadable"
+            continue
+        known = stat_cache.get(relative) if stat_cache is not None else None
+        if known is not None and known[0] == info.st_size and known[1] == info.st_mtime_ns:
+            digest = known[2]
+        else:
+            try:
+                digest = text_hash(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                digest = "unreadable"
+        found[relative] = digest
+        fresh[relative] = (info.st_size, info.st_mtime_ns, digest)
+    if stat_cache is not None:
+        stat_cache.clear()
+        stat_cache.update(fresh)
     return found
 
 
@@ -315,22 +345,26 @@ def _remove_empty_dirs(directory: Path, stop: Path) -> None:
 
 def load_entries(
     content_dir: Path, content_label: str = "content", cache: dict[str, Entry] | None = None,
+    stat_cache: StatCache | None = None,
 ) -> tuple[list[Entry], list[Problem]]:
     """Every entry in content/, generated or hand-made, with `path` and `slug` set.
 
     `cache` maps "path:text-hash" to the parsed entry; hits skip the YAML parse,
-    misses are added, and entries no longer present are dropped from it.
+    misses are added, and entries no longer present are dropped from it. With
+    `stat_cache` too, unchanged files are not even read.
     """
     entries: list[Entry] = []
     fresh: dict[str, Entry] = {}
     problems: list[Problem] = []
-    if not content_dir.is_dir():
-        return entries, problems
-    for file in sorted(content_dir.rglob("*.md")):
-        relative = file.relative_to(content_dir).as_posix()
-        if any(part.startswith(".") for part in relative.split("/")) or not file.is_file():
-            continue
+    hashes = scan_content(content_dir, stat_cache) if cache is not None and stat_cache is not None else None
+    for relative, file in _content_files(content_dir):
         label = f"{content_label}/{relative}"
+        if hashes is not None and cache is not None:
+            hit = cache.get(f"{relative}:{hashes.get(relative)}")
+            if hit is not None:
+                fresh[f"{relative}:{hashes[relative]}"] = hit
+                entries.append(hit)
+                continue
         try:
             safe_relative(relative)
             text = file.read_text(encoding="utf-8")
@@ -351,7 +385,7 @@ def load_entries(
             problems.append(problem)
             continue
         assert entry is not None
-        slug = slugify(entry.slug or file.stem)
+        slug = slugify(entry.slug or Path(relative).stem)
         entry = replace(entry, path=relative, slug=slug)
         fresh[key] = entry
         entries.append(entry)
@@ -390,11 +424,12 @@ def sync_content(
     unreadable_sources: Iterable[str] = (),
     content_label: str = "content",
     dry_run: bool = False,
+    stat_cache: StatCache | None = None,
 ) -> ContentPlan:
     """Plan and (unless dry_run) apply the sync of drafts into content/."""
     manifest, problems = read_manifest(content_dir) if not dry_run else (_peek_manifest(content_dir), [])
     digests = {f"{sources_label}/{doc.path}": doc.digest for doc in sources}
-    plan = plan_content(drafts, manifest, scan_content(content_dir), digests,
+    plan = plan_content(drafts, manifest, scan_content(content_dir, stat_cache), digests,
                         unreadable_sources, content_label)
     if not dry_run and (plan.writes or plan.deletes or plan.manifest != manifest):
         content_dir.mkdir(parents=True, exist_ok=True)
