@@ -84,15 +84,19 @@ def test_fast_rounding_equals_round() -> None:
     assert _millis(np.array(values)).tolist() == [round(round(v, 3) * 1000) for v in values]
 
 
-def test_numbers_as_text() -> None:
+@pytest.mark.parametrize("chunk", [1 << 20, 5])
+def test_numbers_as_text(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
+    from generator.search import shards
     from generator.search.shards import joined_numbers
 
-    values = [0, 7, 10, 99, 100, 12345, 40212, 9, 1_000_000, 9_999_999, 3] * 7
-    text_, ends = joined_numbers(np.array(values, dtype=np.int64))
-    assert text_ == "".join(f"{v}," for v in values)
-    assert ends.tolist() == [len("".join(f"{v}," for v in values[:n + 1])) for n in range(len(values))]
+    monkeypatch.setattr(shards, "NUMBER_CHUNK", chunk)
+    for values in ([0, 7, 10, 99, 100, 12345, 40212, 9, 1_000_000, 9_999_999, 3] * 7,
+                   [0, 7, 10, 99, 100, 12345, 40212, 9, 1_000_000 - 1, 3] * 7):
+        text_, ends = joined_numbers(np.array(values, dtype=np.int64))
+        assert text_ == "".join(f"{v}," for v in values)
+        assert ends.tolist() == [len("".join(f"{v}," for v in values[:n + 1])) for n in range(len(values))]
     big = [10_000_000, 5]
     assert joined_numbers(np.array(big, dtype=np.int64))[0] == "10000000,5,"
 
