@@ -218,13 +218,14 @@ def _analyse_parallel(docs: Sequence[tuple[Entry, str]], vocabulary: Vocabulary,
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for new_terms, part in pool.imap(_analyse_slice, bounds):
-                table = np.array([vocabulary.id(t) for t in new_terms] or [0], dtype=np.int32)
+                # The worker's own ids past `base` -> ours, for the whole slice at once.
+                table = np.concatenate((np.arange(base, dtype=np.int32),
+                                        np.array([vocabulary.id(t) for t in new_terms], dtype=np.int32)))
+                joined = table[np.frombuffer(b"".join(record[1] for record in part), dtype=np.int32)].tobytes()
+                offset = 0
                 for snippet, ids, frequencies, counts, lengths in part:
-                    array = np.frombuffer(ids, dtype=np.int32)
-                    if len(array) and int(array.max()) >= base:
-                        array = np.where(array >= base, table[np.maximum(array - base, 0)], array)
-                        ids = array.astype(np.int32).tobytes()
-                    records.append((snippet, ids, frequencies, counts, lengths))
+                    records.append((snippet, joined[offset:offset + len(ids)], frequencies, counts, lengths))
+                    offset += len(ids)
     finally:
         _JOB, _BASE = None, []
     return records
