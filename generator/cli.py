@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -39,9 +38,6 @@ class Reporter:
         self.bar: Any = None
         self.task: Any = None
         self.stage = ""
-        self.lock = threading.Lock()
-        self.timer: threading.Timer | None = None
-        self.finished = False
 
     def progress(self, message: str) -> None:
         """One stage started: a progress bar on a terminal (once the run has taken
@@ -53,37 +49,31 @@ class Reporter:
         if not self.err.isatty():
             print(f"[{elapsed:6.2f}s] {message}", file=self.err, flush=True)
             return
-        with self.lock:
-            self.stage = message
-            if self.bar is not None:
-                self.bar.update(self.task, description=message, completed=self.stages_done - 1)
-            elif self.timer is None:
-                # Short runs never show a bar: it appears once the run has taken a second.
-                self.timer = threading.Timer(max(0.0, 1.0 - elapsed), self._show_bar)
-                self.timer.daemon = True
-                self.timer.start()
+        # No threads here (no timer, no auto-refresh): the render and search stages fork
+        # worker processes, which is only safe while the build is single-threaded.
+        self.stage = message
+        if self.bar is None and elapsed >= 1.0:
+            self._show_bar()
+        elif self.bar is not None:
+            self.bar.update(self.task, description=message, completed=self.stages_done - 1)
+            self.bar.refresh()
 
     def _show_bar(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with self.lock:
-            if self.finished:
-                return
-            self.bar = Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), console=Console(file=self.err), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(self.stage, total=self.total_stages, completed=self.stages_done - 1)
+        self.bar = Progress(TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=Console(file=self.err), transient=True,
+                            auto_refresh=False)
+        self.bar.start()
+        self.task = self.bar.add_task(self.stage, total=self.total_stages, completed=self.stages_done - 1)
+        self.bar.refresh()
 
     def finish(self) -> None:
         """Remove the progress bar before the summary is printed."""
-        with self.lock:
-            self.finished = True
-            if self.timer is not None:
-                self.timer.cancel()
-            if self.bar is not None:
-                self.bar.stop()
-                self.bar = None
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
     def problems(self, problems: Sequence[Problem]) -> None:
         """Errors always, warnings unless quiet, notices when verbose; long lists cut
