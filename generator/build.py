@@ -29,6 +29,8 @@ from .write import WriteReport, find_collisions, write_site
 Progress = Callable[[str], None]
 """Told the name (and size) of each stage as it starts."""
 BUILD_STAGES = 6  # progress messages a full build sends: a progress bar's total
+# Where write_site keeps the retired site between builds (see write.py), in the build cache.
+SPARE_SITE = "site-spare"
 
 
 def _quiet(_: str) -> None:
@@ -121,6 +123,8 @@ class Rendered(NamedTuple):
     """Call once `files` are written: records this render for the next build (render_cache)."""
     kept: tuple[str, ...] = ()
     """The paths of site/ when `files` is None."""
+    same: frozenset[str] = frozenset()
+    """Paths (not in `files`) whose file in site/ is already the new one, byte for byte."""
 
 
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> Rendered:
@@ -129,7 +133,7 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> Re
     `inputs` is a digest of the content files; see `Rendered`.
     """
     from .render import default_jobs, memo_key, render_site
-    from .render_cache import load_state, previous_reader, save_state, site_unchanged
+    from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch
     from .search import build_search
 
     search = build_search(entries, config)
@@ -138,15 +142,17 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> Re
     if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, search.assets, compiled)
             and site_unchanged(state, config.output_dir)):
         return Rendered(None, [*search.problems, *state.problems], lambda: None, tuple(state.manifest))
+    # Unchanged pages are not even read: site/ keeps their files (the write links them).
     rendered = render_site(entries, config, search.assets, memo=state.memo, jobs=default_jobs(),
-                           previous=previous_reader(state, config.output_dir), bytecode_dir=compiled)
-    files, collisions = find_collisions([*rendered.files, *search.files])
+                           unchanged=vouch(state, config.output_dir), bytecode_dir=compiled)
+    files, collisions = find_collisions([*rendered.files, *search.files], claimed=rendered.kept)
     own_problems = (*rendered.problems, *collisions)
 
     def record() -> None:
-        save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir)
+        manifest = manifest_after(state.manifest, rendered.kept, (f.path for f in files), config.output_dir)
+        save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir, manifest)
 
-    return Rendered(files, [*search.problems, *own_problems], record)
+    return Rendered(files, [*search.problems, *own_problems], record, same=rendered.kept)
 
 
 def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
@@ -173,7 +179,7 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     progress(f"rendering {len(entries)} entries")
     render_started = time.perf_counter()
     try:
-        files, render_problems, record_render, kept = render_all(entries, config, inputs)
+        files, render_problems, record_render, kept, same = render_all(entries, config, inputs)
     except Exception as error:
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         where = getattr(error, "filename", None) or "theme"
@@ -198,9 +204,9 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
         written = WriteReport(written=0, unchanged=len(paths), removed=0)
     else:
         progress(f"writing {len(files)} files to {config.paths.output}/")
-        written = write_site(files, config.output_dir)
+        written = write_site(files, config.output_dir, same=same, spare=config.cache_dir / SPARE_SITE)
         record_render()
-        paths = [f.path for f in files]
+        paths = [*(f.path for f in files), *same]
     stage_seconds["write"] = time.perf_counter() - write_started
     pages = sum(1 for path in paths if path.endswith(".html"))
     return BuildReport(

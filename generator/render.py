@@ -106,6 +106,8 @@ class RenderResult:
     """This render's reusable work, for the next build."""
     rendered: int = 0
     """Pages rendered through templates (the rest came from the memo)."""
+    kept: frozenset[str] = frozenset()
+    """Output paths (not in `files`) whose previous file is this render's page, byte for byte."""
 
 
 @dataclass(frozen=True)
@@ -750,6 +752,11 @@ class _Renderer:
 
 # ---------------------------------------------------------------- parallel work and fingerprints
 
+
+class _Kept(OutputFile):
+    """Stands for a page whose previous file is kept as it is (see `unchanged` in render_site)."""
+
+
 T = TypeVar("T")
 R = TypeVar("R")
 # The function and items of the running parallel_map: forked workers inherit
@@ -921,6 +928,7 @@ def render_site(
     jobs: int = 1,
     previous: Callable[[str], bytes | None] | None = None,
     bytecode_dir: Path | None = None,
+    unchanged: Callable[[str], bool] | None = None,
 ) -> RenderResult:
     """Render the whole site from `entries`; see the module docstring.
 
@@ -929,6 +937,8 @@ def render_site(
     the bytes the previous build wrote for an output path, or None when it
     cannot vouch for them (missing, or changed since). `jobs` > 1 spreads the
     rendering over forked processes. None of these changes an output byte.
+    With `unchanged(path)` (True when the previous build's file is still there
+    untouched), such pages are not read at all: their paths go to `kept`.
     `bytecode_dir` keeps compiled templates between builds (see _environment).
     """
     memo = memo or RenderMemo()
@@ -975,7 +985,7 @@ def render_site(
         specs.append(_PageSpec("search/", ("search.html",), {"feed_url": None, "search_assets": site.search_assets}))
     # Pages: reuse the previous bytes of every page whose context is unchanged.
     signer = _Signer()
-    old_pages = memo.pages if reuse and previous is not None else {}
+    old_pages = memo.pages if reuse and (previous is not None or unchanged is not None) else {}
     made: list[OutputFile | Problem | None] = []
     fingerprints: list[str] = []
     stale: list[int] = []
@@ -983,12 +993,16 @@ def render_site(
         fingerprint = signer.page(key, spec)
         out = spec.out or page_file(spec.url)
         fingerprints.append(fingerprint)
-        data = previous(out) if previous is not None and old_pages.get(out) == fingerprint else None
-        if data is not None:
-            made.append(OutputFile(out, data))
-        else:
-            made.append(None)
-            stale.append(index)
+        if old_pages.get(out) == fingerprint:
+            if unchanged is not None and unchanged(out):
+                made.append(_Kept(out, b""))
+                continue
+            data = previous(out) if previous is not None else None
+            if data is not None:
+                made.append(OutputFile(out, data))
+                continue
+        made.append(None)
+        stale.append(index)
     for index, fresh in zip(stale, parallel_map(renderer.render, [specs[i] for i in stale], jobs), strict=True):
         made[index] = fresh
     page_files: list[OutputFile] = []
@@ -1021,10 +1035,11 @@ def render_site(
             continue
         files[output.path] = output
     return RenderResult(
-        files=tuple(files[path] for path in sorted(files)),
+        files=tuple(files[path] for path in sorted(files) if not isinstance(files[path], _Kept)),
         problems=tuple(problems),
         memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages),
         rendered=len(stale),
+        kept=frozenset(path for path, file in files.items() if isinstance(file, _Kept)),
     )
 
 

@@ -16,7 +16,7 @@ one edit rewrites two small cache files instead of all of them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,36 @@ def previous_reader(state: RenderState, output_dir: Path) -> Callable[[str], byt
     return previous
 
 
+def vouch(state: RenderState, output_dir: Path) -> Callable[[str], bool]:
+    """`unchanged` for render_site: True while a file of site/ is the one the last build wrote (by its stat)."""
+
+    root = str(output_dir)
+
+    def unchanged(path: str) -> bool:
+        recorded = state.manifest.get(path)
+        if recorded is None:
+            return False
+        try:
+            info = os.stat(os.path.join(root, path), follow_symlinks=False)
+        except OSError:
+            return False
+        return (info.st_size, info.st_mtime_ns, info.st_ino) == recorded
+
+    return unchanged
+
+
+def manifest_after(old: Mapping[str, Stat], same: Iterable[str], written: Iterable[str],
+                   output_dir: Path) -> dict[str, Stat]:
+    """The manifest of site/ right after a write that kept the files at `same` (vouched for by
+    `old`) and wrote or linked those at `written`: only the latter are looked at."""
+    manifest = {path: old[path] for path in same}
+    root = str(output_dir)
+    for path in written:
+        info = os.stat(os.path.join(root, path), follow_symlinks=False)
+        manifest[path] = (info.st_size, info.st_mtime_ns, info.st_ino)
+    return manifest
+
+
 def site_unchanged(state: RenderState, output_dir: Path) -> bool:
     """True when site/ is exactly the tree the manifest recorded (no file added, removed or touched)."""
     if not state.manifest or not output_dir.is_dir():
@@ -123,8 +153,9 @@ def site_unchanged(state: RenderState, output_dir: Path) -> bool:
 
 
 def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
-               problems: tuple[Problem, ...], output_dir: Path) -> None:
-    """Record a render whose files were just written to output_dir."""
+               problems: tuple[Problem, ...], output_dir: Path,
+               manifest: Mapping[str, Stat] | None = None) -> None:
+    """Record a render whose files were just written to output_dir (whose `manifest`, if known)."""
     cache = BuildCache(config)
     for prefix, values in (("render-markdown", memo.markdown), ("render-fragments", memo.fragments)):
         parts: dict[str, dict[str, Any]] = {f"{prefix}-{shard}": {} for shard in SHARDS}
@@ -134,4 +165,4 @@ def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
             if old.shards.get(name) != frozenset(part) or old.memo.key != memo.key:
                 cache.save(name, part)
     cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs,
-                          "manifest": manifest_of(output_dir), "problems": list(problems)})
+                          "manifest": dict(manifest) if manifest is not None else manifest_of(output_dir), "problems": list(problems)})

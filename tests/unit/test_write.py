@@ -41,3 +41,78 @@ def test_unsafe_paths_are_refused(bad: str) -> None:
 def test_second_claim_on_a_path_is_reported() -> None:
     kept, problems = find_collisions([OutputFile("a/index.html", b"1"), OutputFile("A/index.html", b"2")])
     assert len(kept) == 1 and "two pages" in problems[0].message
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _dirs(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+
+def test_spare_tree_is_updated_in_place_and_always_equals_the_files(tmp_path: Path) -> None:
+    out, spare = tmp_path / "site", tmp_path / "cache" / "spare"
+    states = [
+        {"index.html": b"1", "a/index.html": b"a", "a/b/index.html": b"b", "gone/x.html": b"g"},
+        {"index.html": b"2", "a/index.html": b"a", "a/b/index.html": b"b", "new/y.html": b"y"},
+        {"index.html": b"2", "a/index.html": b"A", "new/y.html": b"y", "a/b": b"file where a dir was"},
+        {"index.html": b"3", "a/index.html": b"A", "new/y.html": b"y", "a/b/index.html": b"dir again"},
+        {"index.html": b"3", "a/index.html": b"A", "new/y.html": b"y", "a/b/index.html": b"dir again"},
+        {"index.html": b"4"},
+    ]
+    previous: dict[str, bytes] = {}
+    for number, state in enumerate(states):
+        inodes = {path: os.stat(out / path).st_ino for path in previous}
+        report = write_site([OutputFile(p, d) for p, d in state.items()], out, spare=spare)
+        assert _tree(out) == state, number
+        # No empty directory is left behind where a cold build would have none.
+        assert _dirs(out) == {d for p in state for d in _parents(p)}, number
+        changed = {p for p in state if previous.get(p) != state[p]}
+        assert report.written == len(changed), number
+        assert all(os.stat(out / p).st_ino == inodes[p] for p in state if p in previous and p not in changed)
+        previous = state
+        assert not list(tmp_path.glob(".site.*"))
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
+
+
+def test_same_paths_are_linked_without_being_given_bytes(tmp_path: Path) -> None:
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    write_site([OutputFile("a.html", b"a"), OutputFile("d/b.html", b"b")], out, spare=spare)
+    for _ in range(3):  # fresh, then the spare both ways round
+        inode = os.stat(out / "d/b.html").st_ino
+        write_site([OutputFile("a.html", b"a2")], out, same={"d/b.html"}, spare=spare)
+        assert _tree(out) == {"a.html": b"a2", "d/b.html": b"b"}
+        assert os.stat(out / "d/b.html").st_ino == inode
+    write_site([OutputFile("a.html", b"a2")], out, same={"d/b.html"})  # no spare: staged afresh
+    assert _tree(out) == {"a.html": b"a2", "d/b.html": b"b"}
+
+
+def test_a_spare_without_its_record_is_not_trusted(tmp_path: Path) -> None:
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    write_site([OutputFile("a.html", b"1")], out, spare=spare)
+    write_site([OutputFile("a.html", b"2")], out, spare=spare)
+    # A build killed while updating the spare: the record is gone, the spare half-done.
+    (spare / "record.pickle").unlink()
+    (spare / "tree" / "junk.html").write_bytes(b"half-written")
+    write_site([OutputFile("a.html", b"3")], out, spare=spare)
+    assert _tree(out) == {"a.html": b"3"}
+    write_site([OutputFile("a.html", b"4")], out, spare=spare)
+    assert _tree(out) == {"a.html": b"4"}
+
+
+def test_a_live_file_edited_in_place_is_not_carried_into_the_spare(tmp_path: Path) -> None:
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    for _ in range(2):
+        write_site([OutputFile("a.html", b"a"), OutputFile("b.html", b"b")], out, spare=spare)
+    # The spare shares b.html's inode; editing it in place edits both trees.
+    with open(out / "b.html", "r+b") as handle:
+        handle.write(b"X")
+    write_site([OutputFile("a.html", b"a"), OutputFile("b.html", b"b")], out, spare=spare)
+    assert _tree(out) == {"a.html": b"a", "b.html": b"b"}
+    write_site([OutputFile("a.html", b"a2"), OutputFile("b.html", b"b")], out, spare=spare)
+    assert _tree(out) == {"a.html": b"a2", "b.html": b"b"}
