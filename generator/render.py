@@ -45,10 +45,10 @@ import os
 import posixpath
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import jinja2
 from markupsafe import Markup, escape
@@ -254,7 +254,9 @@ class _Site:
 
     config: Config
     views: Mapping[str, EntryView]
-    ordered: tuple[EntryView, ...]
+    ordered: Sequence[EntryView]
+    entries: Mapping[str, Entry]
+    """Entry key -> entry, in the archive's order."""
     taxonomies: Mapping[str, Taxonomy]
     assets: Mapping[str, str]
     search_assets: Mapping[str, str]
@@ -280,8 +282,9 @@ def _root_prefix(url: str) -> str:
     return "../" * depth if depth else "./"
 
 
-def paginate(base_url: str, items: Sequence[EntryView], per_page: int) -> tuple[Pager, ...]:
-    """Split `items` into pages at base_url, base_url/page/2/ ..."""
+def paginate(base_url: str, items: Sequence[EntryView], per_page: int,
+             only: Container[int] | None = None) -> tuple[Pager, ...]:
+    """Split `items` into pages at base_url, base_url/page/2/ ... (only the numbers in `only`, if given)."""
     per_page = max(1, per_page)
     total = max(1, -(-len(items) // per_page))
 
@@ -301,10 +304,17 @@ def paginate(base_url: str, items: Sequence[EntryView], per_page: int) -> tuple[
             count=len(items),
         )
         for n in range(1, total + 1)
+        if only is None or n in only
     )
 
 
-def build_timeline(views: Sequence[EntryView], link_months: bool) -> Timeline | None:
+class _Dated(NamedTuple):
+    """Stands for an entry's view where only its `entry` is read (timelines): no view is made."""
+
+    entry: Entry
+
+
+def build_timeline(views: Sequence[EntryView | _Dated], link_months: bool) -> Timeline | None:
     """Entries per month from the first to the last dated month; None when nothing is dated."""
     counts: dict[tuple[int, int], int] = {}
     for view in views:
@@ -441,55 +451,106 @@ def _bodies(entries: Sequence[Entry], known: Mapping[str, tuple[str, int]], jobs
     return result
 
 
-def _views(
-    entries: Sequence[Entry],
-    taxonomies: Mapping[str, Taxonomy],
-    bodies: Mapping[str, tuple[str, int]],
-) -> dict[str, EntryView]:
-    slug_of = {
-        kind: {term.name: term.slug for term in taxonomies[kind].terms}
-        for kind in ("tags", "authors", "publications")
-    }
-    counts = {
-        kind: {term.name: term.count for term in taxonomies[kind].terms}
-        for kind in ("tags", "authors", "publications")
-    }
-    views: dict[str, EntryView] = {}
-    from .taxonomy import normalize_name
+class _LazyViews(Mapping[str, EntryView]):
+    """Entry key -> EntryView, each view made the first time it is asked for.
 
-    normalized: dict[str, str] = {}
+    A rebuild after one edit looks at a few hundred entries of thousands;
+    making every view (URL, dates, links, digest) would cost more than the
+    pages it renders. `bodies` gets the HTML of bodies made on the way.
+    """
 
-    def links(kind: str, names: Iterable[str]) -> tuple[Link, ...]:
+    def __init__(self, entries: Sequence[Entry], taxonomies: Mapping[str, Taxonomy],
+                 known: Mapping[str, tuple[str, int]], bodies: dict[str, tuple[str, int]]) -> None:
+        self._entries = {entry_key(entry): entry for entry in entries}
+        self._made: dict[str, EntryView] = {}
+        self._known = known
+        self.bodies = bodies
+        self._slug_of = {
+            kind: {term.name: term.slug for term in taxonomies[kind].terms}
+            for kind in ("tags", "authors", "publications")
+        }
+        self._counts = {
+            kind: {term.name: term.count for term in taxonomies[kind].terms}
+            for kind in ("tags", "authors", "publications")
+        }
+        self._normalized: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> EntryView:
+        view = self._made.get(key)
+        if view is None:
+            view = self._made[key] = self._view(self._entries[key])
+        return view
+
+    def __iter__(self) -> Any:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def made(self) -> list[EntryView]:
+        """The views made so far."""
+        return list(self._made.values())
+
+    def _links(self, kind: str, names: Iterable[str]) -> tuple[Link, ...]:
+        from .taxonomy import normalize_name
+
         result: list[Link] = []
+        slug_of = self._slug_of[kind]
         for raw in names:
-            name = normalized.get(raw)
+            name = self._normalized.get(raw)
             if name is None:
-                name = normalized[raw] = normalize_name(raw)
-            if name in slug_of[kind] and all(link.name != name for link in result):
-                result.append(Link(name, f"{kind}/{slug_of[kind][name]}/", counts[kind][name]))
+                name = self._normalized[raw] = normalize_name(raw)
+            if name in slug_of and all(link.name != name for link in result):
+                result.append(Link(name, f"{kind}/{slug_of[name]}/", self._counts[kind][name]))
         return tuple(result)
 
-    for entry in entries:
+    def _view(self, entry: Entry) -> EntryView:
         date = entry.date
         digest = body_digest(entry.body)
-        html, words = bodies[digest]
-        publication = links("publications", [entry.publication] if entry.publication else [])
+        made = self.bodies.get(digest)
+        if made is None:
+            made = self.bodies[digest] = self._known.get(digest) or _render_body(entry.body)
+        html, words = made
+        publication = self._links("publications", [entry.publication] if entry.publication else [])
         values: dict[str, Any] = {
             "key": entry_key(entry),
             "url": entry_url(entry),
             "date_iso": date.isoformat() if date else "",
             "date_display": format_date(date) if date else "",
             "month": Link(month_name(date.year, date.month), f"{date.year:04d}/{date.month:02d}/") if date else None,
-            "authors": links("authors", entry.authors),
+            "authors": self._links("authors", entry.authors),
             "publication": publication[0] if publication else None,
-            "tags": links("tags", entry.tags),
+            "tags": self._links("tags", entry.tags),
             "reading_minutes": max(1, round(words / WORDS_PER_MINUTE)) if words else 0,
             "word_count": words,
             "sources": tuple(_source_label(ref.file, ref.lines) for ref in entry.sources),
         }
-        view = EntryView(entry=entry, body_html=Markup(html), digest=_view_digest(entry, digest, values), **values)
-        views[view.key] = view
-    return views
+        return EntryView(entry=entry, body_html=Markup(html), digest=_view_digest(entry, digest, values), **values)
+
+
+class _LazyOrdered(Sequence[EntryView]):
+    """The views of `keys`, in order, made only when an item or a slice is read."""
+
+    def __init__(self, keys: Sequence[str], views: Mapping[str, EntryView]) -> None:
+        self._keys = keys
+        self._views = views
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self._views[k] for k in self._keys[index])
+        return self._views[self._keys[index]]
+
+
+def _views(
+    entries: Sequence[Entry],
+    taxonomies: Mapping[str, Taxonomy],
+    bodies: Mapping[str, tuple[str, int]],
+) -> dict[str, EntryView]:
+    lazy = _LazyViews(entries, taxonomies, bodies, dict(bodies))
+    return {entry_key(entry): lazy[entry_key(entry)] for entry in entries}
 
 
 _DIGESTED_FIELDS = tuple(f.name for f in dataclasses.fields(Entry) if f.name not in ("body", "confidence"))
@@ -537,7 +598,18 @@ class _PageSpec:
     """Output path when not page_file(url)."""
 
 
-def _page_specs(site: _Site) -> list[_PageSpec]:
+@dataclass(frozen=True)
+class _Plan:
+    """The only pages a rebuild looks at (see `_changed_plan`); the others stay as they were."""
+
+    entries: frozenset[int]
+    """Positions (in the archive's order) of the entries whose pages are planned."""
+    lists: Mapping[str, frozenset[int]]
+    """Base URL of a paginated list ("" for home) -> the page numbers planned."""
+
+
+def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
+    """Every page's spec; with a plan, only the planned ones."""
     config = site.config
     per_page = config.site.per_page
     specs: list[_PageSpec] = []
@@ -545,8 +617,15 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
     position = {view.key: index for index, view in enumerate(ordered)}
     tax = site.taxonomies
 
-    def term_views(term: Term) -> tuple[EntryView, ...]:
-        return tuple(site.views[k] for k in term.keys)
+    def term_views(term: Term) -> Sequence[EntryView]:
+        return _LazyOrdered(term.keys, site.views)
+
+    def dated(keys: Iterable[str]) -> tuple[_Dated, ...]:
+        return tuple(_Dated(site.entries[k]) for k in keys)
+
+    def wanted(base: str) -> Container[int] | None:
+        """None: every page of the list; otherwise the page numbers planned (maybe none)."""
+        return None if plan is None else plan.lists.get(base, ())
 
     def term_links(kind: str) -> tuple[Link, ...]:
         return tuple(Link(t.name, f"{kind}/{t.slug}/", t.count) for t in tax[kind].terms)
@@ -558,7 +637,8 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
     # Entry pages.
     tag_positions = {t.name: {k: i for i, k in enumerate(t.keys)} for t in tax["tags"].terms}
     tag_keys = {t.name: t.keys for t in tax["tags"].terms}
-    for index, view in enumerate(ordered):
+    for index in range(len(ordered)) if plan is None else sorted(plan.entries):
+        view = ordered[index]
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
         specs.append(_PageSpec(view.url, ("entry.html",), {
@@ -569,10 +649,11 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
 
     # Home: the ways in, then every entry, paginated.
     years = tuple(Link(t.name, f"{t.slug}/", t.count) for t in tax["years"].terms)
+    teasers = sum(1 for e in site.entries.values() if e.kind == TEASER)
     stats = {
         "entries": len(ordered),
-        "articles": sum(1 for v in ordered if not v.is_teaser),
-        "teasers": sum(1 for v in ordered if v.is_teaser),
+        "articles": len(ordered) - teasers,
+        "teasers": teasers,
         "authors": len(tax["authors"].terms),
         "publications": len(tax["publications"].terms),
         "tags": len(tax["tags"].terms),
@@ -580,7 +661,7 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
         "last_year": tax["years"].terms[0].name if tax["years"].terms else "",
     }
     top_tags, top_authors, top_publications = top("tags", 16), top("authors", 10), top("publications", 20)
-    for pager in paginate("", ordered, per_page):
+    for pager in paginate("", ordered, per_page, wanted("")):
         specs.append(_PageSpec(pager.url, ("home.html",), {
             "pager": pager, "stats": stats, "top_tags": top_tags,
             "top_authors": top_authors, "publications": top_publications,
@@ -591,14 +672,18 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
     titles = {"tags": "Topics", "authors": "Authors", "publications": "Publications"}
     for kind in ("tags", "authors", "publications"):
         taxonomy = tax[kind]
-        specs.append(_PageSpec(f"{kind}/", (f"{kind}.html", "terms.html"), {
-            "taxonomy": taxonomy, "heading": titles[kind], "terms": term_links(kind),
-            "feed_url": None,
-        }))
+        if plan is None:
+            specs.append(_PageSpec(f"{kind}/", (f"{kind}.html", "terms.html"), {
+                "taxonomy": taxonomy, "heading": titles[kind], "terms": term_links(kind),
+                "feed_url": None,
+            }))
         for term in taxonomy.terms:
+            numbers = wanted(f"{kind}/{term.slug}/")
+            if numbers is not None and not numbers:
+                continue
             views = term_views(term)
-            timeline = build_timeline(views, link_months=True) if kind == "authors" else None
-            for pager in paginate(f"{kind}/{term.slug}/", views, per_page):
+            timeline = build_timeline(dated(term.keys), link_months=True) if kind == "authors" else None
+            for pager in paginate(f"{kind}/{term.slug}/", views, per_page, numbers):
                 specs.append(_PageSpec(pager.url, (f"{taxonomy.singular}.html", "term.html"), {
                     "taxonomy": taxonomy, "heading": titles[kind], "term": term, "pager": pager,
                     "timeline": timeline, "feed_url": f"{kind}/{term.slug}/feed.xml",
@@ -607,7 +692,7 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
     # Date pages: the archive, years, months, undated.
     month_terms = tax["months"].terms
     specs.append(_PageSpec("archive/", ("archive.html",), {
-        "timeline": build_timeline(ordered, link_months=True),
+        "timeline": build_timeline(dated(site.entries), link_months=True),
         "years": years,
         "months_by_year": {
             y.name: tuple(Link(t.name, f"{t.slug}/", t.count) for t in month_terms if t.slug.startswith(y.name + "/"))
@@ -616,41 +701,51 @@ def _page_specs(site: _Site) -> list[_PageSpec]:
         "undated": sum(1 for v in ordered if v.entry.date is None),
         "feed_url": None,
     }))
+    if plan is not None:
+        specs.pop()  # the archive page shows only counts by date, which a plan never changes
     year_terms = tax["years"].terms
     for index, term in enumerate(year_terms):
+        numbers = wanted(f"{term.slug}/")
+        if numbers is not None and not numbers:
+            continue
         views = term_views(term)
         months = tuple(Link(t.name, f"{t.slug}/", t.count) for t in month_terms if t.slug.startswith(term.slug + "/"))
         newer_year = Link(year_terms[index - 1].name, f"{year_terms[index - 1].slug}/") if index > 0 else None
         older_year = (
             Link(year_terms[index + 1].name, f"{year_terms[index + 1].slug}/") if index + 1 < len(year_terms) else None
         )
-        for pager in paginate(f"{term.slug}/", views, per_page):
+        timeline = build_timeline(dated(term.keys), link_months=True)
+        for pager in paginate(f"{term.slug}/", views, per_page, numbers):
             specs.append(_PageSpec(pager.url, ("year.html", "list.html"), {
                 "heading": term.name, "term": term, "pager": pager, "months": months,
-                "newer": newer_year, "older": older_year, "timeline": build_timeline(views, link_months=True),
+                "newer": newer_year, "older": older_year, "timeline": timeline,
                 "feed_url": None,
             }))
     for index, term in enumerate(month_terms):
+        numbers = wanted(f"{term.slug}/")
+        if numbers is not None and not numbers:
+            continue
         newer_month = Link(month_terms[index - 1].name, f"{month_terms[index - 1].slug}/") if index > 0 else None
         older_month = (
             Link(month_terms[index + 1].name, f"{month_terms[index + 1].slug}/")
             if index + 1 < len(month_terms) else None
         )
         year = term.slug.split("/")[0]
-        for pager in paginate(f"{term.slug}/", term_views(term), per_page):
+        for pager in paginate(f"{term.slug}/", term_views(term), per_page, numbers):
             specs.append(_PageSpec(pager.url, ("month.html", "list.html"), {
                 "heading": term.name, "term": term, "pager": pager, "newer": newer_month, "older": older_month,
                 "year": Link(year, f"{year}/"), "months": (), "timeline": None, "feed_url": None,
             }))
-    undated = tuple(v for v in ordered if v.entry.date is None)
+    undated = [k for k, e in site.entries.items() if e.date is None]
     if undated:
-        for pager in paginate("undated/", undated, per_page):
+        for pager in paginate("undated/", _LazyOrdered(undated, site.views), per_page, wanted("undated/")):
             specs.append(_PageSpec(pager.url, ("undated.html", "list.html"), {
                 "heading": "Undated entries", "term": None, "pager": pager, "newer": None, "older": None,
                 "months": (), "timeline": None, "feed_url": None,
             }))
 
-    specs.append(_PageSpec("404.html", ("404.html",), {"feed_url": None}, absolute=True, out="404.html"))
+    if plan is None:
+        specs.append(_PageSpec("404.html", ("404.html",), {"feed_url": None}, absolute=True, out="404.html"))
     return specs
 
 
@@ -961,6 +1056,7 @@ def render_site(
         config=config,
         views=views,
         ordered=tuple(views[entry_key(e)] for e in ordered_entries),
+        entries={entry_key(e): e for e in ordered_entries},
         taxonomies=taxonomies,
         assets=assets,
         search_assets=dict(search_assets),
