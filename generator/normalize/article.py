@@ -140,6 +140,21 @@ def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
     return not _next_to_credit(lines, i)
 
 
+def repeated_texts(lines: list[Line]) -> set[str]:
+    """Texts of the non-blank lines that occur more than once on the page."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        if line.kind != BLANK:
+            counts[line.text] = counts.get(line.text, 0) + 1
+    return {t for t, n in counts.items() if n > 1}
+
+
+def dense_flags(lines: list[Line]) -> list[bool]:
+    """`dense` of every line of the page, computed once: the layout asks about the same lines many times."""
+    repeated = repeated_texts(lines)
+    return [line.kind != BLANK and dense(lines, i, repeated) for i, line in enumerate(lines)]
+
+
 def _next_to_credit(lines: list[Line], i: int) -> bool:
     """A caption: a line right above a photo credit line."""
     if lines[i].words >= 30:
@@ -150,13 +165,14 @@ def _next_to_credit(lines: list[Line], i: int) -> bool:
     return any((lines[j].kind != PROSE or lines[j].words < 45) and is_caption(lines[j].text) for j in after)
 
 
-def runs(lines: list[Line], tolerance: int = 4) -> list[tuple[int, int, int]]:
-    """Runs of dense lines as (first index, index past the last, words), interruptions tolerated."""
-    counts: dict[str, int] = {}
-    for line in lines:
-        if line.kind != BLANK:
-            counts[line.text] = counts.get(line.text, 0) + 1
-    repeated = {t for t, n in counts.items() if n > 1}
+def runs(lines: list[Line], tolerance: int = 4,
+         dense_at: list[bool] | None = None) -> list[tuple[int, int, int]]:
+    """Runs of dense lines as (first index, index past the last, words), interruptions tolerated.
+
+    `dense_at` is `dense_flags(lines)` when the caller already has it.
+    """
+    if dense_at is None:
+        dense_at = dense_flags(lines)
     found: list[tuple[int, int, int]] = []
     start = last = -1
     mass = 0
@@ -165,13 +181,13 @@ def runs(lines: list[Line], tolerance: int = 4) -> list[tuple[int, int, int]]:
     for i, line in enumerate(lines):
         if line.kind == BLANK:
             continue
-        if dense(lines, i, repeated):
+        if dense_at[i]:
             if start < 0:
                 start = i
             last, mass, gap = i, mass + line.words, 0.0
             listing = line.text.endswith(":")
             continue
-        if start >= 0 and (gap + _cost(line, listing) > tolerance or _record_footer(lines, i, repeated)):
+        if start >= 0 and (gap + _cost(line, listing) > tolerance or _record_footer(lines, i, dense_at)):
             found.append((start, last + 1, mass))
             start, mass, gap, listing = -1, 0, 0.0, False
             continue
@@ -227,13 +243,13 @@ def _merge_runs(lines: list[Line], found: list[tuple[int, int, int]]) -> list[tu
     return merged
 
 
-def _record_footer(lines: list[Line], i: int, repeated: set[str]) -> bool:
+def _record_footer(lines: list[Line], i: int, dense_at: list[bool]) -> bool:
     """A date or byline closing a teaser record (next to another short line), not a date inside the text."""
     if lines[i].kind not in (DATE, BYLINE):
         return False
     before = _nonblank(lines, i - 3, i)[-1:]
     after = _nonblank(lines, i + 1, i + 4)[:1]
-    return not all(dense(lines, j, repeated) for j in [*before, *after])
+    return not all(dense_at[j] for j in [*before, *after])
 
 
 def _words(text: str) -> set[str]:
@@ -279,7 +295,7 @@ def _headerish(line: Line) -> bool:
     return line.kind in (DATE, BYLINE) or _is_date_like(line) or bool(names_in(line.text, loose=False)[0])
 
 
-def read_zone(lines: list[Line], t: int, run_start: int, repeated: set[str]) -> _Header:
+def read_zone(lines: list[Line], t: int, run_start: int, dense_at: list[bool]) -> _Header:
     """The header after headline `t`: where the text starts, dek, authors, date."""
     zone = _nonblank(lines, t + 1, max(t, run_start) + 80)
     # The text starts at the first dense line after the last header-ish line near the headline.
@@ -288,13 +304,13 @@ def read_zone(lines: list[Line], t: int, run_start: int, repeated: set[str]) -> 
     for i in zone[:14]:
         if i >= run_start and seen_dense >= 2:
             break
-        if dense(lines, i, repeated) and lines[i].words >= 25 and seen_dense >= 1 and i >= run_start:
+        if dense_at[i] and lines[i].words >= 25 and seen_dense >= 1 and i >= run_start:
             break
-        if dense(lines, i, repeated):
+        if dense_at[i]:
             seen_dense += 1
         elif _headerish(lines[i]) and lines[i].words <= 20:
             last_header = i
-    start = next((i for i in zone if i > last_header and dense(lines, i, repeated)), run_start)
+    start = next((i for i in zone if i > last_header and dense_at[i]), run_start)
     if start > run_start:
         # no dense line right after the header: the run itself is where the text begins
         start = min(start, max(run_start, last_header + 1))
@@ -622,15 +638,11 @@ def clip_end(lines: list[Line], start: int, end: int) -> int:
 
 def main_layout(lines: list[Line]) -> Layout | None:
     """The headline, header and text of the page's one article, or None when no run of text is found."""
-    found = sorted(_merge_runs(lines, runs(lines)), key=lambda r: -r[2])
+    dense_at = dense_flags(lines)
+    found = sorted(_merge_runs(lines, runs(lines, dense_at=dense_at)), key=lambda r: -r[2])
     found = [r for r in found if r[2] >= MIN_RUN_WORDS][:3]
     if not found:
         return None
-    counts: dict[str, int] = {}
-    for line in lines:
-        if line.kind != BLANK:
-            counts[line.text] = counts.get(line.text, 0) + 1
-    repeated = {t for t, n in counts.items() if n > 1}
     texts = [line.text if line.kind != BLANK else "" for line in lines]
     best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None
     for rank, run in enumerate(found):
@@ -640,7 +652,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
         for t in [*window, *inside]:
             if not _title_like(lines[t]) or lines[t].kind in (NOISE, DATE, BYLINE):
                 continue
-            header = read_zone(lines, t, run[0], repeated)
+            header = read_zone(lines, t, run[0], dense_at)
             if header.end <= t or header.end >= run[1]:
                 continue
             score = _title_score(lines, t, run, header, body_words, texts)
@@ -654,7 +666,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
         _from_other_copies(lines, t, header)
     start = max(header.end, run[0])
     between = _nonblank(lines, header.end, run[0])
-    if between and len(between) <= 12 and sum(lines[i].words for i in between if dense(lines, i, repeated)) >= 20:
+    if between and len(between) <= 12 and sum(lines[i].words for i in between if dense_at[i]) >= 20:
         start = header.end  # the text's first paragraphs, cut off from the rest by a promo box
     end = _text_end(lines, start, run, header.authors)
     return Layout(
