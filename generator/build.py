@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -127,10 +127,13 @@ class Rendered(NamedTuple):
     """Paths (not in `files`) whose file in site/ is already the new one, byte for byte."""
 
 
-def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> Rendered:
+def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
+               versions: Mapping[str, str] | None = None) -> Rendered:
     """Search index and pages for `entries`; raises only when the theme itself is broken.
 
-    `inputs` is a digest of the content files; see `Rendered`.
+    `inputs` is a digest of the content files; see `Rendered`. `versions`
+    (content path -> text hash) lets a rebuild render only what changed
+    entries can change (see render_site).
     """
     from .render import default_jobs, memo_key, render_site
     from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch
@@ -144,7 +147,7 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "") -> Re
         return Rendered(None, [*search.problems, *state.problems], lambda: None, tuple(state.manifest))
     # Unchanged pages are not even read: site/ keeps their files (the write links them).
     rendered = render_site(entries, config, search.assets, memo=state.memo, jobs=default_jobs(),
-                           unchanged=vouch(state, config.output_dir), bytecode_dir=compiled)
+                           unchanged=vouch(state, config.output_dir), bytecode_dir=compiled, versions=versions)
     files, collisions = find_collisions([*rendered.files, *search.files], claimed=rendered.kept)
     own_problems = (*rendered.problems, *collisions)
 
@@ -179,7 +182,8 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     progress(f"rendering {len(entries)} entries")
     render_started = time.perf_counter()
     try:
-        files, render_problems, record_render, kept, same = render_all(entries, config, inputs)
+        versions = dict(key.rsplit(":", 1) for key in entry_cache)
+        files, render_problems, record_render, kept, same = render_all(entries, config, inputs, versions)
     except Exception as error:
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         where = getattr(error, "filename", None) or "theme"

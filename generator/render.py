@@ -92,6 +92,8 @@ CARD_LEVELS = (3, 2)
 CONTENT_MARK = "<\x00content>"
 # Below this many items a process pool costs more (fork, pickling) than it saves.
 PARALLEL_MIN = 200
+# Up to this many changed entries, a rebuild plans only the pages they can change.
+CHANGED_MAX = 20
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,14 @@ class RenderMemo:
     """Entry view digest -> (card per CARD_LEVELS..., Atom <entry> fragment with CONTENT_MARK)."""
     pages: Mapping[str, str] = field(default_factory=dict)
     """Output path -> fingerprint of the page's context when it was rendered."""
+    others: tuple[str, ...] = ()
+    """The other output paths the render made (feeds, sitemap, robots.txt; not theme assets)."""
+    order: tuple[str, ...] = ()
+    """Entry keys in the archive's order."""
+    versions: Mapping[str, str] = field(default_factory=dict)
+    """Entry key -> the version of its content file the caller gave (see render_site)."""
+    shapes: Mapping[str, str] = field(default_factory=dict)
+    """Entry key -> what of the entry other pages' structure depends on (`_shape`)."""
 
 
 @dataclass(frozen=True)
@@ -614,7 +624,7 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
     per_page = config.site.per_page
     specs: list[_PageSpec] = []
     ordered = site.ordered
-    position = {view.key: index for index, view in enumerate(ordered)}
+    position = {key: index for index, key in enumerate(site.entries)}
     tax = site.taxonomies
 
     def term_views(term: Term) -> Sequence[EntryView]:
@@ -691,18 +701,19 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
 
     # Date pages: the archive, years, months, undated.
     month_terms = tax["months"].terms
-    specs.append(_PageSpec("archive/", ("archive.html",), {
-        "timeline": build_timeline(dated(site.entries), link_months=True),
-        "years": years,
-        "months_by_year": {
-            y.name: tuple(Link(t.name, f"{t.slug}/", t.count) for t in month_terms if t.slug.startswith(y.name + "/"))
-            for y in tax["years"].terms
-        },
-        "undated": sum(1 for v in ordered if v.entry.date is None),
-        "feed_url": None,
-    }))
-    if plan is not None:
-        specs.pop()  # the archive page shows only counts by date, which a plan never changes
+    undated = [k for k, e in site.entries.items() if e.date is None]
+    if plan is None:  # the archive page shows only counts by date, which a plan never changes
+        specs.append(_PageSpec("archive/", ("archive.html",), {
+            "timeline": build_timeline(dated(site.entries), link_months=True),
+            "years": years,
+            "months_by_year": {
+                y.name: tuple(Link(t.name, f"{t.slug}/", t.count)
+                              for t in month_terms if t.slug.startswith(y.name + "/"))
+                for y in tax["years"].terms
+            },
+            "undated": len(undated),
+            "feed_url": None,
+        }))
     year_terms = tax["years"].terms
     for index, term in enumerate(year_terms):
         numbers = wanted(f"{term.slug}/")
@@ -736,7 +747,6 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
                 "heading": term.name, "term": term, "pager": pager, "newer": newer_month, "older": older_month,
                 "year": Link(year, f"{year}/"), "months": (), "timeline": None, "feed_url": None,
             }))
-    undated = [k for k, e in site.entries.items() if e.date is None]
     if undated:
         for pager in paginate("undated/", _LazyOrdered(undated, site.views), per_page, wanted("undated/")):
             specs.append(_PageSpec(pager.url, ("undated.html", "list.html"), {
@@ -979,7 +989,9 @@ def _has_template(env: jinja2.Environment, name: str) -> bool:
     return True
 
 
-def _feeds(site: _Site, fragments: Mapping[str, tuple[str, ...]]) -> list[OutputFile]:
+def _feeds(site: _Site, fragments: Mapping[str, tuple[str, ...]], only: Container[str] | None = None
+           ) -> list[OutputFile]:
+    """The site's Atom feed and one per tag, author and publication (only the paths in `only`, if given)."""
     config = site.config
     base = config.site.base_url
     author = config.site.author or config.site.title
@@ -999,14 +1011,16 @@ def _feeds(site: _Site, fragments: Mapping[str, tuple[str, ...]]) -> list[Output
             content = contents[view.key] = feeds.content_element(str(view.body_html))
         return fragments[view.digest][-1].replace(CONTENT_MARK, content, 1)
 
-    files = [OutputFile("feed.xml", feeds.atom_feed(
+    files = [] if only is not None and "feed.xml" not in only else [OutputFile("feed.xml", feeds.atom_feed(
         feeds.FeedSpec(config.site.title, base + "feed.xml", base, author, config.site.description, config.site.language),
-        [v.entry for v in site.ordered], absolute, content, fragment=fragment,
+        list(site.entries.values()), absolute, content, fragment=fragment,
     ))]
     labels = {"tags": "Topic", "authors": "Author", "publications": "Publication"}
     for kind in ("tags", "authors", "publications"):
         for term in site.taxonomies[kind].terms:
             page = f"{kind}/{term.slug}/"
+            if only is not None and page + "feed.xml" not in only:
+                continue
             files.append(OutputFile(page + "feed.xml", feeds.atom_feed(
                 feeds.FeedSpec(f"{config.site.title} · {labels[kind]}: {term.name}", base + page + "feed.xml",
                                base + page, author, "", config.site.language),
@@ -1024,6 +1038,7 @@ def render_site(
     previous: Callable[[str], bytes | None] | None = None,
     bytecode_dir: Path | None = None,
     unchanged: Callable[[str], bool] | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> RenderResult:
     """Render the whole site from `entries`; see the module docstring.
 
@@ -1034,6 +1049,10 @@ def render_site(
     rendering over forked processes. None of these changes an output byte.
     With `unchanged(path)` (True when the previous build's file is still there
     untouched), such pages are not read at all: their paths go to `kept`.
+    With `versions` too (entry key -> a hash of its content file), a render
+    after a few entries changed, none of them in what other pages' structure
+    depends on, plans only the pages and feeds that show them; every other
+    file of the previous build is vouched for by `unchanged` and kept.
     `bytecode_dir` keeps compiled templates between builds (see _environment).
     """
     memo = memo or RenderMemo()
@@ -1049,36 +1068,63 @@ def render_site(
         taxonomies[kind] = taxonomy
         problems.extend(clashes)
     taxonomies["years"], taxonomies["months"] = build_date_taxonomies(ordered_entries)
-    bodies = _bodies(ordered_entries, memo.markdown, jobs)
-    views = _views(ordered_entries, taxonomies, bodies)
     assets, asset_files = _fingerprint(config.theme_dirs)
+    env = _environment(config.theme_dirs, bytecode_dir)
+    has_search = bool(search_assets) and _has_template(env, "search.html")
+    key = _memo_key(config, assets, has_search)
+    reuse = memo.key == key
+    order = tuple(entry_key(e) for e in ordered_entries)
+    versions = {k: versions[k] for k in order if k in versions} if versions is not None else {}
+    changed = _changed_entries(memo, order, versions, ordered_entries) if reuse and unchanged is not None else None
+
+    if changed is not None:
+        # A few entries changed and no page's structure did: only the pages that show them are planned.
+        bodies: dict[str, tuple[str, int]] = {}
+        views: Mapping[str, EntryView] = _LazyViews(ordered_entries, taxonomies, memo.markdown, bodies)
+        ordered: Sequence[EntryView] = _LazyOrdered(order, views)
+    else:
+        bodies = _bodies(ordered_entries, memo.markdown, jobs)
+        views = _views(ordered_entries, taxonomies, bodies)
+        ordered = tuple(views[k] for k in order)
     site = _Site(
         config=config,
         views=views,
-        ordered=tuple(views[entry_key(e)] for e in ordered_entries),
-        entries={entry_key(e): e for e in ordered_entries},
+        ordered=ordered,
+        entries={k: e for k, e in zip(order, ordered_entries, strict=True)},
         taxonomies=taxonomies,
         assets=assets,
         search_assets=dict(search_assets),
     )
-    env = _environment(config.theme_dirs, bytecode_dir)
-    has_search = _search_enabled(site, env)
-    key = _memo_key(config, assets, has_search)
-    reuse = memo.key == key
     renderer = _Renderer(site, env, has_search)
-
-    # Cards and feed fragments: once per entry, reused by every page and feed.
-    known = memo.fragments if reuse else {}
-    fragments = {v.digest: known[v.digest] for v in site.ordered if v.digest in known}
-    todo = [v for v in site.ordered if v.digest not in fragments]
-    fragments.update(zip([v.digest for v in todo], parallel_map(renderer.fragments_of, todo, jobs), strict=True))
-    renderer.fragments = fragments
-
-    specs = _page_specs(site)
+    plan, feed_paths = _changed_plan(site, changed) if changed is not None else (None, None)
+    specs = _page_specs(site, plan)
     if has_search:
         # The search assets change with every content edit; only this page shows them,
         # so they belong to its fingerprint, not to the key of every page.
         specs.append(_PageSpec("search/", ("search.html",), {"feed_url": None, "search_assets": site.search_assets}))
+    kept_rest: list[str] = []
+    if plan is not None and feed_paths is not None and unchanged is not None:
+        planned = {spec.out or page_file(spec.url) for spec in specs} | set(feed_paths)
+        kept_rest = [path for path in (*memo.pages, *memo.others) if path not in planned]
+        if not all(unchanged(path) for path in kept_rest):
+            # A file that is not planned was touched since: only a full render can put it back.
+            return render_site(entries, config, search_assets, memo, jobs, previous, bytecode_dir, unchanged)
+
+    # Cards and feed fragments: once per entry, reused by every page and feed.
+    known = memo.fragments if reuse else {}
+    if isinstance(views, _LazyViews):
+        for path in feed_paths or ():
+            keys = order if path == "feed.xml" else _term_of_feed(site, path).keys
+            for k in keys[: feeds.FEED_LIMIT]:
+                views[k]
+        fragments = dict(known)
+        todo = [v for v in views.made() if v.digest not in fragments]
+    else:
+        fragments = {v.digest: known[v.digest] for v in ordered if v.digest in known}
+        todo = [v for v in ordered if v.digest not in fragments]
+    fragments.update(zip([v.digest for v in todo], parallel_map(renderer.fragments_of, todo, jobs), strict=True))
+    renderer.fragments = fragments
+
     # Pages: reuse the previous bytes of every page whose context is unchanged.
     signer = _Signer()
     old_pages = memo.pages if reuse and (previous is not None or unchanged is not None) else {}
@@ -1102,23 +1148,32 @@ def render_site(
     for index, fresh in zip(stale, parallel_map(renderer.render, [specs[i] for i in stale], jobs), strict=True):
         made[index] = fresh
     page_files: list[OutputFile] = []
-    pages: dict[str, str] = {}
+    pages: dict[str, str] = dict(memo.pages) if plan is not None else {}
     for fingerprint, page in zip(fingerprints, made, strict=True):
         if isinstance(page, Problem):
             problems.append(page)
         elif page is not None:
             page_files.append(page)
-            pages.setdefault(page.path, fingerprint)
+            pages[page.path] = fingerprint if plan is not None else pages.get(page.path, fingerprint)
 
-    entry_dates = {view.url: view.entry.date for view in site.ordered}
-    sitemap_urls = [
-        (config.site.base_url + spec.url, entry_dates.get(spec.url)) for spec in specs if spec.out is None
-    ]
-    extra = [
-        *_feeds(site, fragments),
-        OutputFile("sitemap.xml", feeds.sitemap(sitemap_urls)),
-        OutputFile("robots.txt", feeds.robots_txt(config.site.base_url)),
-    ]
+    if plan is not None:
+        extra = _feeds(site, fragments, feed_paths)
+        page_files.extend(_Kept(path, b"") for path in kept_rest)
+        others = memo.others
+        shapes = memo.shapes
+        bodies = {**memo.markdown, **bodies}
+    else:
+        entry_dates = {view.url: view.entry.date for view in ordered}
+        sitemap_urls = [
+            (config.site.base_url + spec.url, entry_dates.get(spec.url)) for spec in specs if spec.out is None
+        ]
+        extra = [
+            *_feeds(site, fragments),
+            OutputFile("sitemap.xml", feeds.sitemap(sitemap_urls)),
+            OutputFile("robots.txt", feeds.robots_txt(config.site.base_url)),
+        ]
+        others = tuple(file.path for file in extra)
+        shapes = {k: _shape(e) for k, e in site.entries.items()}
 
     files: dict[str, OutputFile] = {}
     for output in [*page_files, *asset_files, *extra]:
@@ -1133,10 +1188,82 @@ def render_site(
     return RenderResult(
         files=tuple(files[path] for path in sorted(files) if not isinstance(files[path], _Kept)),
         problems=tuple(problems),
-        memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages),
+        memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages, others=others,
+                        order=order, versions=versions, shapes=shapes),
         rendered=len(stale),
         kept=frozenset(path for path, file in files.items() if isinstance(file, _Kept)),
     )
+
+
+def _shape(entry: Entry) -> str:
+    """What of an entry decides other pages' structure besides the archive's order: its URL
+    (the key is its path), date, taxonomy names and kind (home counts teasers)."""
+    return repr((entry.slug, entry.date, entry.tags, entry.authors, entry.publication, entry.kind))
+
+
+def _changed_entries(memo: RenderMemo, order: tuple[str, ...], versions: Mapping[str, str],
+                     entries: Sequence[Entry]) -> list[str] | None:
+    """The keys of the entries whose content changed since the memo's render, when only those
+    entries' own pages and the lists and feeds showing them can differ; else None."""
+    if not memo.order or order != memo.order or len(versions) != len(order):
+        return None  # an entry came, went or moved: lists, counts and neighbours shift
+    changed = [k for k in order if versions[k] != memo.versions.get(k)]
+    if len(changed) > CHANGED_MAX:
+        return None
+    by_key = {k: e for k, e in zip(order, entries, strict=True)} if changed else {}
+    if any(memo.shapes.get(k) != _shape(by_key[k]) for k in changed):
+        return None
+    return changed
+
+
+def _term_of_feed(site: _Site, path: str) -> Term:
+    kind, slug = path.split("/")[:2]
+    return next(term for term in site.taxonomies[kind].terms if term.slug == slug)
+
+
+def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset[str]]:
+    """The pages and feeds that can show the `changed` entries, when nothing else changed:
+    their own pages and their neighbours', the entry pages listing them as related, the
+    page of every list they are on, and the feeds they are in."""
+    per_page = max(1, site.config.site.per_page)
+    tax = site.taxonomies
+    order = [view_key for view_key in site.entries]
+    position = {k: i for i, k in enumerate(order)}
+    tag_terms = tax["tags"].terms
+    tag_positions = {t.name: {k: i for i, k in enumerate(t.keys)} for t in tag_terms}
+    tag_keys = {t.name: t.keys for t in tag_terms}
+    undated = [k for k, e in site.entries.items() if e.date is None]
+    entries: set[int] = set()
+    lists: dict[str, set[int]] = {}
+    feed_paths: set[str] = set()
+    for k in changed:
+        i = position[k]
+        entries.update(j for j in (i - 1, i, i + 1) if 0 <= j < len(order))
+        lists.setdefault("", set()).add(i // per_page + 1)
+        if i < feeds.FEED_LIMIT:
+            feed_paths.add("feed.xml")
+        # Entry c lists k as related only if k is within c's window in a tag they share.
+        view = site.views[k]
+        for link in view.tags:
+            here = tag_positions[link.name][k]
+            for other in tag_keys[link.name][max(0, here - RELATED_WINDOW): here + RELATED_WINDOW + 1]:
+                if other != k and position[other] not in entries and any(
+                    related.key == k for related in _related(site.views[other], site, position, tag_positions,
+                                                             tag_keys)
+                ):
+                    entries.add(position[other])
+        for kind in ("tags", "authors", "publications", "years", "months"):
+            for term in tax[kind].terms:
+                if k in term.keys:
+                    at = term.keys.index(k)
+                    base = f"{term.slug}/" if kind in ("years", "months") else f"{kind}/{term.slug}/"
+                    lists.setdefault(base, set()).add(at // per_page + 1)
+                    if kind in ("tags", "authors", "publications") and at < feeds.FEED_LIMIT:
+                        feed_paths.add(f"{base}feed.xml")
+        if k in undated:
+            lists.setdefault("undated/", set()).add(undated.index(k) // per_page + 1)
+    return (_Plan(frozenset(entries), {base: frozenset(numbers) for base, numbers in lists.items()}),
+            frozenset(feed_paths))
 
 
 def memo_key(config: Config, search_assets: Mapping[str, str], bytecode_dir: Path | None = None) -> str:

@@ -62,7 +62,9 @@ def load_state(config: Config) -> RenderState:
     markdown, markdown_keys = _sharded(cache, "render-markdown")
     fragments, fragment_keys = _sharded(cache, "render-fragments")
     try:
-        memo = RenderMemo(key=head["key"], markdown=markdown, fragments=fragments, pages=head["pages"])
+        memo = RenderMemo(key=head["key"], markdown=markdown, fragments=fragments, pages=head["pages"],
+                          others=tuple(head["others"]), order=tuple(head["order"]), versions=head["versions"],
+                          shapes=head["shapes"])
         return RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]),
                            {**markdown_keys, **fragment_keys})
     except (KeyError, TypeError):
@@ -164,5 +166,6 @@ def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
         for name, part in parts.items():
             if old.shards.get(name) != frozenset(part) or old.memo.key != memo.key:
                 cache.save(name, part)
-    cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs,
+    cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs, "others": list(memo.others),
+                          "order": list(memo.order), "versions": dict(memo.versions), "shapes": dict(memo.shapes),
                           "manifest": dict(manifest) if manifest is not None else manifest_of(output_dir), "problems": list(problems)})

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from benchmarks.synthetic import generate, make_project
+from generator import render
 from generator.build import BuildReport, build
 from generator.config import load_config
 
@@ -102,3 +104,57 @@ def test_rebuild_after_one_edit_rewrites_only_changed_files_and_equals_a_cold_bu
     assert 0 < len(changed) < len(after) // 5, sorted(changed)
     print(f"incremental: {len(after)} files, {len(changed)} rewritten after editing one entry, "
           f"identical to a cold build")
+
+
+def _cold_site(project: Path, tmp_path: Path) -> dict[str, tuple[bytes, int]]:
+    cold_root = tmp_path / "cold"
+    shutil.rmtree(cold_root, ignore_errors=True)
+    cold_root.mkdir()
+    for name in ("archive.toml", "content", "seeds"):
+        source = project / name
+        if source.is_dir():
+            shutil.copytree(source, cold_root / name)
+        else:
+            shutil.copy(source, cold_root / name)
+    _build(cold_root)
+    return _snapshot(cold_root / "site")
+
+
+def _rewrite(entry: Path, change: Callable[[str, str], tuple[str, str]]) -> None:
+    head, _, body = entry.read_text(encoding="utf-8").partition("\n---\n")
+    head, body = change(head, body)
+    entry.write_text(f"{head}\n---\n{body}", encoding="utf-8")
+
+
+@pytest.mark.parametrize("edit", ["body", "tags", "body-again"])
+def test_edits_that_plan_only_some_pages_equal_a_cold_build(
+    project: Path, tmp_path: Path, edit: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A body edit takes the planned path (only pages showing the entry are looked at); a
+    tag edit changes lists and counts and takes the full one. Both equal a cold build."""
+    planned: list[object] = []
+    original = render._changed_plan
+
+    def spy(site: object, changed: list[str]) -> object:
+        planned.append(changed)
+        return original(site, changed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "_changed_plan", spy)
+    _build(project)
+    before = _snapshot(project / "site")
+    entries = sorted((project / "content").rglob("*.md"))
+    target = entries[ENTRIES // 3]
+    if edit == "tags":
+        _rewrite(target, lambda head, body: (head.replace("tags:\n", "tags:\n- A brand new topic\n", 1), body))
+    else:
+        _rewrite(target, lambda head, body: (head, f"A new first paragraph ({edit}).\n\n{body}"))
+    planned.clear()
+    rebuilt = _build(project)
+    after = _snapshot(project / "site")
+    assert bool(planned) == (edit != "tags")
+    cold = _cold_site(project, tmp_path)
+    assert sorted(after) == sorted(cold)
+    assert not [path for path in cold if after[path][0] != cold[path][0]]
+    changed = {path for path in after if path not in before or before[path][0] != after[path][0]}
+    assert rebuilt.written is not None and rebuilt.written.written == len(changed)
+    assert all(after[path][1] == before[path][1] for path in set(after) - changed)
