@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .bylines import byline_names, image_credit_of, is_name, split_names
 from .dates import find_dates, find_short_dates, is_update_line
@@ -112,11 +113,18 @@ def _nonblank(lines: list[Line], start: int, stop: int) -> list[int]:
     return [i for i in range(max(0, start), min(stop, len(lines))) if lines[i].kind != BLANK]
 
 
+# The predicates on a line's text below are pure and asked again and again about the same lines
+# (once per candidate headline whose header zone holds them): they are memoized on the text.
+_MEMO = 8192
+
+
+@lru_cache(maxsize=_MEMO)
 def is_caption(text: str) -> bool:
     """A photo caption or credit line."""
     return bool(_CAPTION.search(text)) or image_credit_of(text) is not None
 
 
+@lru_cache(maxsize=_MEMO)
 def _lower_share(text: str) -> float:
     tokens = re.findall(r"[^\W\d_]{2,}", text)
     if not tokens:
@@ -256,6 +264,7 @@ def _words(text: str) -> set[str]:
     return {w.casefold()[:5] for w in re.findall(r"[^\W\d_]{4,}", text)}
 
 
+@lru_cache(maxsize=_MEMO)
 def _canon(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text).strip().casefold()
 
@@ -281,6 +290,7 @@ _DATE_WORDS = re.compile(
     r"samstag|sonntag|lunes|martes|miércoles|jueves|viernes|sábado|domingo)\b")
 
 
+@lru_cache(maxsize=_MEMO)
 def _is_date_like(line: Line) -> bool:
     """A dateline: dates, times and date words, with at most a few other words (a name, a section)."""
     if line.kind == DATE:
@@ -291,6 +301,7 @@ def _is_date_like(line: Line) -> bool:
     return word_count(rest) <= (4 if line.kind != PROSE else 3)
 
 
+@lru_cache(maxsize=_MEMO)
 def _headerish(line: Line) -> bool:
     return line.kind in (DATE, BYLINE) or _is_date_like(line) or bool(names_in(line.text, loose=False)[0])
 
@@ -419,6 +430,17 @@ def names_in(text: str, loose: bool) -> tuple[list[str], bool]:
 
     `loose` also accepts a line that is only names ("A B, C D"), or a name with a role.
     """
+    names, explicit = _names_in(text, loose)
+    return list(names), explicit
+
+
+@lru_cache(maxsize=_MEMO)
+def _names_in(text: str, loose: bool) -> tuple[tuple[str, ...], bool]:
+    names, explicit = _find_names(text, loose)
+    return tuple(names), explicit
+
+
+def _find_names(text: str, loose: bool) -> tuple[list[str], bool]:
     if word_count(text) > 20 or is_furniture(text):
         return [], False
     # contact details after a byline ("By X x@example.com (509) 555-0100")
@@ -506,7 +528,7 @@ def _read_dates_in(lines: list[Line], zone: list[int], header: _Header) -> None:
 
 
 def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _Header,
-                 body_words: set[str], texts: list[str]) -> float:
+                 body_words: set[str], canons: list[str]) -> float:
     line = lines[t]
     score = 0.0
     marks = [i for i in (header.date_line, header.author_line) if i is not None and i > t]
@@ -538,8 +560,8 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
     if words:
         score += 2.0 * len(words & body_words) / len(words)
     key = _canon(line.text)
-    if len(key) > 12 and any(j != t and (k := _canon(x)) and (k == key or (key in k and len(k) < 3 * len(key)))
-                             for j, x in enumerate(texts)):
+    if len(key) > 12 and any(j != t and k and (k == key or (key in k and len(k) < 3 * len(key)))
+                             for j, k in enumerate(canons)):
         score += 1.2
     if line.words <= 2:
         score -= 2.5
@@ -644,6 +666,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
     if not found:
         return None
     texts = [line.text if line.kind != BLANK else "" for line in lines]
+    canons = [_canon(x) for x in texts]
     best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None
     for rank, run in enumerate(found):
         body_words = _words(" ".join(texts[run[0]:run[1]])[:6000])
@@ -655,7 +678,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
             header = read_zone(lines, t, run[0], dense_at)
             if header.end <= t or header.end >= run[1]:
                 continue
-            score = _title_score(lines, t, run, header, body_words, texts)
+            score = _title_score(lines, t, run, header, body_words, canons)
             score += 1.2 * math.log(run[2] / found[0][2]) if rank else 0.0
             if best is None or score > best[0]:
                 best = (score, t, rank, header, run)

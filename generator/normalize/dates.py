@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 _MONTHS: dict[str, int] = {}
 
@@ -82,6 +83,11 @@ def _fold(text: str) -> str:
 
 def find_dates(text: str) -> list[FoundDate]:
     """Every date in `text`, in order of appearance, overlapping matches removed."""
+    return list(_find_dates(text))
+
+
+@lru_cache(maxsize=8192)  # pure, and asked about the same lines by several stages
+def _find_dates(text: str) -> tuple[FoundDate, ...]:
     text = _fold(text)
     found: list[FoundDate] = []
     for pattern in _PATTERNS:
@@ -102,7 +108,7 @@ def find_dates(text: str) -> list[FoundDate]:
             if any(f.start < match.end() and match.start() < f.end for f in found):
                 continue
             found.append(FoundDate(value, match.start(), match.end()))
-    return sorted(found, key=lambda f: f.start)
+    return tuple(sorted(found, key=lambda f: f.start))
 
 
 _SHORT_DMY = re.compile(r"(?<![\d./])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.(?P<year>\d\d)(?![\d.]\d)")

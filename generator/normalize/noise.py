@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from .lines import fold, word_count
 
@@ -37,6 +38,7 @@ def category_label(line: str) -> str | None:
     return label if 0 < word_count(label) <= 6 else None
 
 
+@lru_cache(maxsize=8192)  # pure, and asked about the same lines by several stages
 def is_footer_text(text: str) -> bool:
     """Copyright, contact, subscription and policy blurbs."""
     return bool(_FOOTER.search(text))
