@@ -141,10 +141,10 @@ def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
         return False  # a dateline, not a paragraph
     if line.kind == PROSE and _lower_share(line.text) < 0.3 and not _SENTENCE_END.search(line.text):
         return False  # a row of menu items glued together
-    if is_caption(line.text) or (is_footer_text(line.text) and line.words <= 40):
-        return False
     if line.words < 45 and line.text in repeated:
         return False  # gallery captions and teasers come back; paragraphs do not
+    if is_caption(line.text) or (line.words <= 40 and is_footer_text(line.text)):
+        return False
     return not _next_to_credit(lines, i)
 
 

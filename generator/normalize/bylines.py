@@ -8,6 +8,7 @@ an article ("Translated by ...", "Originally published in ...").
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Words that may appear in lower case inside a person's or organization's name.
 _PARTICLES = frozenset(
@@ -138,9 +139,10 @@ def original_publication_of(text: str) -> str | None:
     return where or None
 
 
+@lru_cache(maxsize=8192)  # pure, and asked twice about every line of an article's text
 def is_credit_line(text: str) -> bool:
     """A credits line ("Translated by ...", "Originally published in ...")."""
-    return bool(_TRANSLATED.search(text) or _ORIGINAL.search(text)) and len(text) < 250
+    return len(text) < 250 and bool(_TRANSLATED.search(text) or _ORIGINAL.search(text))
 
 
 def image_credit_of(line: str) -> str | None:

@@ -17,6 +17,12 @@ _STOP: dict[str, frozenset[str]] = {
     "pt": frozenset("o a os as de que e em um uma é do da dos das para com não por se mais na no ao".split()),
 }
 
+# word -> the languages it is a function word of, in the order of _STOP (counting order decides ties)
+_LANGS_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, words in _STOP.items() if word in words)
+    for word in sorted(set().union(*_STOP.values()))
+}
+
 
 def detect_language(text: str) -> str | None:
     """The most likely language of `text`, or None for too little evidence."""
@@ -25,9 +31,8 @@ def detect_language(text: str) -> str | None:
         return None
     counts: Counter[str] = Counter()
     for token in tokens:
-        for lang, words in _STOP.items():
-            if token in words:
-                counts[lang] += 1
+        for lang in _LANGS_OF.get(token, ()):
+            counts[lang] += 1
     if not counts:
         return None
     (best, n), *rest = counts.most_common()
