@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from functools import partial
 from types import MappingProxyType
 
 from ..config import Config
@@ -23,33 +24,41 @@ from .language import detect_language
 from .lines import split_lines
 from .markdown_source import markdown_entry
 from .noise import noise_keys, recurring_lines
+from .parallel import parallel_map
 from .tags import merge_tags, vocabulary_tags
 from .text import clean_summary, text_entries
 
 __all__ = ["normalize_all", "normalize_document"]
 
 
-def normalize_all(sources: Sequence[SourceDocument], config: Config) -> tuple[list[Entry], list[Problem]]:
+def normalize_all(sources: Sequence[SourceDocument], config: Config,
+                  jobs: int | None = None) -> tuple[list[Entry], list[Problem]]:
     """Every source -> entries (duplicates merged) and the problems met on the way.
 
     Never raises: a source that breaks the normalizer gives a Problem naming it.
-    Deterministic: the same sources and config give the same entries in the same order.
+    Deterministic: the same sources and config give the same entries in the same order,
+    whatever the number of worker processes (`jobs`, default: the cores; many sources only).
     """
     ordered = sorted(sources, key=lambda d: d.path)
     recurring = recurring_lines([d.text for d in ordered if d.kind is SourceKind.TEXT])
     noise = noise_keys(config.normalize.noise) | recurring
     entries: list[Entry] = []
     problems: list[Problem] = []
-    for doc in ordered:
-        shown = f"{config.paths.sources}/{doc.path}"
-        try:
-            found, problem = normalize_document(doc, config, noise)
-        except Exception as error:  # noqa: BLE001 - one odd page must not stop the archive
-            found, problem = [], Problem(shown, f"could not be normalized ({type(error).__name__}: {error})")
+    # Sources are independent once the cross-source noise is known: they may be done in parallel.
+    for found, problem in parallel_map(partial(_normalize_source, config=config, noise=noise), ordered, jobs):
         entries.extend(found)
         if problem is not None:
             problems.append(problem)
     return merge_duplicates(entries), problems
+
+
+def _normalize_source(doc: SourceDocument, config: Config,
+                      noise: frozenset[str]) -> tuple[list[Entry], Problem | None]:
+    try:
+        return normalize_document(doc, config, noise)
+    except Exception as error:  # noqa: BLE001 - one odd page must not stop the archive
+        shown = f"{config.paths.sources}/{doc.path}"
+        return [], Problem(shown, f"could not be normalized ({type(error).__name__}: {error})")
 
 
 def normalize_document(doc: SourceDocument, config: Config,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,3 +37,59 @@ def test_never_raises_and_is_deterministic(text: str, kind: SourceKind) -> None:
     for entry in first[0]:
         assert entry.title
         assert entry.kind in ("article", "teaser")
+
+
+def _seed_docs() -> list[SourceDocument]:
+    from pathlib import Path
+
+    from generator.ingest import read_sources
+
+    root = Path(__file__).resolve().parents[2]
+    docs, _ = read_sources(root / "seeds", root)
+    return docs
+
+
+def test_parallel_normalizing_gives_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.normalize as normalize
+    from generator.normalize import parallel
+
+    real = normalize.text_entries
+
+    def breaks_on_boom(text: str, *args: Any) -> Any:
+        if "BOOM" in text:
+            raise ValueError("boom")
+        return real(text, *args)
+
+    monkeypatch.setattr(normalize, "text_entries", breaks_on_boom)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 2)
+    docs = [*_seed_docs(), doc("BOOM\n\nA page that breaks the normalizer.", "zz_boom.txt", SourceKind.TEXT)]
+    serial = normalize_all(docs, Config(), jobs=1)
+    forked = normalize_all(docs, Config(), jobs=2)
+    assert forked == serial
+    assert repr(forked) == repr(serial)  # confidences too (entries compare without them)
+    assert serial[0] and any("zz_boom.txt" in p.path and "ValueError" in p.message for p in serial[1])
+
+
+def test_parallel_map_keeps_order_and_falls_back_to_serial() -> None:
+    from generator.normalize.parallel import parallel_map
+
+    import os
+
+    items = list(range(50))
+    assert parallel_map(lambda x: x * x, items, jobs=2, minimum=2) == [x * x for x in items]
+    assert set(parallel_map(lambda x: os.getpid(), items, jobs=2, minimum=2)) - {os.getpid()}  # forked
+    assert set(parallel_map(lambda x: os.getpid(), items, jobs=2)) == {os.getpid()}  # below the default minimum
+    assert set(parallel_map(lambda x: os.getpid(), items, jobs=1, minimum=2)) == {os.getpid()}
+    assert parallel_map(str, [], jobs=2, minimum=0) == []
+
+
+def test_memoized_predicates_hand_out_fresh_lists() -> None:
+    from generator.normalize.article import names_in
+    from generator.normalize.dates import find_dates
+
+    found = find_dates("Published March 3, 2020")
+    found.clear()
+    assert len(find_dates("Published March 3, 2020")) == 1
+    names, explicit = names_in("By Jane Doe", loose=False)
+    names.append("Somebody Else")
+    assert names_in("By Jane Doe", loose=False) == (["Jane Doe"], True)

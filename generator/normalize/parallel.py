@@ -1,0 +1,73 @@
+"""A function over many sources -> its results in order, spread over forked workers when that pays.
+
+Pure from the caller's point of view: the result is `[function(x) for x in
+items]` whichever way it is computed, so the normalizer's output does not
+depend on the number of cores. Same pattern as `render.parallel_map` (kept
+separate so the normalizer does not import the renderer and its templates).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+PARALLEL_MIN = 100
+"""Fewer items than this are done in this process: starting workers costs more than it saves."""
+
+# The function and items of the running map: forked workers inherit them, so
+# only chunk bounds and results cross process boundaries (nothing is pickled
+# on the way in, and the function may be a closure).
+_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
+    assert _WORK is not None
+    function, items = _WORK
+    return [function(item) for item in items[bounds[0]:bounds[1]]]
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None,
+                 minimum: int | None = None) -> list[R]:
+    """[function(x) for x in items], over `jobs` forked processes (default: the cores) when that pays.
+
+    Serial for fewer than `minimum` items (default: PARALLEL_MIN), one job, no fork (Windows, macOS
+    default), inside a worker process, or while other threads run (a fork
+    copies only the calling thread; locks held by the others would stay held
+    in the child). Results must be picklable.
+    """
+    global _WORK
+    jobs = default_jobs() if jobs is None else jobs
+    minimum = PARALLEL_MIN if minimum is None else minimum
+    if (
+        jobs <= 1
+        or not items
+        or len(items) < minimum
+        or _WORK is not None
+        or threading.active_count() > 1
+        or multiprocessing.current_process().daemon
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return [function(item) for item in items]
+    size = -(-len(items) // (jobs * 4))  # a few chunks per worker even out uneven pages
+    bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+    _WORK = (function, items)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = pool.map(_run_chunk, bounds, chunksize=1)
+    finally:
+        _WORK = None
+    return [result for part in parts for result in part]
