@@ -33,8 +33,10 @@ from .lines import (
     PROSE,
     SHORT,
     Line,
+    has_any,
     is_furniture,
     is_title_like,
+    joined_stems,
     word_count,
 )
 from .noise import is_footer_text
@@ -45,6 +47,9 @@ _CAPTION = re.compile(
     r"crédito|illustration|getty images|ap photo|shutterstock|istock|symbolbild|archivbild|fotomontage)\b\s*[:/©)]|"
     r"\((?:photo|foto|image|bild)\b|©|\bgetty images\b|\bap photo\b|(?:credit|photo|foto|bild)\s*:\s*\S"
 )
+# Every match of _CAPTION holds one of these: without them the (slow) search cannot succeed.
+_CAPTION_NEEDS = ("photo", "foto", "image", "bild", "picture", "credit", "crédit", "illustration", "getty",
+                  "shutterstock", "istock", "©")
 # Words of page furniture that never belong to a person's name, in several languages.
 _UI_WORDS = frozenset("""
 tweet this share email mail print comment comments donate subscribe newsletter newsletters login sign
@@ -121,7 +126,7 @@ _MEMO = 8192
 @lru_cache(maxsize=_MEMO)
 def is_caption(text: str) -> bool:
     """A photo caption or credit line."""
-    return bool(_CAPTION.search(text)) or image_credit_of(text) is not None
+    return (has_any(text, _CAPTION_NEEDS) and bool(_CAPTION.search(text))) or image_credit_of(text) is not None
 
 
 @lru_cache(maxsize=_MEMO)
@@ -139,7 +144,7 @@ def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
         return False
     if line.words <= 24 and _is_date_like(line):
         return False  # a dateline, not a paragraph
-    if line.kind == PROSE and _lower_share(line.text) < 0.3 and not _SENTENCE_END.search(line.text):
+    if line.kind == PROSE and not _SENTENCE_END.search(line.text) and _lower_share(line.text) < 0.3:
         return False  # a row of menu items glued together
     if line.words < 45 and line.text in repeated:
         return False  # gallery captions and teasers come back; paragraphs do not
@@ -228,11 +233,6 @@ def _cost(line: Line, listing: bool) -> float:
     return 1.0
 
 
-def _long_words(text: str) -> set[str]:
-    """Content words: long words say what a text is about, short ones are everybody's."""
-    return {w.casefold()[:6] for w in re.findall(r"[^\W\d_]{6,}", text)}
-
-
 def _merge_runs(lines: list[Line], found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """Join a run to the next when a sidebar interrupted the text: the next run goes on with its topic."""
     merged: list[tuple[int, int, int]] = []
@@ -240,8 +240,9 @@ def _merge_runs(lines: list[Line], found: list[tuple[int, int, int]]) -> list[tu
         if merged:
             prev = merged[-1]
             gap = _nonblank(lines, prev[1], run[0])
-            prev_words = _long_words(" ".join(lines[i].text for i in range(prev[0], prev[1])))
-            next_words = _long_words(" ".join(lines[i].text for i in range(run[0], run[1])))
+            # content words: long words say what a text is about, short ones are everybody's
+            prev_words = joined_stems([lines[i].text for i in range(prev[0], prev[1])], 6, 6)
+            next_words = joined_stems([lines[i].text for i in range(run[0], run[1])], 6, 6)
             headerish = any(lines[i].kind in (DATE, BYLINE) for i in gap)
             if (prev[2] >= 100 and run[2] >= 40 and len(gap) <= 20 and not headerish and next_words
                     and len(next_words & prev_words) / len(next_words) >= 0.12):
@@ -669,7 +670,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
     canons = [_canon(x) for x in texts]
     best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None
     for rank, run in enumerate(found):
-        body_words = _words(" ".join(texts[run[0]:run[1]])[:6000])
+        body_words = joined_stems(texts[run[0]:run[1]], 5, limit=6000)
         window = _nonblank(lines, 0, run[0])[-45:]
         inside = [i for i in _nonblank(lines, run[0], run[1])[:3] if lines[i].words <= 20]
         for t in [*window, *inside]:

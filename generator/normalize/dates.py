@@ -77,6 +77,10 @@ class FoundDate:
     """Offset just past the match."""
 
 
+# Every pattern above needs a year: a text without one holds no date.
+_YEARISH = re.compile(r"(?:19|20)\d\d")
+
+
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -89,6 +93,8 @@ def find_dates(text: str) -> list[FoundDate]:
 @lru_cache(maxsize=8192)  # pure, and asked about the same lines by several stages
 def _find_dates(text: str) -> tuple[FoundDate, ...]:
     text = _fold(text)
+    if not _YEARISH.search(text):
+        return ()
     found: list[FoundDate] = []
     for pattern in _PATTERNS:
         for match in pattern.finditer(text):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .bylines import byline_names, image_credit_of, is_credit_line, is_name
 from .dates import date_line_value
@@ -66,6 +68,56 @@ def fold(text: str) -> str:
 
 def word_count(text: str) -> int:
     return len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+
+
+# Characters that a case-insensitive regex matches to an ASCII letter but that str.lower()
+# does not turn into it (tests/unit/test_normalize_properties.py checks every code point).
+_CASELESS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+
+
+def caseless(text: str) -> str:
+    """`text` lowered so that a case-insensitive regex can only match where its lowered literals occur.
+
+    Lets a cheap substring test rule out an expensive regex search: if none of
+    the words a pattern needs is in caseless(text), the pattern cannot match.
+    """
+    return text.translate(_CASELESS).lower()
+
+
+def has_any(text: str, needles: Sequence[str]) -> bool:
+    """Does caseless(text) hold one of the (lower-case) needles?"""
+    low = caseless(text)
+    return any(needle in low for needle in needles)
+
+
+_LETTERS = re.compile(r"[^\W\d_]{4,}")
+
+
+@lru_cache(maxsize=16384)
+def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
+    """The first `size` letters (casefolded) of the words of `text` with at least `min_letters` letters.
+
+    Words never span a space, so the stems of lines joined by spaces are the
+    union of each line's stems: memoized per line, they are computed once per page.
+    """
+    return frozenset(w.casefold()[:size] for w in _LETTERS.findall(text) if len(w) >= min_letters)
+
+
+def joined_stems(texts: Sequence[str], size: int, min_letters: int = 4, limit: int | None = None) -> set[str]:
+    """stems(" ".join(texts)[:limit], size, min_letters), from the memoized stems of each text."""
+    found: set[str] = set()
+    pos = 0
+    for k, text in enumerate(texts):
+        if k:
+            pos += 1  # the joining space
+        if limit is not None and pos >= limit:
+            break
+        if limit is not None and pos + len(text) > limit:
+            found |= stems(text[:limit - pos], size, min_letters)
+            break
+        found |= stems(text, size, min_letters)
+        pos += len(text)
+    return found
 
 
 def is_furniture(text: str) -> bool:

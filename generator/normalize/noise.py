@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from .lines import fold, word_count
+from .lines import fold, has_any, word_count
 
 _CATEGORY = re.compile(
     r"^(?:category|categories|tag|tags|topic|topics|section|archive|archives|category archives|tag archives|"
@@ -27,6 +27,10 @@ _FOOTER = re.compile(
     r"\bcontact us\b|\bto contact\b|\bimpressum\b|\bdatenschutz\b|\bsuscr[ií]b|\babonnez\b|\babonnieren\b)",
     re.I,
 )
+# Every match of _FOOTER holds one of these: without them the (slow) search cannot succeed.
+_FOOTER_NEEDS = ("copyright", "©", "rights reserved", "derechos", "droits", "rechte", "privacy", "cookie",
+                 "terms of", "newsletter", "subscribe", "sign up", "contact", "impressum", "datenschutz",
+                 "suscr", "abonn")
 
 
 def category_label(line: str) -> str | None:
@@ -41,7 +45,7 @@ def category_label(line: str) -> str | None:
 @lru_cache(maxsize=8192)  # pure, and asked about the same lines by several stages
 def is_footer_text(text: str) -> bool:
     """Copyright, contact, subscription and policy blurbs."""
-    return bool(_FOOTER.search(text))
+    return has_any(text, _FOOTER_NEEDS) and bool(_FOOTER.search(text))
 
 
 def _key(line: str) -> str:

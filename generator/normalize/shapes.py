@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from .article import Layout, clip_end, header_facts, is_junk_title, is_ui_name, main_layout, runs
 from .bylines import image_credit_of, is_credit_line
 from .dates import is_update_line
-from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
+from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like, joined_stems
 
 ARTICLE_MASS = 120
 """Words of running text under a headline that make it an article, not a teaser."""
@@ -304,7 +304,7 @@ def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
         score += min(4.0, 1.2 * math.log1p(mass / 40))
         heading_words = _words(line.text)
         if heading_words:
-            body_words = {w[:5] for w in _words(" ".join(texts[header.end:min(stop, header.end + 60)]))}
+            body_words = joined_stems(texts[header.end:min(stop, header.end + 60)], 5)
             overlap = sum(1 for w in heading_words if w[:5] in body_words) / len(heading_words)
             score += 2.0 * overlap
         if _in_menu_run(lines, i):

@@ -93,3 +93,34 @@ def test_memoized_predicates_hand_out_fresh_lists() -> None:
     names, explicit = names_in("By Jane Doe", loose=False)
     names.append("Somebody Else")
     assert names_in("By Jane Doe", loose=False) == (["Jane Doe"], True)
+
+
+
+def test_caseless_maps_every_case_variant_of_the_needles_onto_them() -> None:
+    """The substring pre-checks before slow regexes are only sound if this holds for every code point."""
+    import re
+    import sys
+
+    from generator.normalize.article import _CAPTION_NEEDS
+    from generator.normalize.lines import caseless
+    from generator.normalize.noise import _FOOTER_NEEDS
+
+    wanted = sorted(set("".join((*_CAPTION_NEEDS, *_FOOTER_NEEDS))) | set("abcdefghijklmnopqrstuvwxyz"))
+    assert all(caseless(ch) == ch for ch in wanted)  # the needles are written lowered
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    variants = set(re.findall("[" + re.escape("".join(wanted)) + "]", every, re.I))
+    for variant in variants:
+        for ch in wanted:
+            if re.fullmatch(re.escape(ch), variant, re.I):
+                assert caseless(variant) == ch, (hex(ord(variant)), ch)
+
+
+def test_joined_stems_are_the_stems_of_the_joined_text() -> None:
+    from generator.normalize.lines import joined_stems, stems
+
+    texts = ["", "Running text about Migration", "", "caravans, borders — “Refugees”", "x", "Straße Überall"]
+    joined = " ".join(texts)
+    for size, least in ((5, 4), (6, 6), (3, 4)):
+        assert joined_stems(texts, size, least) == stems(joined, size, least)
+        for limit in range(len(joined) + 2):
+            assert joined_stems(texts, size, least, limit=limit) == stems(joined[:limit], size, least)
