@@ -129,9 +129,12 @@ def is_caption(text: str) -> bool:
     return (has_any(text, _CAPTION_NEEDS) and bool(_CAPTION.search(text))) or image_credit_of(text) is not None
 
 
+_TWO_LETTERS = re.compile(r"[^\W\d_]{2,}")
+
+
 @lru_cache(maxsize=_MEMO)
 def _lower_share(text: str) -> float:
-    tokens = re.findall(r"[^\W\d_]{2,}", text)
+    tokens = _TWO_LETTERS.findall(text)
     if not tokens:
         return 0.0
     return sum(1 for t in tokens if t[0].islower()) / len(tokens)
@@ -265,9 +268,12 @@ def _words(text: str) -> set[str]:
     return {w.casefold()[:5] for w in re.findall(r"[^\W\d_]{4,}", text)}
 
 
+_NON_WORD = re.compile(r"[\W_]+")
+
+
 @lru_cache(maxsize=_MEMO)
 def _canon(text: str) -> str:
-    return re.sub(r"[\W_]+", " ", text).strip().casefold()
+    return _NON_WORD.sub(" ", text).strip().casefold()
 
 
 @dataclass

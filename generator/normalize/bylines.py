@@ -145,6 +145,7 @@ def is_credit_line(text: str) -> bool:
     return len(text) < 250 and bool(_TRANSLATED.search(text) or _ORIGINAL.search(text))
 
 
+@lru_cache(maxsize=8192)  # pure, and asked about every line of a header zone by several stages
 def image_credit_of(line: str) -> str | None:
     """The credit of a photo credit line ("Photo: X", "X / Getty Images"), else None."""
     text = line.strip()

@@ -24,9 +24,12 @@ _LANGS_OF: dict[str, tuple[str, ...]] = {
 }
 
 
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
 def detect_language(text: str) -> str | None:
     """The most likely language of `text`, or None for too little evidence."""
-    tokens = re.findall(r"[^\W\d_]+", text.lower()[:20000])
+    tokens = _LETTER_RUN.findall(text.lower()[:20000])
     if len(tokens) < 8:
         return None
     counts: Counter[str] = Counter()

@@ -66,8 +66,22 @@ def fold(text: str) -> str:
     return text
 
 
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_FURNITURE_TOKEN = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)?")
+
+
 def word_count(text: str) -> int:
-    return len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+    return len(_WORD.findall(text))
+
+
+def has_few_words(text: str, most: int) -> bool:
+    """0 < word_count(text) <= most, without counting the words of a long line to its end."""
+    n = 0
+    for _ in _WORD.finditer(text):
+        n += 1
+        if n > most:
+            return False
+    return n > 0
 
 
 # Characters that a case-insensitive regex matches to an ASCII letter but that str.lower()
@@ -94,13 +108,19 @@ _LETTERS = re.compile(r"[^\W\d_]{4,}")
 
 
 @lru_cache(maxsize=16384)
+def _letter_words(text: str) -> tuple[tuple[int, str], ...]:
+    """(length, casefolded word) of every word of four letters or more."""
+    return tuple((len(w), w.casefold()) for w in _LETTERS.findall(text))
+
+
+@lru_cache(maxsize=16384)
 def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
-    """The first `size` letters (casefolded) of the words of `text` with at least `min_letters` letters.
+    """The first `size` letters (casefolded) of the words of `text` with at least `min_letters` (>= 4) letters.
 
     Words never span a space, so the stems of lines joined by spaces are the
     union of each line's stems: memoized per line, they are computed once per page.
     """
-    return frozenset(w.casefold()[:size] for w in _LETTERS.findall(text) if len(w) >= min_letters)
+    return frozenset(word[:size] for n, word in _letter_words(text) if n >= min_letters)
 
 
 def joined_stems(texts: Sequence[str], size: int, min_letters: int = 4, limit: int | None = None) -> set[str]:
@@ -124,7 +144,7 @@ def is_furniture(text: str) -> bool:
     """A share bar, menu item run or bare URL: never article text."""
     if _URLISH.match(text):
         return True
-    tokens = re.findall(r"[^\W\d_]+(?:[-'][^\W\d_]+)?", text.lower())
+    tokens = _FURNITURE_TOKEN.findall(text.lower())
     if not tokens or len(tokens) > 8:
         return False
     hits = sum(1 for t in tokens if t in _FURNITURE)

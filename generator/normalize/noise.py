@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from .lines import fold, has_any, word_count
+from .lines import fold, has_any, has_few_words, word_count
 
 _CATEGORY = re.compile(
     r"^(?:category|categories|tag|tags|topic|topics|section|archive|archives|category archives|tag archives|"
@@ -48,8 +48,11 @@ def is_footer_text(text: str) -> bool:
     return has_any(text, _FOOTER_NEEDS) and bool(_FOOTER.search(text))
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def _key(line: str) -> str:
-    return re.sub(r"\s+", " ", fold(line).strip()).casefold()
+    return _SPACES.sub(" ", fold(line).strip()).casefold()
 
 
 def recurring_lines(texts: Sequence[str], min_sources: int = 3, share: float = 0.3) -> frozenset[str]:
@@ -62,7 +65,7 @@ def recurring_lines(texts: Sequence[str], min_sources: int = 3, share: float = 0
         return frozenset()
     counts: Counter[str] = Counter()
     for text in texts:
-        seen = {_key(line) for line in text.split("\n") if 0 < word_count(line) <= 12}
+        seen = {_key(line) for line in text.split("\n") if has_few_words(line, 12)}
         counts.update(seen)
     needed = max(min_sources, int(share * len(texts) + 0.999))
     return frozenset(k for k, n in counts.items() if n >= needed)
