@@ -17,12 +17,6 @@ _STOP: dict[str, frozenset[str]] = {
     "pt": frozenset("o a os as de que e em um uma é do da dos das para com não por se mais na no ao".split()),
 }
 
-# word -> the languages it is a function word of, in the order of _STOP (counting order decides ties)
-_LANGS_OF: dict[str, tuple[str, ...]] = {
-    word: tuple(lang for lang, words in _STOP.items() if word in words)
-    for word in sorted(set().union(*_STOP.values()))
-}
-
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 
@@ -32,14 +26,10 @@ def detect_language(text: str) -> str | None:
     tokens = _LETTER_RUN.findall(text.lower()[:20000])
     if len(tokens) < 8:
         return None
-    counts: Counter[str] = Counter()
-    for token in tokens:
-        for lang in _LANGS_OF.get(token, ()):
-            counts[lang] += 1
-    if not counts:
-        return None
-    (best, n), *rest = counts.most_common()
-    runner_up = rest[0][1] if rest else 0
+    seen = Counter(tokens)
+    counts = sorted(((sum(seen[w] for w in words), lang) for lang, words in _STOP.items()), reverse=True)
+    (n, best), (runner_up, _) = counts[0], counts[1]
+    # A tie at the top is never an answer (n < 1.2 * runner_up), so the order of ties does not matter.
     if n < 3 or n < 1.2 * runner_up:
         return None
     return best

@@ -108,19 +108,15 @@ _LETTERS = re.compile(r"[^\W\d_]{4,}")
 
 
 @lru_cache(maxsize=16384)
-def _letter_words(text: str) -> tuple[tuple[int, str], ...]:
-    """(length, casefolded word) of every word of four letters or more."""
-    return tuple((len(w), w.casefold()) for w in _LETTERS.findall(text))
-
-
-@lru_cache(maxsize=16384)
 def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
     """The first `size` letters (casefolded) of the words of `text` with at least `min_letters` (>= 4) letters.
 
     Words never span a space, so the stems of lines joined by spaces are the
     union of each line's stems: memoized per line, they are computed once per page.
     """
-    return frozenset(word[:size] for n, word in _letter_words(text) if n >= min_letters)
+    if text.isascii():  # lower() is casefold() there, and keeps letters letters: lower once
+        return frozenset(w[:size] for w in _LETTERS.findall(text.lower()) if len(w) >= min_letters)
+    return frozenset(w.casefold()[:size] for w in _LETTERS.findall(text) if len(w) >= min_letters)
 
 
 def joined_stems(texts: Sequence[str], size: int, min_letters: int = 4, limit: int | None = None) -> set[str]:
@@ -144,8 +140,12 @@ def is_furniture(text: str) -> bool:
     """A share bar, menu item run or bare URL: never article text."""
     if _URLISH.match(text):
         return True
-    tokens = _FURNITURE_TOKEN.findall(text.lower())
-    if not tokens or len(tokens) > 8:
+    tokens: list[str] = []
+    for match in _FURNITURE_TOKEN.finditer(text.lower()):
+        tokens.append(match.group())
+        if len(tokens) > 8:
+            return False  # a long line: no need to read it to its end
+    if not tokens:
         return False
     hits = sum(1 for t in tokens if t in _FURNITURE)
     return hits == len(tokens) and any(t not in {"the", "and", "or", "de", "la", "el", "les", "die",
