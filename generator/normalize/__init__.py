@@ -23,7 +23,7 @@ from .html import extract_html
 from .language import detect_language
 from .lines import split_lines
 from .markdown_source import markdown_entry
-from .noise import noise_keys, recurring_lines
+from .noise import noise_keys, recurring_keys, short_line_keys
 from .parallel import parallel_map
 from .tags import merge_tags, vocabulary_tags
 from .text import clean_summary, text_entries
@@ -40,7 +40,10 @@ def normalize_all(sources: Sequence[SourceDocument], config: Config,
     whatever the number of worker processes (`jobs`, default: the cores; many sources only).
     """
     ordered = sorted(sources, key=lambda d: d.path)
-    recurring = recurring_lines([d.text for d in ordered if d.kind is SourceKind.TEXT])
+    # Lines recurring across many sources: each source's short lines are read where the pages are
+    # normalized (in parallel), then counted once.
+    recurring = recurring_keys(parallel_map(short_line_keys, [d.text for d in ordered if d.kind is SourceKind.TEXT],
+                                            jobs))
     noise = noise_keys(config.normalize.noise) | recurring
     entries: list[Entry] = []
     problems: list[Problem] = []

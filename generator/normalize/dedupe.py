@@ -11,11 +11,13 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from types import MappingProxyType
 
 from ..models import ARTICLE, Entry
 
 
+@lru_cache(maxsize=16384)  # pure; teasers repeat the same titles across many pages
 def title_key(title: str) -> str:
     """A title folded for comparison: NFKD, letters and digits only, case-folded."""
     text = unicodedata.normalize("NFKD", title)

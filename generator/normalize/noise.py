@@ -63,11 +63,22 @@ def recurring_lines(texts: Sequence[str], min_sources: int = 3, share: float = 0
     """
     if len(texts) < min_sources:
         return frozenset()
+    return recurring_keys([short_line_keys(text) for text in texts], min_sources, share)
+
+
+def short_line_keys(text: str) -> frozenset[str]:
+    """The folded short lines of one source: what `recurring_lines` counts (one source at a time)."""
+    return frozenset(_key(line) for line in text.split("\n") if has_few_words(line, 12))
+
+
+def recurring_keys(key_sets: Sequence[frozenset[str]], min_sources: int = 3, share: float = 0.3) -> frozenset[str]:
+    """`recurring_lines` from each source's `short_line_keys`: one pass over all of them."""
+    if len(key_sets) < min_sources:
+        return frozenset()
     counts: Counter[str] = Counter()
-    for text in texts:
-        seen = {_key(line) for line in text.split("\n") if has_few_words(line, 12)}
-        counts.update(seen)
-    needed = max(min_sources, int(share * len(texts) + 0.999))
+    for keys in key_sets:
+        counts.update(keys)
+    needed = max(min_sources, int(share * len(key_sets) + 0.999))
     return frozenset(k for k, n in counts.items() if n >= needed)
 
 
