@@ -33,6 +33,7 @@ import ctypes.util
 import os
 import pickle
 import shutil
+import stat
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,8 @@ class _Record:
     """Every file path of the live tree when it was swapped in."""
     differs: frozenset[str]
     """Paths where the spare may differ from the live tree; elsewhere they share the inode."""
+    live_id: tuple[int, int] = (0, 0)
+    """(device, inode) of the live directory: a site swapped in by anything else voids the record."""
 
 
 def _usable_spare(spare: Path | None, output_dir: Path) -> bool:
@@ -136,12 +139,17 @@ def _usable_spare(spare: Path | None, output_dir: Path) -> bool:
         return False
 
 
-def _take_record(spare: Path) -> _Record | None:
+def _identity(directory: Path) -> tuple[int, int]:
+    info = os.stat(directory)
+    return (info.st_dev, info.st_ino)
+
+
+def _take_record(spare: Path, output_dir: Path) -> _Record | None:
     """The spare's record, deleted from disk (the spare is about to change), or None."""
     path = spare / _RECORD
     try:
         with open(path, "rb") as handle:
-            version, live, differs = pickle.load(handle)  # noqa: S301 - our own file, in the cache
+            version, live, differs, live_id = pickle.load(handle)  # our own file, in the cache
     except (OSError, pickle.PickleError, EOFError, ValueError, TypeError, AttributeError, ImportError):
         return None
     finally:
@@ -149,15 +157,15 @@ def _take_record(spare: Path) -> _Record | None:
             path.unlink()
         except OSError:
             pass
-    if version != SPARE_FORMAT or not (spare / _TREE).is_dir():
+    if version != SPARE_FORMAT or not (spare / _TREE).is_dir() or tuple(live_id) != _identity(output_dir):
         return None
-    return _Record(frozenset(live), frozenset(differs))
+    return _Record(frozenset(live), frozenset(differs), tuple(live_id))
 
 
 def _save_record(spare: Path, record: _Record) -> None:
     temp = spare / f"{_RECORD}.tmp-{os.getpid()}"
     with open(temp, "wb") as handle:
-        pickle.dump((SPARE_FORMAT, sorted(record.live), sorted(record.differs)), handle,
+        pickle.dump((SPARE_FORMAT, sorted(record.live), sorted(record.differs), record.live_id), handle,
                     protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(temp, spare / _RECORD)
 
@@ -177,7 +185,7 @@ def write_site(files: Sequence[OutputFile], output_dir: Path, same: Collection[s
     live_exists = output_dir.is_dir()
     if spare is not None and live_exists and _usable_spare(spare, output_dir):
         spare = spare.absolute()
-        record = _take_record(spare)
+        record = _take_record(spare, output_dir)
         if record is not None:
             return _update_spare(files, output_dir, same, spare, record)
         shutil.rmtree(spare / _TREE, ignore_errors=True)  # unrecorded: half-updated by a killed build
@@ -212,7 +220,7 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
         raise
     if keep is not None:
         if old is not None:
-            _save_record(keep, _Record(new, frozenset(written | (old - new))))
+            _save_record(keep, _Record(new, frozenset(written | (old - new)), _identity(output_dir)))
     else:
         shutil.rmtree(work, ignore_errors=True)  # the retired tree, after the exchange
     unchanged = len(new) - len(written)
@@ -246,7 +254,7 @@ def _update_spare(files: Sequence[OutputFile], output_dir: Path, same: Collectio
             _write_new_making_dirs(root, path, item.data)
             written.add(path)
     _swap(work, output_dir)
-    _save_record(spare, _Record(new, frozenset(written | (record.live - new))))
+    _save_record(spare, _Record(new, frozenset(written | (record.live - new)), _identity(output_dir)))
     unchanged = len(new) - len(written)
     return WriteReport(written=len(written), unchanged=unchanged, removed=max(0, len(record.live) - unchanged))
 
@@ -343,7 +351,7 @@ def _same_bytes(path: str, data: bytes) -> bool:
         return False
     try:
         info = os.fstat(descriptor)
-        if not (info.st_mode & 0o170000) == 0o100000 or info.st_size != len(data):
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
             return False
         return os.read(descriptor, len(data) + 1) == data
     except OSError:

@@ -116,3 +116,12 @@ def test_a_live_file_edited_in_place_is_not_carried_into_the_spare(tmp_path: Pat
     assert _tree(out) == {"a.html": b"a", "b.html": b"b"}
     write_site([OutputFile("a.html", b"a2"), OutputFile("b.html", b"b")], out, spare=spare)
     assert _tree(out) == {"a.html": b"a2", "b.html": b"b"}
+
+
+def test_a_site_swapped_in_without_the_spare_voids_its_record(tmp_path: Path) -> None:
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    for data in (b"1", b"2"):
+        write_site([OutputFile("a.html", data), OutputFile("b.html", b"b")], out, spare=spare)
+    write_site([OutputFile("a.html", b"3"), OutputFile("b.html", b"B")], out)  # no spare: staged afresh
+    write_site([OutputFile("a.html", b"3")], out, same={"b.html"}, spare=spare)
+    assert _tree(out) == {"a.html": b"3", "b.html": b"B"}
