@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Sequence
-from functools import lru_cache
+from collections import deque
+from collections.abc import Mapping, Sequence
+from functools import lru_cache, reduce
 from types import MappingProxyType
 
 from ..models import ARTICLE, Entry
@@ -28,44 +29,65 @@ def _rank(entry: Entry) -> tuple[int, int]:
     return (entry.kind == ARTICLE, len(entry.body))
 
 
-def _merge(keep: Entry, other: Entry) -> Entry:
-    def pick(a: object, b: object) -> object:
-        return a if a else b
+# Fields a merged entry takes from the first of its versions that has them (in order of preference).
+_FILLED = ("date", "authors", "publication", "summary", "language", "translator", "original_publication",
+           "image_credit", "url")
 
-    sources = tuple(dict.fromkeys([*keep.sources, *other.sources]))
-    tags = tuple(dict.fromkeys([*keep.tags, *other.tags]))
-    confidence = dict(other.confidence)
-    confidence.update(keep.confidence)
-    return dataclasses.replace(
-        keep,
-        date=keep.date or other.date,
-        authors=keep.authors or other.authors,
-        publication=pick(keep.publication, other.publication),  # type: ignore[arg-type]
-        summary=keep.summary or other.summary,
-        tags=tags,
-        language=keep.language or other.language,
-        translator=keep.translator or other.translator,
-        original_publication=keep.original_publication or other.original_publication,
-        image_credit=keep.image_credit or other.image_credit,
-        url=keep.url or other.url,
-        sources=sources,
-        confidence=MappingProxyType(confidence),
-    )
+
+class _Group:
+    """The versions of one entry met so far, the preferred first, and their merged confidences."""
+
+    __slots__ = ("keep", "versions", "confidence")
+
+    def __init__(self, entry: Entry) -> None:
+        self.keep = entry
+        self.versions: deque[Entry] = deque([entry])
+        self.confidence: Mapping[str, float] = entry.confidence
+
+    def add(self, entry: Entry) -> None:
+        confidence: dict[str, float]
+        if _rank(entry) > _rank(self.keep):  # the fuller version wins; the others fill its gaps
+            self.keep = entry
+            self.versions.appendleft(entry)
+            confidence = dict(self.confidence)
+            confidence.update(entry.confidence)
+        else:
+            self.versions.append(entry)
+            confidence = dict(entry.confidence)
+            confidence.update(self.confidence)
+        self.confidence = confidence
+
+    def merged(self) -> Entry:
+        if len(self.versions) == 1:
+            return self.keep
+        versions = list(self.versions)
+        filled = {name: reduce(lambda a, b: a or b, (getattr(v, name) for v in versions)) for name in _FILLED}
+        return dataclasses.replace(
+            self.keep, **filled,
+            tags=tuple(dict.fromkeys(t for v in versions for t in v.tags)),
+            sources=tuple(dict.fromkeys(s for v in versions for s in v.sources)),
+            confidence=MappingProxyType(dict(self.confidence)),
+        )
 
 
 def merge_duplicates(entries: Sequence[Entry]) -> list[Entry]:
-    """One entry per title key, in order of first appearance."""
+    """One entry per title key, in order of first appearance.
+
+    Versions are merged as if one at a time (the fuller of the merged-so-far
+    and the next wins, each gap filled from the other), but each group is
+    built once at the end: a teaser met on a thousand pages costs a thousand
+    steps, not a thousand copies of a growing list of sources.
+    """
     order: list[str] = []
-    merged: dict[str, Entry] = {}
+    groups: dict[str, _Group] = {}
     for entry in entries:
         key = title_key(entry.title)
         if not key:
             key = f"#{len(order)}"
-        if key not in merged:
+        group = groups.get(key)
+        if group is None:
             order.append(key)
-            merged[key] = entry
-            continue
-        current = merged[key]
-        keep, other = (entry, current) if _rank(entry) > _rank(current) else (current, entry)
-        merged[key] = _merge(keep, other)
-    return [merged[k] for k in order]
+            groups[key] = _Group(entry)
+        else:
+            group.add(entry)
+    return [groups[k].merged() for k in order]

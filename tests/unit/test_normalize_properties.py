@@ -124,3 +124,73 @@ def test_joined_stems_are_the_stems_of_the_joined_text() -> None:
         assert joined_stems(texts, size, least) == stems(joined, size, least)
         for limit in range(len(joined) + 2):
             assert joined_stems(texts, size, least, limit=limit) == stems(joined[:limit], size, least)
+
+
+def _merged_one_at_a_time(entries: list[Any]) -> list[Any]:
+    """The plain definition of merge_duplicates: fold each version into the merged-so-far."""
+    import dataclasses
+    from types import MappingProxyType
+
+    from generator.models import ARTICLE
+    from generator.normalize.dedupe import title_key
+
+    def rank(e: Any) -> tuple[bool, int]:
+        return (e.kind == ARTICLE, len(e.body))
+
+    order: list[str] = []
+    merged: dict[str, Any] = {}
+    for entry in entries:
+        key = title_key(entry.title) or f"#{len(order)}"
+        if key not in merged:
+            order.append(key)
+            merged[key] = entry
+            continue
+        current = merged[key]
+        keep, other = (entry, current) if rank(entry) > rank(current) else (current, entry)
+        confidence = dict(other.confidence)
+        confidence.update(keep.confidence)
+        merged[key] = dataclasses.replace(
+            keep, date=keep.date or other.date, authors=keep.authors or other.authors,
+            publication=keep.publication or other.publication, summary=keep.summary or other.summary,
+            tags=tuple(dict.fromkeys([*keep.tags, *other.tags])), language=keep.language or other.language,
+            translator=keep.translator or other.translator,
+            original_publication=keep.original_publication or other.original_publication,
+            image_credit=keep.image_credit or other.image_credit, url=keep.url or other.url,
+            sources=tuple(dict.fromkeys([*keep.sources, *other.sources])),
+            confidence=MappingProxyType(confidence),
+        )
+    return [merged[k] for k in order]
+
+
+@st.composite
+def _versions(draw: Any) -> list[Any]:
+    import datetime as dt
+    from types import MappingProxyType
+
+    from generator.models import Entry, SourceRef
+
+    out = []
+    for n in range(draw(st.integers(0, 12))):
+        maybe = st.one_of(st.none(), st.sampled_from(["a", "b", ""]))
+        out.append(Entry(
+            title=draw(st.sampled_from(["One", "one!", "Two", "", "…"])),
+            kind=draw(st.sampled_from(["article", "teaser"])),
+            date=draw(st.one_of(st.none(), st.just(dt.date(2020, 1, n + 1)))),
+            authors=tuple(draw(st.lists(st.sampled_from(["A", "B"]), max_size=2))),
+            publication=draw(maybe), summary=draw(st.sampled_from(["", "s", "t"])),
+            tags=tuple(draw(st.lists(st.sampled_from(["x", "y", "z"]), max_size=3, unique=True))),
+            language=draw(maybe), translator=draw(maybe), original_publication=draw(maybe),
+            image_credit=draw(maybe), url=draw(maybe), body=draw(st.sampled_from(["", "b", "bb"])),
+            sources=tuple(SourceRef(f, (1, 2)) for f in draw(st.lists(st.sampled_from("pqr"), max_size=2))),
+            confidence=MappingProxyType(draw(st.dictionaries(st.sampled_from(["title", "date", "body"]),
+                                                             st.sampled_from([0.1, 0.5]), max_size=3))),
+        ))
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(_versions())
+def test_merging_duplicates_is_folding_them_one_at_a_time(entries: list[Any]) -> None:
+    from generator.normalize.dedupe import merge_duplicates
+
+    assert repr(merge_duplicates(entries)) == repr(_merged_one_at_a_time(entries))
