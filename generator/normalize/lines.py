@@ -108,6 +108,11 @@ _LETTERS = re.compile(r"[^\W\d_]{4,}")
 
 
 @lru_cache(maxsize=16384)
+def _ascii_words(text: str) -> tuple[str, ...]:
+    return tuple(_LETTERS.findall(text.lower()))
+
+
+@lru_cache(maxsize=16384)
 def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
     """The first `size` letters (casefolded) of the words of `text` with at least `min_letters` (>= 4) letters.
 
@@ -115,7 +120,7 @@ def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
     union of each line's stems: memoized per line, they are computed once per page.
     """
     if text.isascii():  # lower() is casefold() there, and keeps letters letters: lower once
-        return frozenset(w[:size] for w in _LETTERS.findall(text.lower()) if len(w) >= min_letters)
+        return frozenset(w[:size] for w in _ascii_words(text) if len(w) >= min_letters)
     return frozenset(w.casefold()[:size] for w in _LETTERS.findall(text) if len(w) >= min_letters)
 
 
@@ -161,24 +166,30 @@ def is_prose(text: str, words: int) -> bool:
 
 def classify(text: str, no: int = 0) -> Line:
     """Classify one stripped line."""
+    kind, words, date, names = _classified(text)
+    return Line(no, text, kind, words, date, names)
+
+
+@lru_cache(maxsize=16384)  # pure; menus, bylines and teasers recur from page to page
+def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
     words = word_count(text)
     if not text:
-        return Line(no, text, BLANK, 0)
+        return BLANK, 0, None, ()
     if is_furniture(text):
-        return Line(no, text, NOISE, words)
+        return NOISE, words, None, ()
     if _BULLET.match(text) and words >= 2:
-        return Line(no, text, BULLET, words)
+        return BULLET, words, None, ()
     date = date_line_value(text)
     if date is not None:
-        return Line(no, text, DATE, words, date=date)
+        return DATE, words, date, ()
     names = byline_names(text)
     if names:
-        return Line(no, text, BYLINE, words, names=tuple(names))
+        return BYLINE, words, None, tuple(names)
     if is_prose(text, words):
-        return Line(no, text, PROSE, words)
+        return PROSE, words, None, ()
     if is_name(text, max_words=6) and words <= 8:
-        return Line(no, text, NAME, words, names=(text,))
-    return Line(no, text, SHORT, words)
+        return NAME, words, None, (text,)
+    return SHORT, words, None, ()
 
 
 def split_lines(text: str) -> list[Line]:
