@@ -83,8 +83,9 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_source(path: Path, sources_dir: Path, root: Path) -> tuple[SourceDocument | None, list[Problem]]:
-    """Read one file into a SourceDocument, or explain why not."""
+def read_source(path: Path, sources_dir: Path, root: Path,
+                rel: Path | None = None) -> tuple[SourceDocument | None, list[Problem]]:
+    """Read one file into a SourceDocument, or explain why not (`rel`: path relative to sources_dir, if known)."""
     shown = _shown(path, root)
     kind = KINDS[path.suffix.lower()]
     try:
@@ -107,9 +108,9 @@ def read_source(path: Path, sources_dir: Path, root: Path) -> tuple[SourceDocume
         problems.append(Problem(shown, f"not UTF-8: decoded as {encoding}", Severity.NOTICE))
     if not text.strip():
         return None, [Problem(shown, "file is empty: skipped")]
-    rel = path.relative_to(sources_dir).as_posix()
+    shown_rel = (rel if rel is not None else path.relative_to(sources_dir)).as_posix()
     digest = hashlib.sha256(data).hexdigest()
-    return SourceDocument(rel, kind, text, encoding, digest), problems
+    return SourceDocument(shown_rel, kind, text, encoding, digest), problems
 
 
 def read_sources(sources_dir: Path, root: Path) -> tuple[list[SourceDocument], list[Problem]]:
@@ -119,8 +120,9 @@ def read_sources(sources_dir: Path, root: Path) -> tuple[list[SourceDocument], l
     if not sources_dir.is_dir():
         return [], [Problem(_shown(sources_dir, root), "sources directory not found")]
     base = sources_dir.resolve()
-    for path in sorted(sources_dir.rglob("*"), key=lambda p: p.relative_to(sources_dir).as_posix()):
-        rel = path.relative_to(sources_dir)
+    found = [(path.relative_to(sources_dir), path) for path in sources_dir.rglob("*")]
+    found.sort(key=lambda pair: pair[0].as_posix())
+    for rel, path in found:
         if any(part.startswith(".") for part in rel.parts):
             continue
         if path.suffix.lower() not in KINDS:
@@ -133,8 +135,8 @@ def read_sources(sources_dir: Path, root: Path) -> tuple[list[SourceDocument], l
                 continue
         if not path.is_file():
             continue
-        document, found = read_source(path, sources_dir, root)
-        problems.extend(found)
+        document, met = read_source(path, sources_dir, root, rel)
+        problems.extend(met)
         if document is not None:
             documents.append(document)
     return documents, problems
