@@ -94,6 +94,7 @@ CONTENT_MARK = "<\x00content>"
 PARALLEL_MIN = 200
 # Up to this many changed entries, a rebuild plans only the pages they can change.
 CHANGED_MAX = 20
+TAXONOMY_KINDS = ("tags", "authors", "publications", "years", "months")
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,10 @@ class RenderMemo:
     """Entry key -> the version of its content file the caller gave (see render_site)."""
     shapes: Mapping[str, str] = field(default_factory=dict)
     """Entry key -> what of the entry other pages' structure depends on (`_shape`)."""
+    taxonomies: Mapping[str, Taxonomy] = field(default_factory=dict)
+    """The taxonomies (tags ... months) the render grouped the entries into."""
+    taxonomy_problems: tuple[Problem, ...] = ()
+    """The warnings grouping them gave (slug clashes)."""
 
 
 @dataclass(frozen=True)
@@ -582,15 +587,39 @@ def _related(
     """Entries sharing the most tags with `view`, nearest in date breaking ties."""
     if tag_keys is None:
         tag_keys = {term.name: term.keys for term in site.taxonomies["tags"].terms}
+    return tuple(site.views[k] for k in _related_keys(view.key, [link.name for link in view.tags], position,
+                                                       tag_positions, tag_keys))
+
+
+def _related_keys(
+    key: str,
+    tags: Iterable[str],
+    position: Mapping[str, int],
+    tag_positions: Mapping[str, Mapping[str, int]],
+    tag_keys: Mapping[str, Sequence[str]],
+) -> list[str]:
+    """`_related` by keys, for the entry at `key` with these (normalized) tag names."""
     scores: Counter[str] = Counter()
-    for link in view.tags:
-        here = tag_positions[link.name][view.key]
-        scores.update(tag_keys[link.name][max(0, here - RELATED_WINDOW) : here + RELATED_WINDOW + 1])
-    scores.pop(view.key, None)
-    mine = position[view.key]
+    for name in tags:
+        here = tag_positions[name][key]
+        scores.update(tag_keys[name][max(0, here - RELATED_WINDOW) : here + RELATED_WINDOW + 1])
+    scores.pop(key, None)
+    mine = position[key]
     # Positions are unique, so these tuples order exactly as the (score, distance, position) key would.
-    ranked = [(-score, abs(position[key] - mine), position[key], key) for key, score in scores.items()]
-    return tuple(site.views[k] for *_, k in heapq.nsmallest(RELATED_LIMIT, ranked))
+    ranked = [(-score, abs(position[other] - mine), position[other], other) for other, score in scores.items()]
+    return [k for *_, k in heapq.nsmallest(RELATED_LIMIT, ranked)]
+
+
+class _TagPositions(dict[str, dict[str, int]]):
+    """Tag name -> {entry key: its position in the tag's list}, made per tag when first needed."""
+
+    def __init__(self, tag_keys: Mapping[str, Sequence[str]]) -> None:
+        super().__init__()
+        self._keys = tag_keys
+
+    def __missing__(self, name: str) -> dict[str, int]:
+        made = self[name] = {k: i for i, k in enumerate(self._keys[name])}
+        return made
 
 
 # ---------------------------------------------------------------- pages
@@ -1058,16 +1087,6 @@ def render_site(
     memo = memo or RenderMemo()
     problems: list[Problem] = []
     ordered_entries = sort_entries(entries)
-    taxonomies: dict[str, Taxonomy] = {}
-    for kind, singular, values in (
-        ("tags", "tag", lambda e: e.tags),
-        ("authors", "author", lambda e: e.authors),
-        ("publications", "publication", lambda e: [e.publication] if e.publication else []),
-    ):
-        taxonomy, clashes = build_taxonomy(kind, singular, ordered_entries, values)
-        taxonomies[kind] = taxonomy
-        problems.extend(clashes)
-    taxonomies["years"], taxonomies["months"] = build_date_taxonomies(ordered_entries)
     assets, asset_files = _fingerprint(config.theme_dirs)
     env = _environment(config.theme_dirs, bytecode_dir)
     has_search = bool(search_assets) and _has_template(env, "search.html")
@@ -1076,6 +1095,23 @@ def render_site(
     order = tuple(entry_key(e) for e in ordered_entries)
     versions = {k: versions[k] for k in order if k in versions} if versions is not None else {}
     changed = _changed_entries(memo, order, versions, ordered_entries) if reuse and unchanged is not None else None
+    taxonomies: dict[str, Taxonomy] = {}
+    if changed is not None and set(memo.taxonomies) == set(TAXONOMY_KINDS):
+        # Same entries in the same order, none changed in a name it is grouped by: same taxonomies.
+        taxonomies.update(memo.taxonomies)
+        taxonomy_problems = list(memo.taxonomy_problems)
+    else:
+        taxonomy_problems = []
+        for kind, singular, values in (
+            ("tags", "tag", lambda e: e.tags),
+            ("authors", "author", lambda e: e.authors),
+            ("publications", "publication", lambda e: [e.publication] if e.publication else []),
+        ):
+            taxonomy, clashes = build_taxonomy(kind, singular, ordered_entries, values)
+            taxonomies[kind] = taxonomy
+            taxonomy_problems.extend(clashes)
+        taxonomies["years"], taxonomies["months"] = build_date_taxonomies(ordered_entries)
+    problems.extend(taxonomy_problems)
 
     if changed is not None:
         # A few entries changed and no page's structure did: only the pages that show them are planned.
@@ -1189,7 +1225,8 @@ def render_site(
         files=tuple(files[path] for path in sorted(files) if not isinstance(files[path], _Kept)),
         problems=tuple(problems),
         memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages, others=others,
-                        order=order, versions=versions, shapes=shapes),
+                        order=order, versions=versions, shapes=shapes, taxonomies=taxonomies,
+                        taxonomy_problems=tuple(taxonomy_problems)),
         rendered=len(stale),
         kept=frozenset(path for path, file in files.items() if isinstance(file, _Kept)),
     )
@@ -1225,42 +1262,56 @@ def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset
     """The pages and feeds that can show the `changed` entries, when nothing else changed:
     their own pages and their neighbours', the entry pages listing them as related, the
     page of every list they are on, and the feeds they are in."""
+    from .taxonomy import normalize_name
+
     per_page = max(1, site.config.site.per_page)
     tax = site.taxonomies
-    order = [view_key for view_key in site.entries]
+    order = list(site.entries)
     position = {k: i for i, k in enumerate(order)}
-    tag_terms = tax["tags"].terms
-    tag_positions = {t.name: {k: i for i, k in enumerate(t.keys)} for t in tag_terms}
-    tag_keys = {t.name: t.keys for t in tag_terms}
-    undated = [k for k, e in site.entries.items() if e.date is None]
+    tag_keys = {t.name: t.keys for t in tax["tags"].terms}
+    tag_positions = _TagPositions(tag_keys)
+    by_name = {kind: {t.name: t for t in tax[kind].terms} for kind in ("tags", "authors", "publications")}
+
+    def names(values: Iterable[str]) -> list[str]:
+        return list(dict.fromkeys(name for name in map(normalize_name, values) if name))
+
     entries: set[int] = set()
     lists: dict[str, set[int]] = {}
     feed_paths: set[str] = set()
+    undated: list[str] | None = None
     for k in changed:
         i = position[k]
+        entry = site.entries[k]
         entries.update(j for j in (i - 1, i, i + 1) if 0 <= j < len(order))
         lists.setdefault("", set()).add(i // per_page + 1)
         if i < feeds.FEED_LIMIT:
             feed_paths.add("feed.xml")
         # Entry c lists k as related only if k is within c's window in a tag they share.
-        view = site.views[k]
-        for link in view.tags:
-            here = tag_positions[link.name][k]
-            for other in tag_keys[link.name][max(0, here - RELATED_WINDOW): here + RELATED_WINDOW + 1]:
-                if other != k and position[other] not in entries and any(
-                    related.key == k for related in _related(site.views[other], site, position, tag_positions,
-                                                             tag_keys)
+        for name in names(entry.tags):
+            here = tag_positions[name][k]
+            for other in tag_keys[name][max(0, here - RELATED_WINDOW): here + RELATED_WINDOW + 1]:
+                if other != k and position[other] not in entries and k in _related_keys(
+                    other, names(site.entries[other].tags), position, tag_positions, tag_keys,
                 ):
                     entries.add(position[other])
-        for kind in ("tags", "authors", "publications", "years", "months"):
-            for term in tax[kind].terms:
-                if k in term.keys:
-                    at = term.keys.index(k)
-                    base = f"{term.slug}/" if kind in ("years", "months") else f"{kind}/{term.slug}/"
-                    lists.setdefault(base, set()).add(at // per_page + 1)
-                    if kind in ("tags", "authors", "publications") and at < feeds.FEED_LIMIT:
-                        feed_paths.add(f"{base}feed.xml")
-        if k in undated:
+        memberships = [
+            ("tags", names(entry.tags)), ("authors", names(entry.authors)),
+            ("publications", names([entry.publication] if entry.publication else [])),
+        ]
+        for kind, values in memberships:
+            for name in values:
+                term = by_name[kind][name]
+                at = term.keys.index(k)
+                lists.setdefault(f"{kind}/{term.slug}/", set()).add(at // per_page + 1)
+                if at < feeds.FEED_LIMIT:
+                    feed_paths.add(f"{kind}/{term.slug}/feed.xml")
+        if entry.date is not None:
+            for slug in (f"{entry.date.year:04d}", f"{entry.date.year:04d}/{entry.date.month:02d}"):
+                keys = next(t.keys for t in (*tax["years"].terms, *tax["months"].terms) if t.slug == slug)
+                lists.setdefault(f"{slug}/", set()).add(keys.index(k) // per_page + 1)
+        else:
+            if undated is None:
+                undated = [key for key, e in site.entries.items() if e.date is None]
             lists.setdefault("undated/", set()).add(undated.index(k) // per_page + 1)
     return (_Plan(frozenset(entries), {base: frozenset(numbers) for base, numbers in lists.items()}),
             frozenset(feed_paths))

@@ -64,7 +64,8 @@ def load_state(config: Config) -> RenderState:
     try:
         memo = RenderMemo(key=head["key"], markdown=markdown, fragments=fragments, pages=head["pages"],
                           others=tuple(head["others"]), order=tuple(head["order"]), versions=head["versions"],
-                          shapes=head["shapes"])
+                          shapes=head["shapes"], taxonomies=head["taxonomies"],
+                          taxonomy_problems=tuple(head["taxonomy_problems"]))
         return RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]),
                            {**markdown_keys, **fragment_keys})
     except (KeyError, TypeError):
@@ -168,4 +169,5 @@ def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
                 cache.save(name, part)
     cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs, "others": list(memo.others),
                           "order": list(memo.order), "versions": dict(memo.versions), "shapes": dict(memo.shapes),
+                          "taxonomies": dict(memo.taxonomies), "taxonomy_problems": list(memo.taxonomy_problems),
                           "manifest": dict(manifest) if manifest is not None else manifest_of(output_dir), "problems": list(problems)})
