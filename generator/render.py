@@ -1194,7 +1194,6 @@ def render_site(
 
     if plan is not None:
         extra = _feeds(site, fragments, feed_paths)
-        page_files.extend(_Kept(path, b"") for path in kept_rest)
         others = memo.others
         shapes = memo.shapes
         bodies = {**memo.markdown, **bodies}
@@ -1228,7 +1227,7 @@ def render_site(
                         order=order, versions=versions, shapes=shapes, taxonomies=taxonomies,
                         taxonomy_problems=tuple(taxonomy_problems)),
         rendered=len(stale),
-        kept=frozenset(path for path, file in files.items() if isinstance(file, _Kept)),
+        kept=frozenset([*kept_rest, *(path for path, file in files.items() if isinstance(file, _Kept))]),
     )
 
 
