@@ -15,6 +15,7 @@ preferring the published date.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 import re
@@ -37,6 +38,7 @@ from .lines import (
     is_furniture,
     is_title_like,
     joined_stems,
+    stems,
     word_count,
 )
 from .noise import is_footer_text
@@ -264,10 +266,6 @@ def _record_footer(lines: list[Line], i: int, dense_at: list[bool]) -> bool:
     return not all(dense_at[j] for j in [*before, *after])
 
 
-def _words(text: str) -> set[str]:
-    return {w.casefold()[:5] for w in re.findall(r"[^\W\d_]{4,}", text)}
-
-
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -297,20 +295,29 @@ _DATE_WORDS = re.compile(
     r"samstag|sonntag|lunes|martes|miércoles|jueves|viernes|sábado|domingo)\b")
 
 
-@lru_cache(maxsize=_MEMO)
 def _is_date_like(line: Line) -> bool:
     """A dateline: dates, times and date words, with at most a few other words (a name, a section)."""
-    if line.kind == DATE:
+    return _date_like(line.kind, line.words, line.text)
+
+
+# Memoized on what they read of a line (hashing a whole Line on every call would cost more).
+@lru_cache(maxsize=_MEMO)
+def _date_like(kind: str, words: int, text: str) -> bool:
+    if kind == DATE:
         return True
-    if line.words > 24 or not find_dates(line.text):
+    if words > 24 or not find_dates(text):
         return False
-    rest = _DATE_WORDS.sub(" ", _strip_dates(line.text))
-    return word_count(rest) <= (4 if line.kind != PROSE else 3)
+    rest = _DATE_WORDS.sub(" ", _strip_dates(text))
+    return word_count(rest) <= (4 if kind != PROSE else 3)
+
+
+def _headerish(line: Line) -> bool:
+    return _header_like(line.kind, line.words, line.text)
 
 
 @lru_cache(maxsize=_MEMO)
-def _headerish(line: Line) -> bool:
-    return line.kind in (DATE, BYLINE) or _is_date_like(line) or bool(names_in(line.text, loose=False)[0])
+def _header_like(kind: str, words: int, text: str) -> bool:
+    return kind in (DATE, BYLINE) or _date_like(kind, words, text) or bool(names_in(text, loose=False)[0])
 
 
 def read_zone(lines: list[Line], t: int, run_start: int, dense_at: list[bool]) -> _Header:
@@ -534,8 +541,30 @@ def _read_dates_in(lines: list[Line], zone: list[int], header: _Header) -> None:
         header.date, header.date_line = header.update, header.update_line
 
 
+class _Copies:
+    """Is a headline shown again elsewhere on the page (title bar, breadcrumb, gallery)?
+
+    Another line's key must equal the headline's or hold it and be less than three times as long:
+    only keys of a length between the two can, so those are found by binary search on length.
+    The answer for a line is kept: the same line is scored against each run of text.
+    """
+
+    def __init__(self, texts: list[str]) -> None:
+        keyed = sorted((len(k), j, k) for j, x in enumerate(texts) if (k := _canon(x)))
+        self.lengths = [n for n, _, _ in keyed]
+        self.keyed = keyed
+        self.known: dict[int, bool] = {}
+
+    def shown_again(self, t: int, key: str) -> bool:
+        if t not in self.known:
+            lo = bisect.bisect_left(self.lengths, len(key))
+            hi = bisect.bisect_left(self.lengths, 3 * len(key))
+            self.known[t] = any(j != t and (k == key or key in k) for _, j, k in self.keyed[lo:hi])
+        return self.known[t]
+
+
 def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _Header,
-                 body_words: set[str], canons: list[str]) -> float:
+                 body_words: set[str], copies: _Copies) -> float:
     line = lines[t]
     score = 0.0
     marks = [i for i in (header.date_line, header.author_line) if i is not None and i > t]
@@ -563,12 +592,11 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
     score -= min(3.0, 0.15 * gap)
     between = len(_nonblank(lines, header.end, run[0]))
     score -= min(1.0, 0.05 * between)
-    words = _words(line.text)
+    words = stems(line.text, 5)
     if words:
         score += 2.0 * len(words & body_words) / len(words)
     key = _canon(line.text)
-    if len(key) > 12 and any(j != t and k and (k == key or (key in k and len(k) < 3 * len(key)))
-                             for j, k in enumerate(canons)):
+    if len(key) > 12 and copies.shown_again(t, key):
         score += 1.2
     if line.words <= 2:
         score -= 2.5
@@ -673,7 +701,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
     if not found:
         return None
     texts = [line.text if line.kind != BLANK else "" for line in lines]
-    canons = [_canon(x) for x in texts]
+    copies = _Copies(texts)
     best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None
     for rank, run in enumerate(found):
         body_words = joined_stems(texts[run[0]:run[1]], 5, limit=6000)
@@ -685,7 +713,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
             header = read_zone(lines, t, run[0], dense_at)
             if header.end <= t or header.end >= run[1]:
                 continue
-            score = _title_score(lines, t, run, header, body_words, canons)
+            score = _title_score(lines, t, run, header, body_words, copies)
             score += 1.2 * math.log(run[2] / found[0][2]) if rank else 0.0
             if best is None or score > best[0]:
                 best = (score, t, rank, header, run)
