@@ -127,6 +127,11 @@ def find_short_dates(text: str, pivot: int = 2000) -> list[FoundDate]:
     Only for lines already known to be datelines: in running text these shapes
     are as often version numbers or scores.
     """
+    return list(_find_short_dates(text, pivot))
+
+
+@lru_cache(maxsize=8192)  # pure, and asked about the same header lines for each candidate headline
+def _find_short_dates(text: str, pivot: int) -> tuple[FoundDate, ...]:
     found: list[FoundDate] = []
     for pattern in (_SHORT_DMY, _SHORT_MDY):
         for match in pattern.finditer(_fold(text)):
@@ -135,7 +140,7 @@ def find_short_dates(text: str, pivot: int = 2000) -> list[FoundDate]:
             except ValueError:
                 continue
             found.append(FoundDate(value, match.start(), match.end()))
-    return sorted(found, key=lambda f: f.start)
+    return tuple(sorted(found, key=lambda f: f.start))
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -184,6 +189,7 @@ def date_line_value(line: str, max_extra_words: int = 3) -> dt.date | None:
     return None
 
 
+@lru_cache(maxsize=8192)  # pure, and asked about the same header lines for each candidate headline
 def is_update_line(line: str) -> bool:
     """A "last updated" stamp: a date that is not the publication date."""
     return bool(re.match(r"^\W*(updated|last updated|modified|aktualisiert|actualizado|atualizado|mis à jour)",
