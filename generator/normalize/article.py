@@ -269,8 +269,14 @@ def _record_footer(lines: list[Line], i: int, dense_at: list[bool]) -> bool:
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+# ASCII characters other than letters and digits: what [\W_] matches in ASCII text.
+_ASCII_NON_ALNUM = {c: " " for c in range(128) if not chr(c).isalnum()}
+
+
 @lru_cache(maxsize=_MEMO)
 def _canon(text: str) -> str:
+    if text.isascii():  # the same, without a regex: runs of other characters become one space
+        return " ".join(text.translate(_ASCII_NON_ALNUM).split()).lower()
     return _NON_WORD.sub(" ", text).strip().casefold()
 
 

@@ -19,11 +19,14 @@ _STOP: dict[str, frozenset[str]] = {
 
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
+_ASCII_NON_LETTER = {c: " " for c in range(128) if not chr(c).isalpha()}
 
 
 def detect_language(text: str) -> str | None:
     """The most likely language of `text`, or None for too little evidence."""
-    tokens = _LETTER_RUN.findall(text.lower()[:20000])
+    low = text.lower()[:20000]
+    # In ASCII text the letters are a-z: splitting on everything else finds the same words, faster.
+    tokens = low.translate(_ASCII_NON_LETTER).split() if low.isascii() else _LETTER_RUN.findall(low)
     if len(tokens) < 8:
         return None
     seen = Counter(tokens)

@@ -61,6 +61,8 @@ class Line:
 
 def fold(text: str) -> str:
     """NFC, non-breaking and zero-width spaces normalized."""
+    if text.isascii():
+        return text  # already NFC, and none of the spaces below is ASCII
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u200b", "").replace("\ufeff", "")
     return text

@@ -48,11 +48,8 @@ def is_footer_text(text: str) -> bool:
     return has_any(text, _FOOTER_NEEDS) and bool(_FOOTER.search(text))
 
 
-_SPACES = re.compile(r"\s+")
-
-
 def _key(line: str) -> str:
-    return _SPACES.sub(" ", fold(line).strip()).casefold()
+    return " ".join(fold(line).split()).casefold()  # = _SPACES.sub(" ", ....strip()): same whitespace
 
 
 def recurring_lines(texts: Sequence[str], min_sources: int = 3, share: float = 0.3) -> frozenset[str]:

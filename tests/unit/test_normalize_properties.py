@@ -194,3 +194,48 @@ def test_merging_duplicates_is_folding_them_one_at_a_time(entries: list[Any]) ->
     from generator.normalize.dedupe import merge_duplicates
 
     assert repr(merge_duplicates(entries)) == repr(_merged_one_at_a_time(entries))
+
+
+_SOME_TEXT = st.text(alphabet=st.sampled_from(list("aZ09 _-.,;:’'\t\x1c\u00a0\u200bé\u0301ßİſ\n")), max_size=60)
+_WORDY_TEXT = st.lists(st.sampled_from(["the", "and", "der", "la", "que", "é", "Le", "1", " ", ",", "—", "_",
+                                        "Élan", "o", "e"]), max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_SOME_TEXT)
+def test_fast_text_keys_equal_their_regex_definitions(text: str) -> None:
+    import re
+    import unicodedata
+
+    from generator.normalize.article import _canon
+    from generator.normalize.lines import fold
+    from generator.normalize.noise import _key
+
+    folded = unicodedata.normalize("NFC", text)
+    folded = folded.replace("\u00a0", " ").replace("\u202f", " ").replace("\u200b", "").replace("\ufeff", "")
+    assert fold(text) == folded
+    assert _canon(text) == re.sub(r"[\W_]+", " ", text).strip().casefold()
+    assert _key(text) == re.sub(r"\s+", " ", folded.strip()).casefold()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_WORDY_TEXT, _SOME_TEXT))
+def test_language_is_told_as_by_counting_every_word(text: str) -> None:
+    import re
+    from collections import Counter
+
+    from generator.normalize.language import _STOP, detect_language
+
+    tokens = re.findall(r"[^\W\d_]+", text.lower()[:20000])
+    expected = None
+    if len(tokens) >= 8:
+        counts: Counter[str] = Counter()
+        for token in tokens:
+            for lang, words in _STOP.items():
+                if token in words:
+                    counts[lang] += 1
+        if counts:
+            (best, n), *rest = counts.most_common()
+            runner_up = rest[0][1] if rest else 0
+            expected = None if n < 3 or n < 1.2 * runner_up else best
+    assert detect_language(text) == expected
