@@ -97,7 +97,7 @@ def caseless(text: str) -> str:
     Lets a cheap substring test rule out an expensive regex search: if none of
     the words a pattern needs is in caseless(text), the pattern cannot match.
     """
-    return text.translate(_CASELESS).lower()
+    return text.lower() if text.isascii() else text.translate(_CASELESS).lower()
 
 
 def has_any(text: str, needles: Sequence[str]) -> bool:
@@ -109,9 +109,13 @@ def has_any(text: str, needles: Sequence[str]) -> bool:
 _LETTERS = re.compile(r"[^\W\d_]{4,}")
 
 
+_ASCII_NON_LETTER = {c: " " for c in range(128) if not chr(c).isalpha()}
+
+
 @lru_cache(maxsize=16384)
 def _ascii_words(text: str) -> tuple[str, ...]:
-    return tuple(_LETTERS.findall(text.lower()))
+    """_LETTERS.findall(text.lower()) for ASCII text: its letters are a-z once lowered, so split on the rest."""
+    return tuple(w for w in text.lower().translate(_ASCII_NON_LETTER).split() if len(w) >= 4)
 
 
 @lru_cache(maxsize=16384)

@@ -196,7 +196,8 @@ def test_merging_duplicates_is_folding_them_one_at_a_time(entries: list[Any]) ->
     assert repr(merge_duplicates(entries)) == repr(_merged_one_at_a_time(entries))
 
 
-_SOME_TEXT = st.text(alphabet=st.sampled_from(list("aZ09 _-.,;:’'\t\x1c\u00a0\u200bé\u0301ßİſ\n")), max_size=60)
+_SOME_TEXT = st.text(alphabet=st.sampled_from(list("aZ09 _-.,;:’'\t\x1c\u00a0\u200bé\u0301ßİſ\nLongword")),
+                     max_size=60)
 _WORDY_TEXT = st.lists(st.sampled_from(["the", "and", "der", "la", "que", "é", "Le", "1", " ", ",", "—", "_",
                                         "Élan", "o", "e"]), max_size=40).map(" ".join)
 
@@ -208,7 +209,7 @@ def test_fast_text_keys_equal_their_regex_definitions(text: str) -> None:
     import unicodedata
 
     from generator.normalize.article import _canon
-    from generator.normalize.lines import fold
+    from generator.normalize.lines import fold, stems
     from generator.normalize.noise import _key
 
     folded = unicodedata.normalize("NFC", text)
@@ -216,6 +217,10 @@ def test_fast_text_keys_equal_their_regex_definitions(text: str) -> None:
     assert fold(text) == folded
     assert _canon(text) == re.sub(r"[\W_]+", " ", text).strip().casefold()
     assert _key(text) == re.sub(r"\s+", " ", folded.strip()).casefold()
+    for size, least in ((5, 4), (6, 6)):
+        for variant in (text, text.encode("ascii", "replace").decode()):  # the ASCII path and the other
+            expected = {w.casefold()[:size] for w in re.findall(r"[^\W\d_]{%d,}" % least, variant)}
+            assert stems(variant, size, least) == expected
 
 
 @settings(max_examples=300, deadline=None)
