@@ -82,12 +82,17 @@ def _is_heading(lines: list[Line], i: int) -> bool:
     return after is not None and after.kind in (PROSE, BULLET)
 
 
+_HEADING_MARK = re.compile(r"^#+\S|^#+\s")
+_NUMBERED = re.compile(r"^\d+\.\s")
+_QUOTE_MARK = re.compile(r"^[>+=]")
+
+
 def _escape(text: str) -> str:
-    if re.match(r"^#+\S|^#+\s", text):
+    if _HEADING_MARK.match(text):
         return "\\" + text
-    if re.match(r"^\d+\.\s", text):  # "2019. The year" is not a numbered list
+    if _NUMBERED.match(text):  # "2019. The year" is not a numbered list
         return re.sub(r"^(\d+)\.", r"\1\\.", text)
-    if re.match(r"^[>+=]", text) and not text.startswith("> "):
+    if _QUOTE_MARK.match(text) and not text.startswith("> "):
         return "\\" + text
     return text
 

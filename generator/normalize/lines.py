@@ -203,19 +203,27 @@ def split_lines(text: str) -> list[Line]:
     return [classify(fold(raw).strip(), no) for no, raw in enumerate(text.split("\n"), start=1)]
 
 
+_INITIALS_END = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
+_CREDIT_END = re.compile(r"(?i)\b(?:photo|foto|credit|crédit|bild|imagen|symbolbild|getty|reuters|afp)\b[^()]*\)?\s*$|^\[")
+_CREDIT_WORD = re.compile(r"(?i)photo|foto|credit|crédit|bild|imagen|^\[")
+
+
 def is_title_like(line: Line) -> bool:
     """Could this line be a headline? Short, not a sentence, not a date or byline."""
     if line.kind not in (SHORT, NAME, PROSE):
         return False
     if not 2 <= line.words <= 30 or len(line.text) > 220:
         return False
-    if line.text.endswith((",", ":", ";")) or (
-        line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text)):
+    return _title_like_text(line.text)
+
+
+@lru_cache(maxsize=16384)  # pure; each line is asked about by several stages
+def _title_like_text(text: str) -> bool:
+    if text.endswith((",", ":", ";")) or (text.endswith(".") and not _INITIALS_END.search(text)):
         return False
-    if re.search(r"(?i)\b(?:photo|foto|credit|crédit|bild|imagen|symbolbild|getty|reuters|afp)\b[^()]*\)?\s*$|"
-                 r"^\[", line.text) and re.search(r"(?i)photo|foto|credit|crédit|bild|imagen|^\[", line.text):
+    if _CREDIT_END.search(text) and _CREDIT_WORD.search(text):
         return False  # captions and related-link brackets are not headlines (markup in a headline
         # is text like any other: it is escaped on output, and "x < y" is a fine headline)
-    if is_credit_line(line.text) or image_credit_of(line.text):
+    if is_credit_line(text) or image_credit_of(text):
         return False
     return True

@@ -25,6 +25,8 @@ from .bylines import image_credit_of, is_credit_line
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like, joined_stems
 
+_BY_ALONE = re.compile(r"(?i)by|von|por|par|de|autor|author|written by")
+
 ARTICLE_MASS = 120
 """Words of running text under a headline that make it an article, not a teaser."""
 
@@ -149,7 +151,7 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             i += 1
             continue
         seen += 1
-        if re.fullmatch(r"(?i)by|von|por|par|de|autor|author|written by", line.text.strip(" :")):
+        if _BY_ALONE.fullmatch(line.text.strip(" :")):
             j = _next_nonblank(lines, i + 1, limit)
             if j is not None and lines[j].kind in (NAME, SHORT) and lines[j].words <= 6:
                 header.byline = True
