@@ -114,8 +114,11 @@ _ASCII_NON_LETTER = {c: " " for c in range(128) if not chr(c).isalpha()}
 
 @lru_cache(maxsize=16384)
 def _ascii_words(text: str) -> tuple[str, ...]:
-    """_LETTERS.findall(text.lower()) for ASCII text: its letters are a-z once lowered, so split on the rest."""
-    return tuple(w for w in text.lower().translate(_ASCII_NON_LETTER).split() if len(w) >= 4)
+    """The words of ASCII text, lowered: its letters are a-z once lowered, so split on the rest.
+
+    Shorter words than _LETTERS takes are kept: `stems` leaves them out (min_letters >= 4).
+    """
+    return tuple(text.lower().translate(_ASCII_NON_LETTER).split())
 
 
 @lru_cache(maxsize=16384)
@@ -125,6 +128,8 @@ def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
     Words never span a space, so the stems of lines joined by spaces are the
     union of each line's stems: memoized per line, they are computed once per page.
     """
+    if min_letters < 4:
+        raise ValueError("stems are of words of four letters or more")
     if text.isascii():  # lower() is casefold() there, and keeps letters letters: lower once
         return frozenset(w[:size] for w in _ascii_words(text) if len(w) >= min_letters)
     return frozenset(w.casefold()[:size] for w in _LETTERS.findall(text) if len(w) >= min_letters)
