@@ -19,7 +19,12 @@ CARD_ROOT in place of the page's root prefix) and its Atom <entry> fragment.
 Given the previous render's `RenderMemo`, unchanged bodies, cards and
 fragments are reused, and so is every page whose context fingerprint (a hash
 of everything its template can see) is unchanged, with the bytes the previous
-build wrote. With `jobs` > 1 the per-entry and per-page work is spread over
+build wrote (or, given `unchanged`, the file left in place). When a few
+entries changed and nothing that other pages' structure depends on did
+(same entries in the same order, same dates, URLs, taxonomy names and
+kinds), only the pages and feeds that can show those entries are planned
+(`_changed_plan`); views are made lazily, so such a rebuild costs what it
+renders, not the archive's size. With `jobs` > 1 the per-entry and per-page work is spread over
 forked processes. None of this changes a byte of the output. Contract for
 themes: entry_card may use only its arguments, `site` and `link`; only
 search.html may use `search_assets` (other pages get `has_search`).

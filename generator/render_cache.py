@@ -3,11 +3,14 @@
 A page is reused only if its context fingerprint is unchanged *and* the file
 the previous build wrote for it is still there untouched. The memo records
 fingerprints, not page bytes (they would double the site's size on disk):
-the bytes come from site/ itself, trusted only while the file's size,
-modification time and inode are those the manifest recorded right after the
-write. A hand-edited or deleted output file is therefore rendered again, and a
-memo is only ever saved together with the site it describes (after a
-successful write), so it can never vouch for a page that was not written.
+the file in site/ is kept as it is (`vouch`; the write links it into the new
+tree without reading it), trusted only while the file's size, modification
+time and inode are those the manifest recorded right after the write. A
+hand-edited or deleted output file is therefore rendered again, and a memo is
+only ever saved together with the site it describes (after a successful
+write), so it can never vouch for a page that was not written. The manifest
+after a write is the previous one for the kept files plus a stat of the
+others (`manifest_after`), not a walk of the whole tree.
 
 Bodies and fragments are saved in shards by hash prefix, so a rebuild after
 one edit rewrites two small cache files instead of all of them.
