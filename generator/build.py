@@ -136,15 +136,16 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
     entries can change (see render_site).
     """
     from .render import default_jobs, memo_key, render_site
-    from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch
+    from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch, with_bodies
     from .search import build_search
 
     search = build_search(entries, config)
-    state = load_state(config)
+    state = load_state(config, bodies=False)
     compiled = config.cache_dir / "templates"
     if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, search.assets, compiled)
             and site_unchanged(state, config.output_dir)):
         return Rendered(None, [*search.problems, *state.problems], lambda: None, tuple(state.manifest))
+    state = with_bodies(config, state)
     # Unchanged pages are not even read: site/ keeps their files (the write links them).
     rendered = render_site(entries, config, search.assets, memo=state.memo, jobs=default_jobs(),
                            unchanged=vouch(state, config.output_dir), bytecode_dir=compiled, versions=versions)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,21 +58,35 @@ def _sharded(cache: BuildCache, prefix: str) -> tuple[dict[str, Any], dict[str, 
     return merged, keys
 
 
-def load_state(config: Config) -> RenderState:
-    """The saved state, or an empty one (everything is rendered) when there is none usable."""
+def load_state(config: Config, bodies: bool = True) -> RenderState:
+    """The saved state, or an empty one (everything is rendered) when there is none usable.
+
+    Without `bodies`, the memo's bodies and fragments (the bulk of it) are left
+    out: enough to tell whether the site is already up to date; `with_bodies`
+    adds them.
+    """
     cache = BuildCache(config)
     head = cache.load("render")
-    markdown, markdown_keys = _sharded(cache, "render-markdown")
-    fragments, fragment_keys = _sharded(cache, "render-fragments")
     try:
-        memo = RenderMemo(key=head["key"], markdown=markdown, fragments=fragments, pages=head["pages"],
+        memo = RenderMemo(key=head["key"], pages=head["pages"],
                           others=tuple(head["others"]), order=tuple(head["order"]), versions=head["versions"],
                           shapes=head["shapes"], taxonomies=head["taxonomies"],
                           taxonomy_problems=tuple(head["taxonomy_problems"]))
-        return RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]),
-                           {**markdown_keys, **fragment_keys})
+        state = RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]))
     except (KeyError, TypeError):
         return RenderState()
+    return with_bodies(config, state) if bodies else state
+
+
+def with_bodies(config: Config, state: RenderState) -> RenderState:
+    """`state` with its memo's bodies and fragments loaded."""
+    if not state.memo.key:
+        return state
+    cache = BuildCache(config)
+    markdown, markdown_keys = _sharded(cache, "render-markdown")
+    fragments, fragment_keys = _sharded(cache, "render-fragments")
+    memo = replace(state.memo, markdown=markdown, fragments=fragments)
+    return replace(state, memo=memo, shards={**markdown_keys, **fragment_keys})
 
 
 def manifest_of(output_dir: Path) -> dict[str, Stat]:
