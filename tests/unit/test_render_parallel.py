@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from sitecheck import sample_entries
 from benchmarks.synthetic import generate
 from generator import render
 from generator.config import Config, PathsConfig, SiteConfig
+from generator.models import Entry
 from generator.render import RenderMemo, parallel_map, render_site
+from generator.taxonomy import entry_key
 
 BASE = "https://example.org/archive/"
 
@@ -81,3 +84,41 @@ def test_memo_from_another_key_is_ignored(tmp_path: Path) -> None:
     stale = dataclasses.replace(first.memo, key="other")
     assert render_site(entries, config(tmp_path), memo=stale).files == first.files
     assert RenderMemo().key == ""
+
+
+def _versions(entries: list[Entry]) -> dict[str, str]:
+    return {entry_key(e): hashlib.sha256(repr(e).encode()).hexdigest() for e in entries}
+
+
+@pytest.mark.parametrize("which", [1, 4, 13, 41])  # a teaser, the undated entry, generated ones
+@pytest.mark.parametrize("change", ["body", "summary", "title"])
+def test_a_planned_render_equals_a_cold_one(tmp_path: Path, which: int, change: str) -> None:
+    """With versions and `unchanged`, a render after one edit plans only some pages; the site it
+    describes (its files plus the kept previous files) is byte for byte a cold render's."""
+    entries = [*sample_entries(), *(item.entry for item in generate(48, words=40))]
+    first = render_site(entries, config(tmp_path), versions=_versions(entries), unchanged=lambda _: False)
+    written = {f.path: f.data for f in first.files}
+    edited = list(entries)
+    target = edited[which % len(edited)]
+    edited[which % len(edited)] = dataclasses.replace(target, **{
+        "body": {"body": target.body + "\n\nOne more line."},
+        "summary": {"summary": target.summary + " (more)"},
+        "title": {"title": target.title + " "},  # keeps the order, mostly: the planner checks
+    }[change])
+    cold = render_site(edited, config(tmp_path))
+    planned = render_site(edited, config(tmp_path), memo=first.memo, versions=_versions(edited),
+                          unchanged=lambda path: path in written)
+    site = {**{path: written[path] for path in planned.kept}, **{f.path: f.data for f in planned.files}}
+    assert site == {f.path: f.data for f in cold.files}
+    assert planned.problems == cold.problems
+    assert planned.rendered < len([f for f in cold.files if f.path.endswith(".html")]) // 3
+
+
+def test_a_planned_render_falls_back_when_a_kept_file_was_touched(tmp_path: Path) -> None:
+    entries = [*sample_entries(), *(item.entry for item in generate(20, words=40))]
+    first = render_site(entries, config(tmp_path), versions=_versions(entries), unchanged=lambda _: False)
+    written = {f.path: f.data for f in first.files}
+    edited = [dataclasses.replace(entries[0], body=entries[0].body + "\n\nMore."), *entries[1:]]
+    again = render_site(edited, config(tmp_path), memo=first.memo, versions=_versions(edited),
+                        unchanged=lambda path: path != "tags/index.html")
+    assert "tags/index.html" in {f.path for f in again.files}
