@@ -34,6 +34,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -263,7 +264,8 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
     if missing:
         todo = [docs[p] for p in missing]
         cores = workers if workers is not None else (os.cpu_count() or 1)
-        if cores > 1 and len(todo) > PARALLEL_FROM and "fork" in multiprocessing.get_all_start_methods():
+        if (cores > 1 and len(todo) > PARALLEL_FROM and threading.active_count() == 1
+                and "fork" in multiprocessing.get_all_start_methods()):  # forking beside threads can hang
             fresh = _analyse_parallel(todo, vocabulary, cores)
         else:
             analyzer = Analyzer(vocabulary)

@@ -26,6 +26,7 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -239,7 +240,10 @@ def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     the child takes the terms holding about half the postings, this process the rest."""
     holders = np.bincount(index.term, minlength=len(index.terms))
     total = int(holders[stale].sum())
-    if total < PARALLEL_POSTINGS or (os.cpu_count() or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    # Forking while other threads run (the `archive serve` build thread) can leave the child
+    # stuck on a lock another thread held: stay in one process then.
+    if (total < PARALLEL_POSTINGS or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
+            or "fork" not in multiprocessing.get_all_start_methods()):
         return _texts_of(index, stale)
     numbers = np.flatnonzero(stale)
     half = int(np.searchsorted(np.cumsum(holders[numbers]), total // 2))
