@@ -8,6 +8,7 @@ domain root, under a sub-path and from `file://` alike.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 
@@ -52,8 +53,14 @@ def entry_url(entry: Entry) -> str:
     stem = entry.path.removesuffix(".md")
     if not stem:
         stem = f"{entry_dir(entry)}/{entry.slug}"
+    return _url_of(stem, entry.slug)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _url_of(stem: str, slug: str) -> str:
+    # Slugifying is slow (~45 µs a segment) and every stage asks for every entry's URL.
     parts = safe_relative(stem).split("/")
-    return "/".join([*(slugify(part) for part in parts[:-1]), slugify(entry.slug or parts[-1])]) + "/"
+    return "/".join([*(slugify(part) for part in parts[:-1]), slugify(slug or parts[-1])]) + "/"
 
 
 def page_file(url: str) -> str:
