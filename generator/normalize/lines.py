@@ -110,9 +110,11 @@ _LETTERS = re.compile(r"[^\W\d_]{4,}")
 
 
 _ASCII_NON_LETTER = {c: " " for c in range(128) if not chr(c).isalpha()}
+# Word lists and stem sets are big and only reused within a page: a small memo is enough.
+_WORD_MEMO = 2048
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=_WORD_MEMO)
 def _ascii_words(text: str) -> tuple[str, ...]:
     """The words of ASCII text, lowered: its letters are a-z once lowered, so split on the rest.
 
@@ -121,7 +123,7 @@ def _ascii_words(text: str) -> tuple[str, ...]:
     return tuple(text.lower().translate(_ASCII_NON_LETTER).split())
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=_WORD_MEMO)
 def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
     """The first `size` letters (casefolded) of the words of `text` with at least `min_letters` (>= 4) letters.
 
