@@ -122,7 +122,7 @@ def _nonblank(lines: list[Line], start: int, stop: int) -> list[int]:
 
 # The predicates on a line's text below are pure and asked again and again about the same lines
 # (once per candidate headline whose header zone holds them): they are memoized on the text.
-_MEMO = 8192
+_MEMO = 16384
 
 
 @lru_cache(maxsize=_MEMO)

@@ -139,13 +139,13 @@ def original_publication_of(text: str) -> str | None:
     return where or None
 
 
-@lru_cache(maxsize=8192)  # pure, and asked twice about every line of an article's text
+@lru_cache(maxsize=16384)  # pure, and asked twice about every line of an article's text
 def is_credit_line(text: str) -> bool:
     """A credits line ("Translated by ...", "Originally published in ...")."""
     return len(text) < 250 and bool(_TRANSLATED.search(text) or _ORIGINAL.search(text))
 
 
-@lru_cache(maxsize=8192)  # pure, and asked about every line of a header zone by several stages
+@lru_cache(maxsize=16384)  # pure, and asked about every line of a header zone by several stages
 def image_credit_of(line: str) -> str | None:
     """The credit of a photo credit line ("Photo: X", "X / Getty Images"), else None."""
     text = line.strip()

@@ -90,7 +90,7 @@ def find_dates(text: str) -> list[FoundDate]:
     return list(_find_dates(text))
 
 
-@lru_cache(maxsize=8192)  # pure, and asked about the same lines by several stages
+@lru_cache(maxsize=16384)  # pure, and asked about the same lines by several stages
 def _find_dates(text: str) -> tuple[FoundDate, ...]:
     text = _fold(text)
     if not _YEARISH.search(text):
@@ -130,7 +130,7 @@ def find_short_dates(text: str, pivot: int = 2000) -> list[FoundDate]:
     return list(_find_short_dates(text, pivot))
 
 
-@lru_cache(maxsize=8192)  # pure, and asked about the same header lines for each candidate headline
+@lru_cache(maxsize=16384)  # pure, and asked about the same header lines for each candidate headline
 def _find_short_dates(text: str, pivot: int) -> tuple[FoundDate, ...]:
     found: list[FoundDate] = []
     for pattern in (_SHORT_DMY, _SHORT_MDY):
@@ -189,7 +189,7 @@ def date_line_value(line: str, max_extra_words: int = 3) -> dt.date | None:
     return None
 
 
-@lru_cache(maxsize=8192)  # pure, and asked about the same header lines for each candidate headline
+@lru_cache(maxsize=16384)  # pure, and asked about the same header lines for each candidate headline
 def is_update_line(line: str) -> bool:
     """A "last updated" stamp: a date that is not the publication date."""
     return bool(re.match(r"^\W*(updated|last updated|modified|aktualisiert|actualizado|atualizado|mis à jour)",

@@ -42,7 +42,7 @@ def category_label(line: str) -> str | None:
     return label if 0 < word_count(label) <= 6 else None
 
 
-@lru_cache(maxsize=8192)  # pure, and asked about the same lines by several stages
+@lru_cache(maxsize=16384)  # pure, and asked about the same lines by several stages
 def is_footer_text(text: str) -> bool:
     """Copyright, contact, subscription and policy blurbs."""
     return has_any(text, _FOOTER_NEEDS) and bool(_FOOTER.search(text))
