@@ -250,3 +250,41 @@ def test_language_is_told_as_by_counting_every_word(text: str) -> None:
             runner_up = rest[0][1] if rest else 0
             expected = None if n < 3 or n < 1.2 * runner_up else best
     assert detect_language(text) == expected
+
+
+_FORKED_CHECK = """
+import os, sys, threading
+from pathlib import Path
+from generator.config import Config
+from generator.ingest import read_sources
+from generator.normalize import normalize_all, parallel
+import generator.normalize as normalize
+
+assert threading.active_count() == 1
+root = Path(sys.argv[1])
+docs, _ = read_sources(root / "seeds", root)
+parallel.PARALLEL_MIN = 2
+pids = set()
+real = normalize.normalize_document
+def noting_pid(*args, **kwargs):
+    pids.add(os.getpid())
+    return real(*args, **kwargs)
+serial = normalize_all(docs, Config(), jobs=1)
+normalize.normalize_document = noting_pid
+forked = normalize_all(docs, Config(), jobs=2)
+assert not pids, "normalized in this process: no worker was forked"
+assert repr(forked) == repr(serial), "forked and serial results differ"
+print("ok")
+"""
+
+
+def test_forked_workers_give_the_serial_result_in_a_fresh_process() -> None:
+    """The fork path itself, where no other thread can make parallel_map fall back to serial."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _FORKED_CHECK, str(root)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
