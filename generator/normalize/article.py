@@ -623,6 +623,43 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
     return score
 
 
+# What the header can add to a headline's score at most: date 2.0, authors 2.0, dek 0.7.
+_HEADER_MAX = 4.7
+
+
+def _score_ceiling(lines: list[Line], t: int, body_words: set[str], copies: _Copies) -> float:
+    """A bound on `_title_score` from the line alone (the header's best case, its penalties left out).
+
+    Reading a header is the costly part of scoring: a line whose bound cannot beat the best
+    score so far is not read. The terms below are those of `_title_score`, in the same order.
+    """
+    line = lines[t]
+    score = _HEADER_MAX
+    words = stems(line.text, 5)
+    if words:
+        score += 2.0 * len(words & body_words) / len(words)
+    key = _canon(line.text)
+    if len(key) > 12 and copies.shown_again(t, key):
+        score += 1.2
+    if line.words <= 2:
+        score -= 2.5
+    elif line.words == 3:
+        score -= 0.7
+    elif line.words > 24:
+        score -= 1.0
+    if line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text):
+        score -= 1.2
+    if line.kind == NAME and line.words <= 3:
+        score -= 0.8
+    if line.words > 16 and _SENTENCE_END.search(line.text):
+        score -= 1.0
+    if is_caption(line.text) or re.match(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d", line.text):
+        score -= 3.0
+    if re.search(r"[|»›>]|\s[-–—]\s\S+$", line.text):
+        score -= 0.5
+    return score
+
+
 def _title_like(line: Line) -> bool:
     if line.kind == PROSE and line.words <= 30 and line.text.endswith(".") and not line.text.endswith(".."):
         return 3 <= line.words and len(line.text) <= 220 and not is_caption(line.text)
@@ -713,9 +750,13 @@ def main_layout(lines: list[Line]) -> Layout | None:
         body_words = joined_stems(texts[run[0]:run[1]], 5, limit=6000)
         window = _nonblank(lines, 0, run[0])[-45:]
         inside = [i for i in _nonblank(lines, run[0], run[1])[:3] if lines[i].words <= 20]
+        # runs other than the longest are handicapped by how much shorter they are
+        handicap = 1.2 * math.log(run[2] / found[0][2]) if rank else 0.0
         for t in [*window, *inside]:
             if not _title_like(lines[t]) or lines[t].kind in (NOISE, DATE, BYLINE):
                 continue
+            if best is not None and _score_ceiling(lines, t, body_words, copies) + handicap < best[0] - 1e-6:
+                continue  # cannot beat the best so far (a tie would not either): no need to read its header
             header = read_zone(lines, t, run[0], dense_at)
             if header.end <= t or header.end >= run[1]:
                 continue

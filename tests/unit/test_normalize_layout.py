@@ -393,3 +393,52 @@ def test_pages_in_other_languages(page: str, title: str, authors: tuple[str, ...
     assert entry.date == day
     assert entry.body.startswith(first)
     assert "Partager" not in entry.body and "Teilen" not in entry.body
+
+
+def _layout_pages() -> list[str]:
+    from pathlib import Path
+
+    from benchmarks.synthetic import generate, page_dump
+
+    root = Path(__file__).resolve().parents[2]
+    items = generate(40)
+    pages = [page_dump(item, items) for item in items]
+    pages += [p.read_text("utf-8") for p in sorted((root / "seeds").glob("*.txt"))]
+    return pages
+
+
+def test_a_headline_never_scores_above_its_ceiling() -> None:
+    """main_layout skips reading the header of a line whose ceiling cannot beat the best score:
+    that is only the same layout if no score ever exceeds its ceiling."""
+    from generator.normalize.article import (
+        MIN_RUN_WORDS,
+        _Copies,
+        _merge_runs,
+        _nonblank,
+        _score_ceiling,
+        _title_like,
+        _title_score,
+        dense_flags,
+        read_zone,
+        runs,
+    )
+    from generator.normalize.lines import BLANK, BYLINE, DATE, NOISE, joined_stems, split_lines
+    from generator.normalize.text import mark_noise
+
+    checked = 0
+    for page in _layout_pages():
+        lines, _ = mark_noise(split_lines(page), frozenset())
+        dense_at = dense_flags(lines)
+        found = sorted(_merge_runs(lines, runs(lines, dense_at=dense_at)), key=lambda r: -r[2])
+        texts = [line.text if line.kind != BLANK else "" for line in lines]
+        copies = _Copies(texts)
+        for run in [r for r in found if r[2] >= MIN_RUN_WORDS][:3]:
+            body_words = joined_stems(texts[run[0]:run[1]], 5, limit=6000)
+            for t in [*_nonblank(lines, 0, run[0])[-45:], *_nonblank(lines, run[0], run[1])[:3]]:
+                if not _title_like(lines[t]) or lines[t].kind in (NOISE, DATE, BYLINE):
+                    continue
+                header = read_zone(lines, t, run[0], dense_at)
+                score = _title_score(lines, t, run, header, body_words, copies)
+                assert score <= _score_ceiling(lines, t, body_words, copies) + 1e-9, lines[t].text
+                checked += 1
+    assert checked > 200
