@@ -745,7 +745,11 @@ def main_layout(lines: list[Line]) -> Layout | None:
         return None
     texts = [line.text if line.kind != BLANK else "" for line in lines]
     copies = _Copies(texts)
-    best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None
+    # Every (run, headline-like line before or at the top of it) is a candidate; the best score
+    # wins, the first in page order among equals. Reading a header is what costs, so candidates
+    # are read in order of their score's ceiling, and reading stops once no ceiling can reach the
+    # best score found (no later candidate could beat or tie it).
+    pending: list[tuple[float, int, int, tuple[int, int, int], set[str], float]] = []
     for rank, run in enumerate(found):
         body_words = joined_stems(texts[run[0]:run[1]], 5, limit=6000)
         window = _nonblank(lines, 0, run[0])[-45:]
@@ -755,18 +759,22 @@ def main_layout(lines: list[Line]) -> Layout | None:
         for t in [*window, *inside]:
             if not _title_like(lines[t]) or lines[t].kind in (NOISE, DATE, BYLINE):
                 continue
-            if best is not None and _score_ceiling(lines, t, body_words, copies) + handicap < best[0] - 1e-6:
-                continue  # cannot beat the best so far (a tie would not either): no need to read its header
-            header = read_zone(lines, t, run[0], dense_at)
-            if header.end <= t or header.end >= run[1]:
-                continue
-            score = _title_score(lines, t, run, header, body_words, copies)
-            score += 1.2 * math.log(run[2] / found[0][2]) if rank else 0.0
-            if best is None or score > best[0]:
-                best = (score, t, rank, header, run)
+            ceiling = _score_ceiling(lines, t, body_words, copies) + handicap
+            pending.append((ceiling, len(pending), t, run, body_words, handicap))
+    best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None  # score, order, line, ...
+    for ceiling, order, t, run, body_words, handicap in sorted(pending, key=lambda c: (-c[0], c[1])):
+        if best is not None and ceiling < best[0] - 1e-6:
+            break
+        header = read_zone(lines, t, run[0], dense_at)
+        if header.end <= t or header.end >= run[1]:
+            continue
+        score = _title_score(lines, t, run, header, body_words, copies)
+        score += handicap
+        if best is None or score > best[0] or (score == best[0] and order < best[1]):
+            best = (score, order, t, header, run)
     if best is None:
         return None
-    score, t, _, header, run = best
+    score, _, t, header, run = best
     if header.date is None or not header.authors:
         _from_other_copies(lines, t, header)
     start = max(header.end, run[0])
