@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .config import Config
 from .cache import BuildCache
+from .config import Config
 from .content import ContentPlan, load_entries, sync_content
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
 from .write import WriteReport, find_collisions, write_site
@@ -135,7 +135,8 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
     (content path -> text hash) lets a rebuild render only what changed
     entries can change (see render_site).
     """
-    from .render import default_jobs, memo_key, render_site
+    from .parallel import default_jobs
+    from .render import memo_key, render_site
     from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch, with_bodies
     from .search import build_search
 

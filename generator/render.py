@@ -45,10 +45,7 @@ import datetime as dt
 import hashlib
 import heapq
 import json
-import multiprocessing
-import os
 import posixpath
-import threading
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +59,7 @@ from . import feeds
 from .config import Config
 from .markdown import render_markdown
 from .models import TEASER, Entry, OutputFile, Problem, Severity, count_words
+from .parallel import parallel_map as _parallel_map
 from .taxonomy import (
     MONTH_NAMES,
     Taxonomy,
@@ -898,50 +896,12 @@ class _Kept(OutputFile):
 
 T = TypeVar("T")
 R = TypeVar("R")
-# The function and items of the running parallel_map: forked workers inherit
-# them, so only chunk bounds and results cross process boundaries.
-_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
-
-
-def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
-    assert _WORK is not None
-    function, items = _WORK
-    return [function(item) for item in items[bounds[0] : bounds[1]]]
-
-
-def default_jobs() -> int:
-    """Worker processes for a build: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """[function(x) for x in items], spread over `jobs` forked processes when that pays.
-
-    Serial when there is little work, one job, no fork (Windows, macOS
-    default), or other threads running (a fork copies only the calling thread,
-    and locks other threads hold would stay locked in the child: the dev server
-    builds in a thread). The result is the same either way, in order.
-    """
-    global _WORK
-    if (
-        jobs <= 1
-        or len(items) < PARALLEL_MIN
-        or threading.active_count() > 1
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        return [function(item) for item in items]
-    size = -(-len(items) // (jobs * 4))  # a few chunks per worker evens out uneven pages
-    bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    _WORK = (function, items)
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_run_chunk, bounds, chunksize=1)
-    finally:
-        _WORK = None
-    return [result for part in parts for result in part]
+    """[function(x) for x in items] over `jobs` forked processes when there is enough work
+    (PARALLEL_MIN items); see generator.parallel for when it stays serial."""
+    return _parallel_map(function, items, jobs, minimum=PARALLEL_MIN)
 
 
 _PLAIN = frozenset({Link, Bar, TimelineRow})

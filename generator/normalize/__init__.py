@@ -16,7 +16,18 @@ from functools import partial
 from types import MappingProxyType
 
 from ..config import Config
-from ..models import ARTICLE, TEASER, Entry, Problem, Severity, SourceDocument, SourceHints, SourceKind, SourceRef
+from ..models import (
+    ARTICLE,
+    TEASER,
+    Entry,
+    Problem,
+    Severity,
+    SourceDocument,
+    SourceHints,
+    SourceKind,
+    SourceRef,
+)
+from ..parallel import parallel_map
 from .body import build_body
 from .dedupe import merge_duplicates
 from .html import extract_html
@@ -24,7 +35,6 @@ from .language import detect_language
 from .lines import split_lines
 from .markdown_source import markdown_entry
 from .noise import noise_keys, recurring_keys, short_line_keys
-from .parallel import parallel_map
 from .tags import merge_tags, vocabulary_tags
 from .text import clean_summary, text_entries
 

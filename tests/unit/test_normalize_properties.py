@@ -51,7 +51,7 @@ def _seed_docs() -> list[SourceDocument]:
 
 def test_parallel_normalizing_gives_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
     import generator.normalize as normalize
-    from generator.normalize import parallel
+    from generator import parallel
 
     real = normalize.text_entries
 
@@ -71,7 +71,7 @@ def test_parallel_normalizing_gives_the_serial_result(monkeypatch: pytest.Monkey
 
 
 def test_parallel_map_keeps_order_and_falls_back_to_serial() -> None:
-    from generator.normalize.parallel import parallel_map
+    from generator.parallel import parallel_map
 
     import os
     import threading
@@ -257,7 +257,8 @@ import os, sys, threading
 from pathlib import Path
 from generator.config import Config
 from generator.ingest import read_sources
-from generator.normalize import normalize_all, parallel
+from generator import parallel
+from generator.normalize import normalize_all
 import generator.normalize as normalize
 
 assert threading.active_count() == 1

@@ -1,9 +1,8 @@
-"""A function over many sources -> its results in order, spread over forked workers when that pays.
+"""A function over many items -> its results in order, spread over forked workers when that pays.
 
 Pure from the caller's point of view: the result is `[function(x) for x in
-items]` whichever way it is computed, so the normalizer's output does not
-depend on the number of cores. Same pattern as `render.parallel_map` (kept
-separate so the normalizer does not import the renderer and its templates).
+items]` whichever way it is computed, so no stage's output depends on the
+number of cores. Shared by the normalizer and the renderer.
 """
 
 from __future__ import annotations
