@@ -28,6 +28,7 @@ from .cache import BuildCache
 from .config import Config
 from .models import Problem
 from .render import RenderMemo
+from .write import walk_files
 
 SHARDS = "0123456789abcdef"
 Stat = tuple[int, int, int]
@@ -92,16 +93,9 @@ def with_bodies(config: Config, state: RenderState) -> RenderState:
 def manifest_of(output_dir: Path) -> dict[str, Stat]:
     """(size, mtime_ns, inode) of every file under output_dir, by relative path."""
     manifest: dict[str, Stat] = {}
-    pending = [(str(output_dir), "")]
-    while pending:
-        directory, prefix = pending.pop()
-        with os.scandir(directory) as listing:
-            for item in listing:
-                if item.is_dir(follow_symlinks=False):
-                    pending.append((item.path, f"{prefix}{item.name}/"))
-                else:
-                    info = item.stat(follow_symlinks=False)
-                    manifest[prefix + item.name] = (info.st_size, info.st_mtime_ns, info.st_ino)
+    for path, item in walk_files(output_dir):
+        info = item.stat(follow_symlinks=False)
+        manifest[path] = (info.st_size, info.st_mtime_ns, info.st_ino)
     return manifest
 
 

@@ -34,7 +34,7 @@ import os
 import pickle
 import shutil
 import stat
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -360,11 +360,8 @@ def _same_bytes(path: str, data: bytes) -> bool:
         os.close(descriptor)
 
 
-def _file_paths(directory: Path) -> frozenset[str] | None:
-    """Relative paths of every file under directory, or None when it does not exist."""
-    if not directory.is_dir():
-        return None
-    found: list[str] = []
+def walk_files(directory: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(relative path, entry) of every file under directory; symlinks are not followed."""
     pending = [(str(directory), "")]
     while pending:
         current, prefix = pending.pop()
@@ -373,5 +370,11 @@ def _file_paths(directory: Path) -> frozenset[str] | None:
                 if item.is_dir(follow_symlinks=False):
                     pending.append((item.path, f"{prefix}{item.name}/"))
                 else:
-                    found.append(prefix + item.name)
-    return frozenset(found)
+                    yield prefix + item.name, item
+
+
+def _file_paths(directory: Path) -> frozenset[str] | None:
+    """Relative paths of every file under directory, or None when it does not exist."""
+    if not directory.is_dir():
+        return None
+    return frozenset(path for path, _ in walk_files(directory))

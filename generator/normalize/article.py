@@ -598,29 +598,7 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
     score -= min(3.0, 0.15 * gap)
     between = len(_nonblank(lines, header.end, run[0]))
     score -= min(1.0, 0.05 * between)
-    words = stems(line.text, 5)
-    if words:
-        score += 2.0 * len(words & body_words) / len(words)
-    key = _canon(line.text)
-    if len(key) > 12 and copies.shown_again(t, key):
-        score += 1.2
-    if line.words <= 2:
-        score -= 2.5
-    elif line.words == 3:
-        score -= 0.7
-    elif line.words > 24:
-        score -= 1.0
-    if line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text):
-        score -= 1.2
-    if line.kind == NAME and line.words <= 3:
-        score -= 0.8
-    if line.words > 16 and _SENTENCE_END.search(line.text):
-        score -= 1.0  # a long sentence: a dek or a caption rather than a headline
-    if is_caption(line.text) or re.match(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d", line.text):
-        score -= 3.0
-    if re.search(r"[|»›>]|\s[-–—]\s\S+$", line.text):
-        score -= 0.5  # "Headline | Site" or a breadcrumb
-    return score
+    return _add_line_terms(score, line, t, body_words, copies)
 
 
 # What the header can add to a headline's score at most: date 2.0, authors 2.0, dek 0.7.
@@ -631,33 +609,9 @@ def _score_ceiling(lines: list[Line], t: int, body_words: set[str], copies: _Cop
     """A bound on `_title_score` from the line alone (the header's best case, its penalties left out).
 
     Reading a header is the costly part of scoring: a line whose bound cannot beat the best
-    score so far is not read. The terms below are those of `_title_score`, in the same order.
+    score so far is not read. It adds the line's own terms exactly as `_title_score` does.
     """
-    line = lines[t]
-    score = _HEADER_MAX
-    words = stems(line.text, 5)
-    if words:
-        score += 2.0 * len(words & body_words) / len(words)
-    key = _canon(line.text)
-    if len(key) > 12 and copies.shown_again(t, key):
-        score += 1.2
-    if line.words <= 2:
-        score -= 2.5
-    elif line.words == 3:
-        score -= 0.7
-    elif line.words > 24:
-        score -= 1.0
-    if line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text):
-        score -= 1.2
-    if line.kind == NAME and line.words <= 3:
-        score -= 0.8
-    if line.words > 16 and _SENTENCE_END.search(line.text):
-        score -= 1.0
-    if is_caption(line.text) or re.match(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d", line.text):
-        score -= 3.0
-    if re.search(r"[|»›>]|\s[-–—]\s\S+$", line.text):
-        score -= 0.5
-    return score
+    return _add_line_terms(_HEADER_MAX, lines[t], t, body_words, copies)
 
 
 def _title_like(line: Line) -> bool:
@@ -791,3 +745,34 @@ def main_layout(lines: list[Line]) -> Layout | None:
 
 
 __all__ = ["NAME", "SHORT", "Layout", "is_caption", "main_layout", "names_in", "runs"]
+
+
+def _add_line_terms(score: float, line: Line, t: int, body_words: set[str], copies: _Copies) -> float:
+    """`score` plus the terms of a headline's score that depend on the line alone.
+
+    Shared by `_title_score` and its bound `_score_ceiling`, in one order, so the two
+    add the same floats the same way and the bound stays exact.
+    """
+    words = stems(line.text, 5)
+    if words:
+        score += 2.0 * len(words & body_words) / len(words)
+    key = _canon(line.text)
+    if len(key) > 12 and copies.shown_again(t, key):
+        score += 1.2
+    if line.words <= 2:
+        score -= 2.5
+    elif line.words == 3:
+        score -= 0.7
+    elif line.words > 24:
+        score -= 1.0
+    if line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text):
+        score -= 1.2
+    if line.kind == NAME and line.words <= 3:
+        score -= 0.8
+    if line.words > 16 and _SENTENCE_END.search(line.text):
+        score -= 1.0  # a long sentence: a dek or a caption rather than a headline
+    if is_caption(line.text) or re.match(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d", line.text):
+        score -= 3.0
+    if re.search(r"[|»›>]|\s[-–—]\s\S+$", line.text):
+        score -= 0.5  # "Headline | Site" or a breadcrumb
+    return score
