@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from .cache import BuildCache
 from .config import Config
-from .content import ContentPlan, load_entries, sync_content
+from .content import ContentFile, ContentPlan, list_content, load_entries, recover, sync_content
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
 from .write import WriteReport, find_collisions, write_site
 
@@ -83,7 +83,8 @@ class BuildReport:
 
 
 def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _quiet,
-              stat_cache: dict[str, tuple[int, int, str]] | None = None) -> NormalizeReport:
+              stat_cache: dict[str, tuple[int, int, str]] | None = None,
+              files: Sequence[ContentFile] | None = None) -> NormalizeReport:
     """Read every source, normalize it, and sync the result into content/."""
     from .ingest import read_sources
     from .normalize import normalize_all
@@ -105,7 +106,7 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     plan = sync_content(
         drafts, sources, config.content_dir, config.paths.sources,
         unreadable_sources=unreadable, content_label=config.paths.content, dry_run=dry_run,
-        stat_cache=stat_cache,
+        stat_cache=stat_cache, files=files,
     )
     problems = _ordered([*read_problems, *normalize_problems, *plan.problems])
     return NormalizeReport(tuple(sources), tuple(drafts), plan, problems, time.perf_counter() - started)
@@ -166,12 +167,17 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     cache = BuildCache(config)
     stat_cache = cache.load("content-stat")
     before_stats = dict(stat_cache)
-    normalized = normalize(config, progress=progress, stat_cache=stat_cache)
+    recover(config.content_dir)  # an interrupted commit, finished before content/ is listed
+    listing: list[ContentFile] | None = list_content(config.content_dir)
+    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing)
+    if normalized.plan.writes or normalized.plan.deletes:
+        listing = None  # content/ changed under the listing
     stage_seconds = {"normalize": normalized.seconds}
     progress("loading content")
     entry_cache = cache.load("entries")
     before = (set(entry_cache), before_stats)
-    entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache, stat_cache)
+    entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache, stat_cache,
+                                          files=listing)
     if set(entry_cache) != before[0]:
         cache.save("entries", entry_cache)
     if stat_cache != before[1]:
