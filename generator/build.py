@@ -165,7 +165,7 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     """Normalize, then render content/ into the output directory, atomically."""
     started = time.perf_counter()
     cache = BuildCache(config)
-    stat_cache = cache.load("content-stat")
+    stat_cache = cache.load("content-stat", keep=True)
     before_stats = dict(stat_cache)
     recover(config.content_dir)  # an interrupted commit, finished before content/ is listed
     listing: list[ContentFile] | None = list_content(config.content_dir)
@@ -174,12 +174,13 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
         listing = None  # content/ changed under the listing
     stage_seconds = {"normalize": normalized.seconds}
     progress("loading content")
-    entry_cache = cache.load("entries")
+    entry_cache, entries_held = cache.load_sharded("entries", keep=True)
     before = (set(entry_cache), before_stats)
     entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache, stat_cache,
                                           files=listing)
     if set(entry_cache) != before[0]:
-        cache.save("entries", entry_cache)
+        # Keys are "path:text-hash": by path, so an edited file stays in its shard.
+        cache.save_sharded("entries", entry_cache, entries_held, shard_key=lambda key: key.rpartition(":")[0])
     if stat_cache != before[1]:
         cache.save("content-stat", stat_cache)
     # The cache's keys are "path:text-hash" of every content file: their digest

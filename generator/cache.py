@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import zlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,26 @@ from . import __version__
 from .config import Config
 
 CACHE_FORMAT = 1
+SHARDS = "0123456789abcdef"
+"""Suffixes of a sharded cache's files: an edit rewrites the one shard its key falls in."""
+
+# Mappings loaded with keep=True, by file: (size, mtime_ns) when loaded or saved, the mapping.
+# A long-running `archive serve` builds again and again in one process; re-reading
+# tens of megabytes of pickles on every save would cost more than the rebuild.
+_KEPT: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
+def shard_of(key: str) -> str:
+    """The shard a key belongs to (stable across runs, unlike hash())."""
+    return SHARDS[zlib.crc32(key.encode("utf-8", "surrogatepass")) & 15]
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns)
 
 
 class BuildCache:
@@ -32,22 +54,70 @@ class BuildCache:
     def _path(self, name: str) -> Path:
         return self.directory / f"{name}.pickle"
 
-    def load(self, name: str) -> dict[str, Any]:
-        """The saved mapping, or an empty one when there is none usable."""
+    def load(self, name: str, keep: bool = False) -> dict[str, Any]:
+        """The saved mapping, or an empty one when there is none usable.
+
+        With `keep`, the mapping stays in memory and the next load in this
+        process returns the same object while the file is unchanged: the caller
+        must save what it changes in it (or not change it).
+        """
+        path = self._path(name)
+        if keep:
+            kept = _KEPT.get(path)
+            if kept is not None and kept[0] == _stamp(path):
+                return kept[1]
         try:
-            with open(self._path(name), "rb") as handle:
+            with open(path, "rb") as handle:
                 key, data = pickle.load(handle)  # noqa: S301 - our own file, in the project
         except (OSError, pickle.PickleError, EOFError, ValueError, TypeError, AttributeError, ImportError):
             return {}
-        return data if key == self.key and isinstance(data, dict) else {}
+        if key != self.key or not isinstance(data, dict):
+            return {}
+        if keep:
+            stamp = _stamp(path)
+            if stamp is not None:
+                _KEPT[path] = (stamp, data)
+        return data
 
     def save(self, name: str, data: dict[str, Any]) -> None:
         """Write atomically; a cache that cannot be written is skipped silently."""
-        temp = self._path(name).with_suffix(f".tmp-{os.getpid()}")
+        path = self._path(name)
+        temp = path.with_suffix(f".tmp-{os.getpid()}")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             with open(temp, "wb") as handle:
                 pickle.dump((self.key, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, self._path(name))
+            os.replace(temp, path)
         except (OSError, pickle.PickleError, TypeError, AttributeError):
             temp.unlink(missing_ok=True)
+            return
+        if path in _KEPT:
+            stamp = _stamp(path)
+            if stamp is None:
+                del _KEPT[path]
+            else:
+                _KEPT[path] = (stamp, data)
+
+    def load_sharded(self, name: str, keep: bool = False) -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
+        """A mapping saved by `save_sharded`, and the keys each shard held (pass them back to it)."""
+        merged: dict[str, Any] = {}
+        held: dict[str, frozenset[str]] = {}
+        for shard in SHARDS:
+            part = self.load(f"{name}-{shard}", keep=keep)
+            merged.update(part)
+            held[shard] = frozenset(part)
+        return merged, held
+
+    def save_sharded(self, name: str, data: Mapping[str, Any], held: Mapping[str, frozenset[str]],
+                     shard_key: Callable[[str], str] = lambda key: key) -> None:
+        """Save `data` in SHARDS files by `shard_key(key)`, rewriting only shards whose keys changed.
+
+        Values must be determined by their keys (content-hash keys): a shard
+        holding the same keys as when loaded is not written again.
+        """
+        parts: dict[str, dict[str, Any]] = {shard: {} for shard in SHARDS}
+        for key, value in data.items():
+            parts[shard_of(shard_key(key))][key] = value
+        for shard, part in parts.items():
+            if held.get(shard) != frozenset(part):
+                self.save(f"{name}-{shard}", part)

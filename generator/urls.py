@@ -18,6 +18,7 @@ from .models import Entry
 
 MAX_SLUG = 80
 _ALREADY_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+_SLUG_PATH = re.compile(r"(?:[a-z0-9]+(?:-[a-z0-9]+)*/)*[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 UNDATED = "undated"
 
 
@@ -62,6 +63,9 @@ def entry_url(entry: Entry) -> str:
 @functools.lru_cache(maxsize=1 << 17)
 def _url_of(stem: str, slug: str) -> str:
     # Slugifying is slow (~45 µs a segment) and every stage asks for every entry's URL.
+    if _SLUG_PATH.match(stem) and (not slug or stem.endswith(f"/{slug}") or stem == slug) and all(
+            len(part) <= MAX_SLUG for part in stem.split("/")):
+        return f"{stem}/"  # every part a slug already (the store names files so): nothing to change
     parts = safe_relative(stem).split("/")
     return "/".join([*(slugify(part) for part in parts[:-1]), slugify(slug or parts[-1])]) + "/"
 

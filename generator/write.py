@@ -223,9 +223,8 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
             _save_record(keep, _Record(new, frozenset(written | (old - new)), _identity(output_dir)))
     else:
         shutil.rmtree(work, ignore_errors=True)  # the retired tree, after the exchange
-    unchanged = len(new) - len(written)
-    return WriteReport(written=len(written), unchanged=unchanged,
-                       removed=max(0, (len(old) if old is not None else 0) - unchanged))
+    return WriteReport(written=len(written), unchanged=len(new) - len(written),
+                       removed=len(old - new) if old is not None else 0)
 
 
 def _update_spare(files: Sequence[OutputFile], output_dir: Path, same: Collection[str], spare: Path,
@@ -255,8 +254,7 @@ def _update_spare(files: Sequence[OutputFile], output_dir: Path, same: Collectio
             written.add(path)
     _swap(work, output_dir)
     _save_record(spare, _Record(new, frozenset(written | (record.live - new)), _identity(output_dir)))
-    unchanged = len(new) - len(written)
-    return WriteReport(written=len(written), unchanged=unchanged, removed=max(0, len(record.live) - unchanged))
+    return WriteReport(written=len(written), unchanged=len(new) - len(written), removed=len(record.live - new))
 
 
 def _swap(work: Path, output_dir: Path) -> None:

@@ -14,7 +14,7 @@ def test_replaces_tree_and_keeps_unchanged_inodes(tmp_path: Path) -> None:
     write_site([OutputFile("index.html", b"a"), OutputFile("x/index.html", b"b"), OutputFile("gone.txt", b"g")], out)
     inode = os.stat(out / "index.html").st_ino
     report = write_site([OutputFile("index.html", b"a"), OutputFile("x/index.html", b"B")], out)
-    assert (report.written, report.unchanged) == (1, 1)
+    assert (report.written, report.unchanged, report.removed) == (1, 1, 1)
     assert os.stat(out / "index.html").st_ino == inode
     assert (out / "x/index.html").read_bytes() == b"B"
     assert not (out / "gone.txt").exists()
@@ -125,3 +125,14 @@ def test_a_site_swapped_in_without_the_spare_voids_its_record(tmp_path: Path) ->
     write_site([OutputFile("a.html", b"3"), OutputFile("b.html", b"B")], out)  # no spare: staged afresh
     write_site([OutputFile("a.html", b"3")], out, same={"b.html"}, spare=spare)
     assert _tree(out) == {"a.html": b"3", "b.html": b"B"}
+
+
+@pytest.mark.parametrize("with_spare", [False, True])
+def test_report_counts_changed_files_as_written_not_removed(tmp_path: Path, with_spare: bool) -> None:
+    out, spare = tmp_path / "site", (tmp_path / "spare" if with_spare else None)
+    first = [OutputFile("a.html", b"a"), OutputFile("b.html", b"b"), OutputFile("c.html", b"c")]
+    write_site(first, out, spare=spare)
+    write_site(first, out, spare=spare)  # with a spare, the next write updates it in place
+    report = write_site([OutputFile("a.html", b"A"), OutputFile("b.html", b"b"), OutputFile("d.html", b"d")],
+                        out, spare=spare)
+    assert (report.written, report.unchanged, report.removed) == (2, 1, 1)
