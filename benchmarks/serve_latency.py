@@ -18,6 +18,7 @@ Targets (issue 6): <= 300 ms at 100 entries, <= 1 s at 10,000.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -35,6 +36,23 @@ from conftest import CHROMIUM_ARGS, chromium_executable  # type: ignore[import-n
 from serve_process import ServeProcess
 
 BUILT = re.compile(r"built in (\d+\.\d+) s")
+TRACE = re.compile(r"trace: version=(\d+) first_event=(\S+) build_start=(\S+) build_end=(\S+) published=(\S+)")
+SEGMENTS = ("detect", "debounce", "build", "publish", "deliver", "navigate", "parse", "paint", "seen")
+"""Where the time goes, in order (each from the end of the previous one):
+detect: the save to the server's first watchdog event; debounce: to the build's start;
+build: the builder; publish: build end to the event written to the page's stream;
+deliver: to the open page starting its reload; navigate: to the new page's HTML received;
+parse: to DOMContentLoaded (its scripts run); paint: to its first contentful paint (the
+stylesheet loaded); seen: to the new text found on screen by the benchmark's next check."""
+# Stamps the moment the old page starts its reload (the reload itself is the server's script's).
+UNLOAD_PROBE = ("addEventListener('beforeunload', () => "
+                "sessionStorage.setItem('bench:unload', String(Date.now())), {once: true})")
+NAVIGATION = ("(() => { const n = performance.getEntriesByType('navigation')[0]; "
+              "const p = performance.getEntriesByName('first-contentful-paint')[0]; "
+              "return {origin: performance.timeOrigin, response: n ? n.responseEnd : 0, "
+              "parsed: n ? n.domContentLoadedEventEnd : 0, painted: p ? p.startTime : 0, "
+              "unload: Number(sessionStorage.getItem('bench:unload') || 0), "
+              "navigated: n ? n.type : ''}; })()")
 TARGETS = {100: 0.3, 10_000: 1.0}
 
 
@@ -61,6 +79,7 @@ def run_size(size: int, edits: int, work: Path) -> dict[str, float]:
     print(f"[{size}] serving after {first:.1f} s (first build) at {server.url}", flush=True)
     latencies: list[float] = []
     builds: list[float] = []
+    split: dict[str, list[float]] = {}
     try:
         executable = chromium_executable()
         assert executable, "no Chromium (apt-get install chromium)"
@@ -73,16 +92,22 @@ def run_size(size: int, edits: int, work: Path) -> dict[str, float]:
             page.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
             for number in range(edits):
                 marker = f"Benchmark edit {size}-{number}-{time.time_ns()}"
+                page.evaluate(UNLOAD_PROBE)
                 mark = server.mark()
-                t0 = time.perf_counter()
+                t0 = time.time()
                 edit(path, marker)
                 page.wait_for_function(f"() => document.body.innerText.includes({marker!r})",
                                        polling="raf", timeout=600_000)
-                latencies.append(time.perf_counter() - t0)
+                t_screen = time.time()
+                latencies.append(t_screen - t0)
                 built = server.wait_for(BUILT, timeout=60, after=mark)
                 builds.append(float(built.group(1)))
+                segments = _segments(server, mark, t0, t_screen, page.evaluate(NAVIGATION))
+                for name, value in segments.items():
+                    split.setdefault(name, []).append(value)
+                shown = " ".join(f"{name} {segments[name] * 1000:.0f}" for name in SEGMENTS)
                 print(f"[{size}] edit {number + 1}: {latencies[-1] * 1000:.0f} ms on screen "
-                      f"(server build {builds[-1]:.2f} s)", flush=True)
+                      f"(server build {builds[-1]:.2f} s; ms: {shown})", flush=True)
                 time.sleep(0.3)  # let the page settle before the next save
             browser.close()
     finally:
@@ -90,10 +115,31 @@ def run_size(size: int, edits: int, work: Path) -> dict[str, float]:
         if code != 0:
             print(f"[{size}] archive serve exited with {code}:\n{server.output}", flush=True)
     return {
+        **{name: statistics.median(values) for name, values in split.items()},
         "size": size, "first_build": first, "median": statistics.median(latencies),
         "min": min(latencies), "max": max(latencies), "build": statistics.median(builds),
         "overhead": statistics.median(t - b for t, b in zip(latencies, builds, strict=True)),
     }
+
+
+def _segments(server: ServeProcess, mark: int, t0: float, t_screen: float,
+              navigation: dict[str, float]) -> dict[str, float]:
+    """The save-to-screen time split at the server's trace stamps and the page's navigation timing."""
+    trace = server.wait_for(TRACE, timeout=60, after=mark)
+    version = trace.group(1)
+    first, start, end, published = (float(trace.group(i)) for i in range(2, 6))
+    sent_line = server.wait_for(rf"trace: version={version} sent=(\S+)", timeout=10, after=mark)
+    sent = float(sent_line.group(1))
+    unload = navigation["unload"] / 1000 if navigation["unload"] else sent
+    def page_time(key: str, fallback: float) -> float:
+        return (navigation["origin"] + navigation[key]) / 1000 if navigation[key] else fallback
+
+    received = page_time("response", unload)
+    parsed = page_time("parsed", received)
+    painted = max(parsed, page_time("painted", parsed))
+    stamps = [t0, first, start, end, sent, unload, received, parsed, painted, t_screen]
+    split = {name: stamps[i + 1] - stamps[i] for i, name in enumerate(SEGMENTS)}
+    return {**split, "event_to_screen": t_screen - sent}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000])
     parser.add_argument("--edits", type=int, default=5)
     args = parser.parse_args(argv)
+    os.environ["ARCHIVE_SERVE_TRACE"] = "1"  # the server stamps its steps (see SEGMENTS)
     results = []
     with tempfile.TemporaryDirectory(prefix="serve-latency-") as work:
         for size in args.sizes:
@@ -116,6 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                              + ("met" if r["median"] <= target else "NOT met"))
         print(f"| {size:,} | {r['first_build']:.1f} s | {r['median'] * 1000:.0f} ms | {r['min'] * 1000:.0f} ms "
               f"| {r['max'] * 1000:.0f} ms | {r['build'] * 1000:.0f} ms | {r['overhead'] * 1000:.0f} ms | {verdict} |")
+    print()
+    print("Median of each step, ms (each from the end of the previous one); detect -> build start is "
+          "'debounce', build end -> event sent is 'publish', event -> screen is deliver + navigate + render:")
+    print("| entries | " + " | ".join(SEGMENTS) + " | event -> screen |")
+    print("|---:|" + "---:|" * (len(SEGMENTS) + 1))
+    for r in results:
+        cells = [f"{r[name] * 1000:.1f}" for name in (*SEGMENTS, "event_to_screen")]
+        print(f"| {int(r['size']):,} | " + " | ".join(cells) + " |")
     return 0
 
 

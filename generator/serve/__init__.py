@@ -70,7 +70,9 @@ def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, poll: bo
           verbosity: int = 1) -> int:
     """Build, serve on http://host:port/ and rebuild + reload on every save, until Ctrl-C."""
     project = Project(config, config_file=config.config_file)
-    live = LiveServer(project, lambda: project.output_dir, verbosity=verbosity)
+    # ARCHIVE_SERVE_TRACE=1: stamp each step from a save to the reload event (benchmarks.serve_latency).
+    live = LiveServer(project, lambda: project.output_dir, verbosity=verbosity,
+                      trace=os.environ.get("ARCHIVE_SERVE_TRACE", "") not in ("", "0"))
     try:
         bound_host, bound_port = live.bind(host, port)
     except OSError as error:

@@ -73,29 +73,42 @@ Builder = Callable[[frozenset[Path]], BuildOutcome]
 class Debouncer:
     """Collects changed paths; releases them once the burst is over.
 
-    A batch is due `quiet` seconds after the last event, or `max_wait` seconds
-    after the first one when events never stop. Times are passed in, so it is
-    a pure state machine.
+    A save is over when every path it touched is *settled*: its last event
+    said the writer is done (a file closed after writing, or renamed into
+    place) and `quiet` seconds passed without another event. A path whose
+    last event leaves it mid-way (written but not closed yet, or deleted or
+    renamed away, which editors do right before writing the new file) holds
+    the batch `settle` seconds after the last event instead, so that one
+    save still gives one build. Whatever happens, a batch is due `max_wait`
+    seconds after its first event, so endless events cannot starve builds.
+    Times are passed in, so it is a pure state machine.
     """
 
-    def __init__(self, quiet: float = 0.05, max_wait: float = 0.5) -> None:
+    def __init__(self, quiet: float = 0.01, max_wait: float = 0.5, settle: float = 0.1) -> None:
         self.quiet = quiet
         self.max_wait = max_wait
-        self._paths: set[Path] = set()
+        self.settle = max(settle, quiet)
+        self._paths: dict[Path, bool] = {}
         self._first: float | None = None
         self._last: float | None = None
 
-    def add(self, path: Path, now: float) -> None:
-        self._paths.add(path)
+    def add(self, path: Path, now: float, settled: bool = True) -> None:
+        """Note an event of `path`; `settled`: the event says its writer is done with it."""
+        self._paths[path] = settled
         if self._first is None:
             self._first = now
         self._last = now
+
+    @property
+    def pending(self) -> bool:
+        return self._first is not None
 
     def wait_time(self, now: float) -> float | None:
         """Seconds until the pending batch is due (<= 0: due now); None when nothing waits."""
         if self._first is None or self._last is None:
             return None
-        return min(self._last + self.quiet, self._first + self.max_wait) - now
+        gap = self.quiet if all(self._paths.values()) else self.settle
+        return min(self._last + gap, self._first + self.max_wait) - now
 
     def take(self, now: float) -> frozenset[Path] | None:
         """The pending batch if it is due (and forget it), else None."""
@@ -338,12 +351,14 @@ class LiveServer:
         builder: Builder,
         root: Callable[[], Path],
         *,
-        quiet: float = 0.05,
+        quiet: float = 0.01,
         max_wait: float = 0.5,
+        settle: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
         verbosity: int = 1,
         out: TextIO | None = None,
         on_built: Callable[[BuildOutcome], None] | None = None,
+        trace: bool = False,
     ) -> None:
         self.builder = builder
         self.root = root
@@ -357,7 +372,7 @@ class LiveServer:
         self.last_changed: frozenset[Path] = frozenset()
         self.building = False
         """A build is running right now."""
-        self._debouncer = Debouncer(quiet, max_wait)
+        self._debouncer = Debouncer(quiet, max_wait, settle)
         self._own = OwnWrites()
         self._cond = threading.Condition()
         self._stopping = False
@@ -367,6 +382,10 @@ class LiveServer:
         self._clients_lock = threading.Lock()
         self.allowed_hosts: frozenset[str] | None = None
         """Host names answered; None answers any (set by bind() on a loopback address)."""
+        self.trace = trace
+        """Print wall-clock stamps of each step from first event to event sent (for benchmarks)."""
+        self._first_event: float | None = None
+        self._say_lock = threading.Lock()
 
     # --- changes and builds (no threads needed) -----------------------------
 
@@ -379,16 +398,19 @@ class LiveServer:
         """Event streams currently connected (one per browser, or per tab without SharedWorker)."""
         return self._clients
 
-    def on_change(self, path: Path) -> None:
-        """A watched file changed (called from the watcher's thread)."""
+    def on_change(self, path: Path, settled: bool = True) -> None:
+        """A watched file changed (called from the watcher's thread); `settled`: see Debouncer."""
         with self._cond:
-            self._debouncer.add(path, self.clock())
+            if self.trace and self._first_event is None:
+                self._first_event = time.time()
+            self._debouncer.add(path, self.clock(), settled)
             self._cond.notify_all()
 
     def run_pending(self) -> BuildOutcome | None:
         """Build now if a debounced batch is due and holds a real change; the outcome, if built."""
         with self._cond:
             batch = self._debouncer.take(self.clock())
+            first_event, self._first_event = self._first_event, None
         if not batch:
             return None
         changed = frozenset(path for path in batch if not self._own.is_own(path))
@@ -396,11 +418,12 @@ class LiveServer:
             if self.verbosity >= 2:
                 self._say(f"ignored {len(batch)} event(s) caused by the build itself")
             return None
-        return self.build_now(changed)
+        return self.build_now(changed, first_event=first_event)
 
-    def build_now(self, changed: frozenset[Path]) -> BuildOutcome:
+    def build_now(self, changed: frozenset[Path], *, first_event: float | None = None) -> BuildOutcome:
         """Run the builder once, publish the new status and report it."""
         started = time.perf_counter()
+        wall_started = time.time()
         if changed and self.verbosity >= 1:
             self._say("changed: " + ", ".join(self._label(p) for p in sorted(changed)[:5])
                       + (f" and {len(changed) - 5} more" if len(changed) > 5 else ""))
@@ -412,6 +435,7 @@ class LiveServer:
                                    summary="the build raised", failed=True)
         finally:
             self.building = False
+        wall_built = time.time()
         self.builds += 1
         self.last_changed = changed
         self._own.record(outcome.own_writes)
@@ -419,6 +443,9 @@ class LiveServer:
         errors = tuple(p for p in outcome.errors if p.severity is Severity.ERROR)
         status = self.hub.publish(site_changed=outcome.site_changed, errors=errors,
                                   failed=outcome.failed, css_only=css_only)
+        if self.trace:
+            self._say(f"trace: version={status.version} first_event={first_event or 0:.6f} "
+                      f"build_start={wall_started:.6f} build_end={wall_built:.6f} published={time.time():.6f}")
         self._report(outcome, errors, status, time.perf_counter() - started)
         if self.on_built is not None:
             self.on_built(outcome)
@@ -435,7 +462,9 @@ class LiveServer:
     def _say(self, text: str, *, error: bool = False) -> None:
         stamp = time.strftime("%H:%M:%S")
         stream = sys.stderr if error and self.out is sys.stdout else self.out
-        print(f"[{stamp}] {text}", file=stream, flush=True)
+        with self._say_lock:  # one write per line: the build and event threads both report
+            stream.write(f"[{stamp}] {text}\n")
+            stream.flush()
 
     def _report(self, outcome: BuildOutcome, errors: tuple[Problem, ...], status: Status, seconds: float) -> None:
         if errors:
@@ -564,7 +593,10 @@ class LiveServer:
                     write(b": keepalive\n\n")
                     continue
                 version = newer.version
+                sent = time.time()
                 write(newer.event())
+                if self.trace:
+                    self._say(f"trace: version={version} sent={sent:.6f}")
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
             pass
         finally:

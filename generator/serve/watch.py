@@ -6,7 +6,11 @@ are watched and decides whether a changed path is a real edit: hidden files
 files, `.site.staging-*`, caches), editor backups, the output directory and
 the cache directory never are. `Watcher` feeds the accepted paths of
 watchdog's events to a callback, with inotify or, with `poll=True`, by
-polling (network and container file systems).
+polling (network and container file systems), saying of each path whether
+the event leaves it settled (see `server.Debouncer`): with inotify a file is
+settled once closed after writing or renamed into place; when polling, a
+file seen changed is (it was complete enough to be seen); a deleted or
+renamed-away path never is (an editor may be about to write it again).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -31,10 +36,11 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-# Opened/closed events come from every read (our own build reads all of
-# content/): listening to them would rebuild forever.
+# Opened and closed-without-writing events come from every read (our own build
+# reads all of content/): listening to them would rebuild forever. Closed after
+# writing is how a save says it is complete.
 EVENT_TYPES: list[type[FileSystemEvent]] = [
-    FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent,
+    FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileDeletedEvent, FileMovedEvent,
     DirMovedEvent, DirCreatedEvent, DirDeletedEvent,
 ]
 _BACKUP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload", ".pyc", ".bak")
@@ -93,12 +99,23 @@ class WatchPlan:
         return tuple(kept)
 
 
+def settles(event_type: str, is_directory: bool, *, destination: bool, poll: bool) -> bool:
+    """Does this event leave its path settled: is the writer done with it?"""
+    if is_directory or event_type == "closed":
+        return True
+    if event_type == "moved":
+        return destination  # renamed into place: complete; renamed away: may come back
+    if event_type in ("created", "modified"):
+        return poll  # inotify reports the close that ends the writing; a poll sees a finished state
+    return False  # deleted
+
+
 class _Forward(FileSystemEventHandler):
     def __init__(self, watcher: Watcher) -> None:
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        for raw in (event.src_path, event.dest_path):
+        for raw, destination in ((event.src_path, False), (event.dest_path, True)):
             if not raw:
                 continue
             path = Path(os.path.abspath(os.fsdecode(raw)))
@@ -106,13 +123,14 @@ class _Forward(FileSystemEventHandler):
             # events; only a watched directory itself (re)appearing matters.
             if event.is_directory and event.event_type != "moved" and path not in self.watcher.plan.dirs:
                 continue
-            self.watcher.offer(path)
+            self.watcher.offer(path, settles(event.event_type, event.is_directory, destination=destination,
+                                             poll=self.watcher.poll))
 
 
 class Watcher:
-    """Runs a watchdog observer over a WatchPlan and calls `notify` for each accepted path."""
+    """Runs a watchdog observer over a WatchPlan and calls `notify(path, settled)` for each accepted path."""
 
-    def __init__(self, plan: WatchPlan, notify: Callable[[Path], None], *, poll: bool = False,
+    def __init__(self, plan: WatchPlan, notify: Callable[[Path, bool], None], *, poll: bool = False,
                  poll_interval: float = 0.5) -> None:
         self.plan = plan
         self.notify = notify
@@ -121,9 +139,9 @@ class Watcher:
         self._handler = _Forward(self)
         self._scheduled: tuple[Path, ...] = ()
 
-    def offer(self, path: Path) -> None:
+    def offer(self, path: Path, settled: bool = True) -> None:
         if self.plan.accepts(path):
-            self.notify(path)
+            self.notify(path, settled)
 
     def start(self) -> None:
         self._schedule()

@@ -85,6 +85,48 @@ def test_debouncer_max_wait_bounds_an_endless_stream() -> None:
     assert debounce.take(0.5) == frozenset({Path("/p/x"), Path("/p/y")})
 
 
+def test_debouncer_holds_a_path_that_is_not_settled_yet() -> None:
+    debounce = Debouncer(quiet=0.01, max_wait=0.5, settle=0.1)
+    saved = Path("/c/entry.md")
+    # An editor's backup dance: the file renamed away (it will come back), then written anew.
+    debounce.add(saved, 1.0, settled=False)
+    assert debounce.take(1.05) is None  # quiet, but the file is not there yet: keep waiting
+    debounce.add(saved, 1.06, settled=False)  # created: being written
+    assert debounce.take(1.10) is None
+    debounce.add(saved, 1.11, settled=True)  # closed after writing: done
+    assert debounce.take(1.115) is None
+    assert debounce.take(1.12) == frozenset({saved})
+    # A path deleted for good is built after `settle`, not never.
+    debounce.add(saved, 2.0, settled=False)
+    assert debounce.take(2.09) is None
+    assert debounce.take(2.1) == frozenset({saved})
+
+
+def test_events_during_a_build_queue_exactly_one_follow_up_build(site: Path) -> None:
+    clock = FakeClock()
+    saved = site.parent / "content" / "entry.md"
+    calls: list[frozenset[Path]] = []
+
+    def builder(changed: frozenset[Path]) -> BuildOutcome:
+        calls.append(changed)
+        if len(calls) == 1:  # three more saves arrive while the first build runs
+            for name in ("entry.md", "other.md", "entry.md"):
+                clock.now += 0.02
+                live.on_change(saved.with_name(name))
+        return BuildOutcome(site_changed=True)
+
+    live = make_server(FakeBuilder(), site, clock)
+    live.builder = builder
+    live.on_change(saved)
+    clock.now += 0.1
+    assert live.run_pending() is not None
+    clock.now += 0.1
+    assert live.run_pending() is not None
+    assert live.run_pending() is None
+    assert calls == [frozenset({saved}), frozenset({saved, saved.with_name("other.md")})]
+    assert live.epoch == 2
+
+
 def test_a_burst_of_events_gives_one_build(site: Path) -> None:
     clock = FakeClock()
     builder = FakeBuilder()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from generator.serve import Watcher, WatchPlan
+from generator.serve.watch import settles
 
 DEADLINE = 15.0
 
@@ -19,12 +20,18 @@ DEADLINE = 15.0
 class Collector:
     def __init__(self) -> None:
         self.paths: list[Path] = []
+        self.settled: dict[Path, bool] = {}
         self.cond = threading.Condition()
 
-    def __call__(self, path: Path) -> None:
+    def __call__(self, path: Path, settled: bool) -> None:
         with self.cond:
             self.paths.append(path)
+            self.settled[path] = settled
             self.cond.notify_all()
+
+    def wait_settled(self, path: Path) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: self.settled.get(path) is True, DEADLINE)
 
     def wait_for(self, path: Path) -> bool:
         with self.cond:
@@ -76,3 +83,42 @@ def test_watcher_follows_a_new_plan(tmp_path: Path) -> None:
     finally:
         watcher.stop()
     assert first / "old.txt" not in seen.paths
+
+
+def test_a_save_ends_settled_and_a_file_renamed_away_does_not(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    entry = content / "a.md"
+    entry.write_text("one")
+    seen = Collector()
+    watcher = Watcher(WatchPlan(dirs=(content,), config_file=tmp_path / "archive.toml"), seen)
+    watcher.start()
+    try:
+        # Written in place: the close after writing is the last word.
+        entry.write_text("two")
+        assert seen.wait_settled(entry)
+        # An editor's backup dance: the file renamed away first (not settled: it comes back) ...
+        seen.settled.clear()
+        entry.rename(content / "a.md~")
+        with seen.cond:
+            assert seen.cond.wait_for(lambda: entry in seen.settled, DEADLINE)
+            assert seen.settled[entry] is False
+        # ... then written anew, which settles it; an atomic rename into place settles at once.
+        entry.write_text("three")
+        assert seen.wait_settled(entry)
+        seen.settled.clear()
+        (content / ".a.md.tmp").write_text("four")
+        (content / ".a.md.tmp").replace(entry)
+        assert seen.wait_settled(entry)
+    finally:
+        watcher.stop()
+
+
+def test_which_events_settle_a_path() -> None:
+    assert settles("closed", False, destination=False, poll=False)
+    assert settles("moved", False, destination=True, poll=False)
+    assert not settles("moved", False, destination=False, poll=False)
+    assert not settles("modified", False, destination=False, poll=False)  # the close is still to come
+    assert settles("modified", False, destination=False, poll=True)  # polling sees no closes
+    assert not settles("deleted", False, destination=False, poll=True)
+    assert settles("created", True, destination=False, poll=False)  # a directory: its files report
