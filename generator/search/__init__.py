@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -67,8 +68,10 @@ PARALLEL_FROM = 500
 class SearchOutput:
     """Everything the search adds to the site."""
 
-    files: tuple[OutputFile, ...]
-    """Files to write, paths relative to the site root (all under search/)."""
+    files: Sequence[OutputFile]
+    """Files to write, paths relative to the site root (all under search/); read from the
+    build cache on first use when nothing changed (a build that keeps site/ as it is never
+    reads them)."""
     assets: Mapping[str, str]
     """Logical name ("lunr.js", "search.js", "manifest", ...) -> root-relative path."""
     problems: tuple[Problem, ...]
@@ -129,6 +132,66 @@ def _doc_key(entry: Entry, language: str) -> str:
     return digest.hexdigest()[:32]
 
 
+def _version_key(language: str, path: str, version: str) -> str:
+    """A document's key from its content file's text hash (which fixes every field)."""
+    return hashlib.sha256(f"{language}\x1f{path}\x1f{version}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _quick_key(entries: Sequence[Entry], config: Config, versions: Mapping[str, str] | None) -> str | None:
+    """A hash of every input from the content files' text hashes, without looking at the
+    entries' text; None unless `versions` has every entry's file."""
+    if versions is None:
+        return None
+    pairs = []
+    for entry in entries:
+        version = versions.get(entry.path) if entry.path else None
+        if version is None:
+            return None
+        pairs.append(f"{entry.path}\x1f{version}")
+    pairs.sort()
+    digest = hashlib.sha256(f"{code_version()}\x1e{config.site.language}\x1e".encode())
+    digest.update("\x1e".join(pairs).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+_MEMO: dict[Path, tuple[tuple[int, int, int], str, dict[str, Any]]] = {}
+"""Big caches as last loaded or saved in this process, by file: (size, mtime_ns, inode), the
+BuildCache key, the mapping. A long-running `archive serve` builds again after every save;
+re-reading tens of megabytes each time would cost more than the rebuild. The mappings
+are never changed in place (a new one is saved instead)."""
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _load(store: BuildCache, name: str) -> dict[str, Any]:
+    """store.load(name), from this process's memory while the file is the one it saw."""
+    path = store.directory / f"{name}.pickle"
+    kept = _MEMO.get(path)
+    stamp = _stamp(path)
+    if kept is not None and kept[0] == stamp and kept[1] == store.key:
+        return kept[2]
+    data = store.load(name)
+    if stamp is not None and data:
+        _MEMO[path] = (stamp, store.key, data)
+    return data
+
+
+def _save(store: BuildCache, name: str, data: dict[str, Any]) -> None:
+    store.save(name, data)
+    path = store.directory / f"{name}.pickle"
+    stamp = _stamp(path)
+    if stamp is None:
+        _MEMO.pop(path, None)
+    else:
+        _MEMO[path] = (stamp, store.key, data)
+
+
 @cache
 def code_version() -> str:
     """A hash of the code and package data the search files depend on: a cache
@@ -154,7 +217,7 @@ def _urls(entries: Sequence[Entry], store: BuildCache | None) -> list[str]:
     """entry_url of each entry, remembered in the build cache by what it depends on
     (slugifying every path segment costs tens of microseconds an entry)."""
     version = code_version()
-    saved = store.load("search-urls") if store else {}
+    saved = _load(store, "search-urls") if store else {}
     known: dict[tuple[str, str, dt.date | None], str] = saved["urls"] if saved.get("code") == version else {}
     fresh: dict[tuple[str, str, dt.date | None], str] = {}
     urls = []
@@ -166,7 +229,7 @@ def _urls(entries: Sequence[Entry], store: BuildCache | None) -> list[str]:
         fresh[key] = url
         urls.append(url)
     if store and fresh.keys() != known.keys():
-        store.save("search-urls", {"code": version, "urls": fresh})
+        _save(store, "search-urls", {"code": version, "urls": fresh})
     return urls
 
 
@@ -241,14 +304,14 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
     rewrites one small bucket file (the vocabulary only when it grew).
     """
     version = code_version()
-    state = store.load("search-terms") if store else {}
+    state = _load(store, "search-terms") if store else {}
     if state.get("code") != version or not isinstance(state.get("terms"), list):
         state = {"code": version, "generation": os.urandom(8).hex(), "terms": []}
     vocabulary = Vocabulary(state["terms"])
     known = len(vocabulary.terms)
     buckets: list[dict[str, Record]] = []
     for number in range(DOC_BUCKETS if store else 0):
-        saved = store.load(f"search-docs-{number:x}") if store else {}
+        saved = _load(store, f"search-docs-{number:x}") if store else {}
         # A bucket saved with ids past the vocabulary that was saved is unusable.
         ok = (saved.get("generation") == state["generation"] and isinstance(saved.get("docs"), dict)
               and saved.get("terms", 1 << 62) <= known)
@@ -278,27 +341,69 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
         for key, record in zip(keys, done):
             wanted[int(key[0], 16) % DOC_BUCKETS][key] = record
         if len(vocabulary.terms) != known:
-            store.save("search-terms", {**state, "terms": vocabulary.terms})
+            _save(store, "search-terms", {**state, "terms": vocabulary.terms})
         for number, (old, new) in enumerate(zip(buckets, wanted)):
             if old.keys() != new.keys():
-                store.save(f"search-docs-{number:x}",
+                _save(store, f"search-docs-{number:x}",
                            {"generation": state["generation"], "terms": len(vocabulary.terms), "docs": new})
     return vocabulary.terms, done
 
 
 def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True,
-                 workers: int | None = None) -> SearchOutput:
+                 workers: int | None = None, versions: Mapping[str, str] | None = None) -> SearchOutput:
     """Build the search index, document store and client assets for `entries`.
 
     With `cache`, the build cache under config.cache_dir keeps each
     document's analysis (keyed by a hash of its fields) and the last index
     files (keyed by a hash of every input): an unchanged archive reuses the
-    files, an edited one re-analyses only the changed entries. A cold build
-    of many entries analyses them in `workers` processes (default: one per
-    core). The output is the same bytes either way.
+    files, an edited one re-analyses only the changed entries. `versions`
+    (content path -> hash of the file's text, for entries loaded from
+    content/) stands in for hashing each entry's fields. A cold build of many
+    entries analyses them in `workers` processes (default: one per core). The
+    output is the same bytes either way.
     """
-    problems: list[Problem] = []
     store = BuildCache(config) if cache else None
+    quick = _quick_key(entries, config, versions)
+    if store and quick:
+        summary = store.load("search-output-key")
+        if summary.get("quick") == quick and isinstance(summary.get("assets"), dict):
+            lazy = _CachedFiles(store, summary["key"], entries, config)
+            return SearchOutput(files=lazy, assets=MappingProxyType(summary["assets"]),
+                                problems=tuple(summary["problems"]))
+    return _build(entries, config, store, workers, versions, quick)
+
+
+class _CachedFiles(Sequence[OutputFile]):
+    """The files of the last build, read from the build cache on first use (an unchanged
+    build whose site/ is intact never uses them). Should the cache have changed in
+    between, they are built again: the files are always those of `entries`."""
+
+    def __init__(self, store: BuildCache, key: str, entries: Sequence[Entry], config: Config) -> None:
+        self._store, self._key, self._entries, self._config = store, key, entries, config
+        self._files: Sequence[OutputFile] | None = None
+
+    def _get(self) -> Sequence[OutputFile]:
+        if self._files is None:
+            saved = _load(self._store, "search-output")
+            if saved.get("key") == self._key and isinstance(saved.get("files"), tuple):
+                self._files = saved["files"]
+            else:
+                self._files = build_search(self._entries, self._config, cache=False).files
+        return self._files
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __getitem__(self, item):  # type: ignore[no-untyped-def,override]
+        return self._get()[item]
+
+    def __iter__(self):  # type: ignore[no-untyped-def,override]
+        return iter(self._get())
+
+
+def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, workers: int | None,
+           versions: Mapping[str, str] | None, quick: str | None) -> SearchOutput:
+    problems: list[Problem] = []
     all_urls = _urls(entries, store)
     order_keys = [_order_key(entry, url) for entry, url in zip(entries, all_urls)]
     positions = sorted(range(len(entries)), key=order_keys.__getitem__)
@@ -319,7 +424,10 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
     used = {language for _, language in docs} | {default}
     languages = sorted(used, key=lambda code: (code != "en", code))
 
-    keys = [_doc_key(entry, language) for entry, language in docs]
+    if quick is not None and versions is not None:
+        keys = [_version_key(language, entry.path, versions[entry.path]) for entry, language in docs]
+    else:
+        keys = [_doc_key(entry, language) for entry, language in docs]
     stored_meta = [
         (entry.title, url, _date(entry.date), entry.authors, entry.publication or "", entry.tags,
          language, str(entry.date.year) if entry.date else "")
@@ -327,12 +435,13 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
     ]
     output_key = hashlib.sha256(repr((code_version(), languages, keys, stored_meta)).encode(
         "utf-8", "surrogatepass")).hexdigest()
-    data: list[tuple[str, bytes]] | None = None
-    if store and store.load("search-output-key").get("key") == output_key:
-        saved = store.load("search-output")
-        if saved.get("key") == output_key and isinstance(saved.get("data"), list):
-            data = saved["data"]
-    if data is None:
+    files: tuple[OutputFile, ...] | None = None
+    summary = store.load("search-output-key") if store else {}
+    if store and summary.get("key") == output_key:
+        saved = _load(store, "search-output")
+        if saved.get("key") == output_key and isinstance(saved.get("files"), tuple):
+            files = saved["files"]
+    if files is None:
         vocabulary, records = _analyse(docs, keys, store, workers)
         index = index_from_terms([str(n) for n in range(len(docs))], [r[1:] for r in records],
                                  vocabulary, languages)
@@ -341,20 +450,24 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
                              snippet=record[0], tags=tags, language=language, year=year)
             for (title, url, date, authors, publication, tags, language, year), record in zip(stored_meta, records)
         ]
-        previous = store.load("search-texts") if store else {}
+        previous = _load(store, "search-texts") if store else {}
         reusable = previous.get("texts") if previous.get("code") == code_version() else None
         docs_key = hashlib.sha256(repr((code_version(), stored_meta, [r[0] for r in records])).encode(
             "utf-8", "surrogatepass")).hexdigest()
-        saved_docs = store.load("search-store") if store else {}
+        saved_docs = _load(store, "search-store") if store else {}
         doc_data = saved_docs.get("files") if saved_docs.get("key") == docs_key else None
         data, texts, doc_data = _index_files(index, stored, languages, reusable, doc_data)
+        files = _package(data, languages)
         if store:
-            store.save("search-texts", {"code": code_version(), "texts": texts})
+            _save(store, "search-texts", {"code": code_version(), "texts": texts})
             if saved_docs.get("key") != docs_key:
-                store.save("search-store", {"key": docs_key, "files": doc_data})
-            store.save("search-output", {"key": output_key, "data": data})
-            store.save("search-output-key", {"key": output_key})
-    return _package(data, languages, problems)
+                _save(store, "search-store", {"key": docs_key, "files": doc_data})
+            _save(store, "search-output", {"key": output_key, "files": files})
+    output = SearchOutput(files=files, assets=MappingProxyType(_assets(files)), problems=tuple(problems))
+    if store and (summary.get("key"), summary.get("quick")) != (output_key, quick):
+        store.save("search-output-key", {"key": output_key, "quick": quick, "assets": dict(output.assets),
+                                         "problems": output.problems})
+    return output
 
 
 def _index_files(
@@ -386,14 +499,13 @@ def _index_files(
     return files, texts, doc_data
 
 
-def _package(data: Sequence[tuple[str, bytes]], languages: Sequence[str], problems: list[Problem]) -> SearchOutput:
+def _package(data: Sequence[tuple[str, bytes]], languages: Sequence[str]) -> tuple[OutputFile, ...]:
+    """Every file of search/: the client scripts (named by their hash), then the data files
+    (`data`, the manifest last)."""
     files: list[OutputFile] = []
-    assets: dict[str, str] = {}
 
     def add_asset(name: str, content: bytes) -> None:
-        path = _hashed(name, content)
-        assets[name] = path
-        files.append(OutputFile(path, content))
+        files.append(OutputFile(_hashed(name, content), content))
 
     add_asset("lunr.js", vendor.lunr_js())
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
@@ -404,5 +516,17 @@ def _package(data: Sequence[tuple[str, bytes]], languages: Sequence[str], proble
     for name in ("search-core.js", "search.js"):
         add_asset(name, (ASSETS_DIR / name).read_bytes())
     files.extend(OutputFile(path, body) for path, body in data)
-    assets["manifest"] = data[-1][0]
-    return SearchOutput(files=tuple(files), assets=MappingProxyType(assets), problems=tuple(problems))
+    return tuple(files)
+
+
+def _assets(files: Sequence[OutputFile]) -> dict[str, str]:
+    """Logical name -> path of the client scripts and the manifest (the last file)."""
+    assets: dict[str, str] = {}
+    for file in files[:-1]:
+        if file.path.startswith(f"{INDEX_DIR}/"):
+            break
+        # search/<stem>.<10 hex>.<extension>
+        stem, _, rest = file.path[len(OUTPUT_DIR) + 1:].rpartition(".")
+        assets[f"{stem.rpartition('.')[0]}.{rest}"] = file.path
+    assets["manifest"] = files[-1].path
+    return assets
