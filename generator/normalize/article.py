@@ -245,14 +245,15 @@ def _merge_runs(lines: list[Line], found: list[tuple[int, int, int]]) -> list[tu
         if merged:
             prev = merged[-1]
             gap = _nonblank(lines, prev[1], run[0])
-            # content words: long words say what a text is about, short ones are everybody's
-            prev_words = joined_stems([lines[i].text for i in range(prev[0], prev[1])], 6, 6)
-            next_words = joined_stems([lines[i].text for i in range(run[0], run[1])], 6, 6)
             headerish = any(lines[i].kind in (DATE, BYLINE) for i in gap)
-            if (prev[2] >= 100 and run[2] >= 40 and len(gap) <= 20 and not headerish and next_words
-                    and len(next_words & prev_words) / len(next_words) >= 0.12):
-                merged[-1] = (prev[0], run[1], prev[2] + run[2])
-                continue
+            # the words are compared last: most pairs of runs are told apart by their size alone
+            if prev[2] >= 100 and run[2] >= 40 and len(gap) <= 20 and not headerish:
+                # content words: long words say what a text is about, short ones are everybody's
+                next_words = joined_stems([lines[i].text for i in range(run[0], run[1])], 6, 6)
+                prev_words = joined_stems([lines[i].text for i in range(prev[0], prev[1])], 6, 6)
+                if next_words and len(next_words & prev_words) / len(next_words) >= 0.12:
+                    merged[-1] = (prev[0], run[1], prev[2] + run[2])
+                    continue
         merged.append(run)
     return merged
 
@@ -270,7 +271,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 
 # ASCII characters other than letters and digits: what [\W_] matches in ASCII text.
-_ASCII_NON_ALNUM = {c: " " for c in range(128) if not chr(c).isalnum()}
+_ASCII_NON_ALNUM = {c: 32 for c in range(128) if not chr(c).isalnum()}
 
 
 @lru_cache(maxsize=_MEMO)

@@ -19,7 +19,7 @@ _STOP: dict[str, frozenset[str]] = {
 
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
-_ASCII_NON_LETTER = {c: " " for c in range(128) if not chr(c).isalpha()}
+_ASCII_NON_LETTER = {c: 32 for c in range(128) if not chr(c).isalpha()}
 
 
 def detect_language(text: str) -> str | None:

@@ -7,6 +7,7 @@ length, punctuation, capitalization, position of blank lines.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import unicodedata
@@ -38,6 +39,9 @@ navigation next previous prev back top more read follow us on teilen drucken kom
 abonnieren compartir imprimir comentarios buscar suscribirse partager imprimer commentaires rechercher
 s'abonner partilhar compartilhar comentários pesquisar assinar the and or de la el les die der und
 """.split())
+# Furniture words that also fill ordinary phrases: a line of only these is not furniture.
+_FURNITURE_FILLERS = frozenset({"the", "and", "or", "de", "la", "el", "les", "die", "der", "und", "in", "on", "to",
+                                "us"})
 _URLISH = re.compile(r"^(?:https?://|www\.)\S+$|^[\w.-]+\.(?:com|org|net|de|fr|es|uk|info|io)(?:/\S*)?$", re.I)
 
 
@@ -72,15 +76,37 @@ _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 _FURNITURE_TOKEN = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)?")
 
 
+# ASCII characters other than letters and digits: in ASCII text, [^\W_] is [A-Za-z0-9]. (Code points,
+# not strings, as values: str.translate then takes its fast path, ten times faster on ASCII text.)
+_ASCII_NON_ALNUM = {c: 32 for c in range(128) if not chr(c).isalnum()}
+# An apostrophe or hyphen joining two ASCII words into one ("don't", "well-known").
+_ASCII_JOIN = re.compile(r"[A-Za-z0-9]['-](?=[A-Za-z0-9])")
+
+
+def _token_words(token: str) -> int:
+    return 1 if token.isalnum() else len(_WORD.findall(token))
+
+
 def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+    """len(_WORD.findall(text)), without a regex match per word where that can be avoided.
+
+    A word holds no whitespace, so the words of a text are those of its
+    whitespace-separated tokens; most tokens are one plain word.
+    """
+    if text.isascii():
+        # Runs of letters and digits, less the joins that glue two runs into one word.
+        n = len(text.translate(_ASCII_NON_ALNUM).split())
+        if "-" in text or "'" in text:
+            n -= len(_ASCII_JOIN.findall(text))
+        return n
+    return sum(map(_token_words, text.split()))
 
 
 def has_few_words(text: str, most: int) -> bool:
     """0 < word_count(text) <= most, without counting the words of a long line to its end."""
     n = 0
-    for _ in _WORD.finditer(text):
-        n += 1
+    for token in text.split():
+        n += _token_words(token)
         if n > most:
             return False
     return n > 0
@@ -109,18 +135,21 @@ def has_any(text: str, needles: Sequence[str]) -> bool:
 _LETTERS = re.compile(r"[^\W\d_]{4,}")
 
 
-_ASCII_NON_LETTER = {c: " " for c in range(128) if not chr(c).isalpha()}
 # Word lists and stem sets are big and only reused within a page: a small memo is enough.
 _WORD_MEMO = 2048
 
 
-@lru_cache(maxsize=_WORD_MEMO)
-def _ascii_words(text: str) -> tuple[str, ...]:
-    """The words of ASCII text, lowered: its letters are a-z once lowered, so split on the rest.
+@lru_cache(maxsize=16)
+def _ascii_stem_pattern(size: int, min_letters: int) -> re.Pattern[str]:
+    """Captures the first `size` letters of each run of at least `min_letters` a-z letters.
 
-    Shorter words than _LETTERS takes are kept: `stems` leaves them out (min_letters >= 4).
+    A run shorter than `min_letters` fails at its first letter and at every later one,
+    and a longer run is matched whole from its first letter, so the captures are
+    exactly the stems of the lowered text's words, without a list of the words.
     """
-    return tuple(text.lower().translate(_ASCII_NON_LETTER).split())
+    if min_letters <= size:
+        return re.compile(rf"([a-z]{{{min_letters},{size}}})[a-z]*")
+    return re.compile(rf"([a-z]{{{size}}})[a-z]{{{min_letters - size},}}")
 
 
 @lru_cache(maxsize=_WORD_MEMO)
@@ -132,8 +161,8 @@ def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
     """
     if min_letters < 4:
         raise ValueError("stems are of words of four letters or more")
-    if text.isascii():  # lower() is casefold() there, and keeps letters letters: lower once
-        return frozenset(w[:size] for w in _ascii_words(text) if len(w) >= min_letters)
+    if text.isascii():  # lower() is casefold() there, and keeps letters letters (a-z): lower once
+        return frozenset(_ascii_stem_pattern(size, min_letters).findall(text.lower()))
     return frozenset(w.casefold()[:size] for w in _LETTERS.findall(text) if len(w) >= min_letters)
 
 
@@ -154,20 +183,49 @@ def joined_stems(texts: Sequence[str], size: int, min_letters: int = 4, limit: i
     return found
 
 
+class StemIndex:
+    """Where each stem occurs among a page's lines, to ask "is this stem in the text of lines a..b?".
+
+    The same question as `w in joined_stems(texts[a:b], size, min_letters)`, by binary
+    search instead of building the union for each range (a page asks about many ranges).
+    """
+
+    def __init__(self, texts: Sequence[str], size: int, min_letters: int = 4) -> None:
+        self.size = size
+        self.min_letters = min_letters
+        where: dict[str, list[int]] = {}
+        for k, text in enumerate(texts):
+            if text:
+                for stem in stems(text, size, min_letters):
+                    found = where.get(stem)
+                    if found is None:
+                        where[stem] = [k]
+                    else:
+                        found.append(k)
+        self.where = where
+
+    def occurs(self, stem: str, start: int, stop: int) -> bool:
+        """Does a line with index in [start, stop) have `stem`?"""
+        found = self.where.get(stem)
+        if found is None:
+            return False
+        j = bisect.bisect_left(found, start)
+        return j < len(found) and found[j] < stop
+
+
 def is_furniture(text: str) -> bool:
     """A share bar, menu item run or bare URL: never article text."""
     if _URLISH.match(text):
         return True
     tokens: list[str] = []
     for match in _FURNITURE_TOKEN.finditer(text.lower()):
-        tokens.append(match.group())
+        token = match.group()
+        if token not in _FURNITURE:
+            return False  # running text: its first ordinary word settles it
+        tokens.append(token)
         if len(tokens) > 8:
             return False  # a long line: no need to read it to its end
-    if not tokens:
-        return False
-    hits = sum(1 for t in tokens if t in _FURNITURE)
-    return hits == len(tokens) and any(t not in {"the", "and", "or", "de", "la", "el", "les", "die",
-                                                   "der", "und", "in", "on", "to", "us"} for t in tokens)
+    return bool(tokens) and not _FURNITURE_FILLERS.issuperset(tokens)
 
 
 def is_prose(text: str, words: int) -> bool:

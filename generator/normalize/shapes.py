@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from .article import Layout, clip_end, header_facts, is_junk_title, is_ui_name, main_layout, runs
 from .bylines import image_credit_of, is_credit_line
 from .dates import is_update_line
-from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like, joined_stems
+from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, StemIndex, is_title_like
 
 _BY_ALONE = re.compile(r"(?i)by|von|por|par|de|autor|author|written by")
 
@@ -287,6 +287,7 @@ def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
             if header.strong:
                 strong_starts.append(i)
     echoes = _Echoes(texts)
+    index = StemIndex(texts, 5)  # the stems of the text under each headline, without a set per headline
     for i, header in headers.items():
         following = [s for s in strong_starts if s >= header.end]
         stop = following[0] if following else limit
@@ -306,8 +307,8 @@ def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
         score += min(4.0, 1.2 * math.log1p(mass / 40))
         heading_words = _words(line.text)
         if heading_words:
-            body_words = joined_stems(texts[header.end:min(stop, header.end + 60)], 5)
-            overlap = sum(1 for w in heading_words if w[:5] in body_words) / len(heading_words)
+            body_end = min(stop, header.end + 60)
+            overlap = sum(1 for w in heading_words if index.occurs(w[:5], header.end, body_end)) / len(heading_words)
             score += 2.0 * overlap
         if _in_menu_run(lines, i):
             score -= 1.5
