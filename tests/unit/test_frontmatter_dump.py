@@ -1,0 +1,67 @@
+"""dump_entry's fast path writes exactly what yaml.dump writes, or steps aside."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import MappingProxyType
+
+import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from generator.frontmatter import _Dumper, _plain_block, dump_entry, metadata_of, parse_entry
+from generator.models import ARTICLE, Entry, SourceRef
+
+# Characters that change how YAML quotes a scalar, beside ordinary ones.
+TRICKY = st.text(
+    alphabet=st.sampled_from(list("ab Z09-.:#,[]{}&*!|>'\"%@`?~\t\n\r\x85\xa0\u2028\u2029\ufeff\u00e9\u4e2d\U0001f600")),
+    max_size=12,
+)
+WORDS = st.one_of(TRICKY, st.text(max_size=20), st.sampled_from(
+    ["yes", "No", "null", "~", "true", "0x1F", "1e3", "12", "3.5", ".inf", "2019-03-04", "2019-03-04 10:00",
+     "- a", "a: b", "a #b", "a#b", "...x", "---", "a:", ":a", "key: value", "It's", "http://x.org/a?b=c#d"]))
+
+
+def _yaml(entry: Entry) -> str:
+    return yaml.dump(metadata_of(entry), Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     width=100_000, default_flow_style=False)
+
+
+@st.composite
+def entries(draw: st.DrawFn) -> Entry:
+    return Entry(
+        title=draw(WORDS) or "t", kind=ARTICLE,
+        date=draw(st.one_of(st.none(), st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)))),
+        authors=tuple(draw(st.lists(WORDS, max_size=3))), publication=draw(st.one_of(st.none(), WORDS)),
+        summary=draw(WORDS), tags=tuple(draw(st.lists(WORDS, max_size=3))),
+        url=draw(st.one_of(st.none(), WORDS)), body=draw(st.text(max_size=40)),
+        sources=tuple(SourceRef(f, lines) for f, lines in draw(st.lists(
+            st.tuples(WORDS, st.one_of(st.none(), st.tuples(st.integers(1, 10**6), st.integers(1, 10**6)))),
+            max_size=2))),
+        confidence=MappingProxyType(draw(st.dictionaries(st.sampled_from(["title", "date", "body"]),
+                                                         st.floats(0, 1).map(lambda v: round(v, 2))))),
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(entries())
+@example(Entry(title="A plain title", kind=ARTICLE, date=dt.date(2019, 3, 4), authors=("Ana Ruiz",),
+               tags=(), sources=(SourceRef("seeds/a.txt", (1, 40)),),
+               confidence=MappingProxyType({"title": 0.9, "date": 1.0})))
+def test_fast_front_matter_equals_yaml_dump(entry: Entry) -> None:
+    fast = _plain_block(metadata_of(entry))
+    if fast is not None:
+        assert fast == _yaml(entry)
+
+
+def test_fast_path_takes_ordinary_entries_and_round_trips() -> None:
+    entry = Entry(title="Strike ends after 40 days", kind=ARTICLE, date=dt.date(2019, 3, 4),
+                  authors=("Ana Ruiz", "Li Wei"), publication="The Daily Ledger", summary="Workers return.",
+                  tags=("labor", "strikes"), body="First paragraph.\n",
+                  sources=(SourceRef("seeds/a.txt", (3, 40)),), confidence=MappingProxyType({"title": 0.95}))
+    assert _plain_block(metadata_of(entry)) is not None
+    text = dump_entry(entry)
+    parsed, problem = parse_entry(text, "x.md")
+    assert problem is None and parsed is not None
+    assert (parsed.title, parsed.authors, parsed.date, parsed.tags) == (entry.title, entry.authors, entry.date,
+                                                                        entry.tags)
