@@ -36,24 +36,41 @@ from conftest import CHROMIUM_ARGS, chromium_executable  # type: ignore[import-n
 from serve_process import ServeProcess
 
 BUILT = re.compile(r"built in (\d+\.\d+) s")
+TARGETS = {100: 0.3, 10_000: 1.0}
 TRACE = re.compile(r"trace: version=(\d+) first_event=(\S+) build_start=(\S+) build_end=(\S+) published=(\S+)")
-SEGMENTS = ("detect", "debounce", "build", "publish", "deliver", "navigate", "parse", "paint", "seen")
+SEGMENTS = ("detect", "debounce", "build", "publish", "deliver", "fetch", "update", "paint", "seen")
 """Where the time goes, in order (each from the end of the previous one):
 detect: the save to the server's first watchdog event; debounce: to the build's start;
 build: the builder; publish: build end to the event written to the page's stream;
-deliver: to the open page starting its reload; navigate: to the new page's HTML received;
-parse: to DOMContentLoaded (its scripts run); paint: to its first contentful paint (the
-stylesheet loaded); seen: to the new text found on screen by the benchmark's next check."""
-# Stamps the moment the old page starts its reload (the reload itself is the server's script's).
-UNLOAD_PROBE = ("addEventListener('beforeunload', () => "
-                "sessionStorage.setItem('bench:unload', String(Date.now())), {once: true})")
-NAVIGATION = ("(() => { const n = performance.getEntriesByType('navigation')[0]; "
-              "const p = performance.getEntriesByName('first-contentful-paint')[0]; "
-              "return {origin: performance.timeOrigin, response: n ? n.responseEnd : 0, "
-              "parsed: n ? n.domContentLoadedEventEnd : 0, painted: p ? p.startTime : 0, "
-              "unload: Number(sessionStorage.getItem('bench:unload') || 0), "
-              "navigated: n ? n.type : ''}; })()")
-TARGETS = {100: 0.3, 10_000: 1.0}
+deliver: to the open page asking for its new HTML (an in-place refresh's fetch, or a reload);
+fetch: to that HTML received; update: to the page patched in place (or, after a reload, to
+DOMContentLoaded); paint: to the next frame (or the reloaded page's first contentful paint);
+seen: to the new text found on screen by the benchmark's next check (Playwright)."""
+# Stamps, in the open page, the steps the server's script takes: the start of a reload, or
+# the end of an in-place refresh and the frame after it.
+PROBE = """() => {
+  performance.clearResourceTimings();
+  window.__benchProbe = true;
+  addEventListener('beforeunload', () => sessionStorage.setItem('bench:unload', String(Date.now())), {once: true});
+  document.addEventListener('archive-serve:refreshed', () => {
+    window.__benchUpdated = Date.now();
+    requestAnimationFrame(() => { window.__benchFrame = Date.now(); });
+  }, {once: true});
+}"""
+STEPS = """() => {
+  const origin = performance.timeOrigin;
+  if (window.__benchProbe) {
+    const fetched = performance.getEntriesByType('resource').filter(e => e.initiatorType === 'fetch');
+    const f = fetched[fetched.length - 1];
+    return {mode: 'refresh', start: f ? origin + f.startTime : 0, response: f ? origin + f.responseEnd : 0,
+            updated: window.__benchUpdated || 0, painted: window.__benchFrame || 0};
+  }
+  const n = performance.getEntriesByType('navigation')[0];
+  const p = performance.getEntriesByName('first-contentful-paint')[0];
+  return {mode: 'reload', start: Number(sessionStorage.getItem('bench:unload') || 0),
+          response: n ? origin + n.responseEnd : 0, updated: n ? origin + n.domContentLoadedEventEnd : 0,
+          painted: p ? origin + p.startTime : 0};
+}"""
 
 
 def edit(path: Path, marker: str) -> None:
@@ -80,6 +97,7 @@ def run_size(size: int, edits: int, work: Path) -> dict[str, float]:
     latencies: list[float] = []
     builds: list[float] = []
     split: dict[str, list[float]] = {}
+    modes: list[str] = []
     try:
         executable = chromium_executable()
         assert executable, "no Chromium (apt-get install chromium)"
@@ -92,7 +110,7 @@ def run_size(size: int, edits: int, work: Path) -> dict[str, float]:
             page.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
             for number in range(edits):
                 marker = f"Benchmark edit {size}-{number}-{time.time_ns()}"
-                page.evaluate(UNLOAD_PROBE)
+                page.evaluate(PROBE)
                 mark = server.mark()
                 t0 = time.time()
                 edit(path, marker)
@@ -102,12 +120,14 @@ def run_size(size: int, edits: int, work: Path) -> dict[str, float]:
                 latencies.append(t_screen - t0)
                 built = server.wait_for(BUILT, timeout=60, after=mark)
                 builds.append(float(built.group(1)))
-                segments = _segments(server, mark, t0, t_screen, page.evaluate(NAVIGATION))
+                steps = page.evaluate(STEPS)
+                modes.append(steps.pop("mode"))
+                segments = _segments(server, mark, t0, t_screen, steps)
                 for name, value in segments.items():
                     split.setdefault(name, []).append(value)
                 shown = " ".join(f"{name} {segments[name] * 1000:.0f}" for name in SEGMENTS)
                 print(f"[{size}] edit {number + 1}: {latencies[-1] * 1000:.0f} ms on screen "
-                      f"(server build {builds[-1]:.2f} s; ms: {shown})", flush=True)
+                      f"(server build {builds[-1]:.2f} s; {modes[-1]}; ms: {shown})", flush=True)
                 time.sleep(0.3)  # let the page settle before the next save
             browser.close()
     finally:
@@ -123,21 +143,18 @@ def run_size(size: int, edits: int, work: Path) -> dict[str, float]:
 
 
 def _segments(server: ServeProcess, mark: int, t0: float, t_screen: float,
-              navigation: dict[str, float]) -> dict[str, float]:
-    """The save-to-screen time split at the server's trace stamps and the page's navigation timing."""
+              page_stamps: dict[str, float]) -> dict[str, float]:
+    """The save-to-screen time split at the server's trace stamps and the page's own stamps (ms)."""
     trace = server.wait_for(TRACE, timeout=60, after=mark)
     version = trace.group(1)
-    first, start, end, published = (float(trace.group(i)) for i in range(2, 6))
+    first, start, end = (float(trace.group(i)) for i in range(2, 5))
     sent_line = server.wait_for(rf"trace: version={version} sent=(\S+)", timeout=10, after=mark)
     sent = float(sent_line.group(1))
-    unload = navigation["unload"] / 1000 if navigation["unload"] else sent
-    def page_time(key: str, fallback: float) -> float:
-        return (navigation["origin"] + navigation[key]) / 1000 if navigation[key] else fallback
-
-    received = page_time("response", unload)
-    parsed = page_time("parsed", received)
-    painted = max(parsed, page_time("painted", parsed))
-    stamps = [t0, first, start, end, sent, unload, received, parsed, painted, t_screen]
+    stamps = [t0, first, start, end, sent]
+    for key in ("start", "response", "updated", "painted"):
+        # A step the page could not stamp takes no time of its own (its share goes to the next).
+        stamps.append(max(stamps[-1], page_stamps[key] / 1000) if page_stamps[key] else stamps[-1])
+    stamps.append(t_screen)
     split = {name: stamps[i + 1] - stamps[i] for i, name in enumerate(SEGMENTS)}
     return {**split, "event_to_screen": t_screen - sent}
 
@@ -164,8 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"| {size:,} | {r['first_build']:.1f} s | {r['median'] * 1000:.0f} ms | {r['min'] * 1000:.0f} ms "
               f"| {r['max'] * 1000:.0f} ms | {r['build'] * 1000:.0f} ms | {r['overhead'] * 1000:.0f} ms | {verdict} |")
     print()
-    print("Median of each step, ms (each from the end of the previous one); detect -> build start is "
-          "'debounce', build end -> event sent is 'publish', event -> screen is deliver + navigate + render:")
+    print("Median of each step, ms (each from the end of the previous one; see SEGMENTS): detect -> build "
+          "start is 'debounce', build end -> event sent is 'publish', event -> screen is the sum of the rest.")
     print("| entries | " + " | ".join(SEGMENTS) + " | event -> screen |")
     print("|---:|" + "---:|" * (len(SEGMENTS) + 1))
     for r in results:

@@ -2,18 +2,24 @@
  *
  * Listens for build statuses (through one SharedWorker for all tabs, so many
  * open tabs share a single connection; a direct EventSource where shared
- * workers are missing). A page older than the current build epoch reloads and
- * returns to its scroll position; a build that changed only stylesheets swaps
- * them in place; build errors show as an overlay until a good build clears it.
+ * workers are missing). A page older than the current build epoch refreshes
+ * itself in place: it fetches its own URL again and patches the differences
+ * into the open document (text, attributes, added and removed elements), which
+ * keeps the scroll position, the stylesheets already loaded and the state of
+ * the page's scripts, and shows the new text a navigation sooner. A page whose
+ * scripts changed (they would have to run again), or that cannot be fetched
+ * as the same HTML page, reloads instead and returns to its scroll position.
+ * A build that changed only stylesheets swaps them in place; build errors show
+ * as an overlay until a good build clears it.
  */
 (function () {
   "use strict";
   var me = document.currentScript;
-  var params = new URL(me.src, location.href).searchParams;
-  var epoch = Number(params.get("epoch") || 0);
-  var server = params.get("server") || "";
+  var epoch = Number(me.getAttribute("data-epoch") || 0);
+  var server = me.getAttribute("data-server") || "";
   var scrollKey = "archive-serve:scroll:" + location.pathname + location.search;
   var OVERLAY = "archive-serve-overlay";
+  var EPOCH_PARAM = "archive-epoch";
 
   function restoreScroll() {
     var saved = null;
@@ -34,6 +40,107 @@
     location.reload();
   }
 
+  // --- in-place refresh ---------------------------------------------------------
+
+  function runs(script) {
+    var type = (script.getAttribute("type") || "").trim().toLowerCase();
+    return !type || type === "module" || /^(text|application)\/(x-)?(java|ecma)script$/.test(type);
+  }
+
+  function isOurs(node) {
+    return node.nodeType === 1 && (node.id === OVERLAY || node.hasAttribute("data-archive-serve"));
+  }
+
+  // The scripts that ran in this page; a new page with other scripts needs a real reload.
+  function scriptsOf(root) {
+    return Array.prototype.filter.call(root.querySelectorAll("script"), function (s) {
+      return !s.hasAttribute("data-archive-serve") && runs(s);
+    }).map(function (s) { return s.outerHTML; }).join("\n");
+  }
+  var scripts = scriptsOf(document);
+
+  function withoutEpoch(href) {
+    var url = new URL(href, location.href);
+    url.searchParams.delete(EPOCH_PARAM);
+    return url.href;
+  }
+
+  // A stylesheet swapped in after a CSS-only build carries the epoch in its URL; it is
+  // the same sheet as the page's plain link, and re-pointing it would flash unstyled.
+  function sameSheet(old, fresh) {
+    return old.nodeName === "LINK" && /\bstylesheet\b/i.test(old.getAttribute("rel") || "") &&
+      old.hasAttribute("href") && fresh.hasAttribute("href") &&
+      withoutEpoch(old.getAttribute("href")) === new URL(fresh.getAttribute("href"), location.href).href;
+  }
+
+  function syncAttributes(old, fresh) {
+    var i, a;
+    for (i = old.attributes.length - 1; i >= 0; i--) {
+      a = old.attributes[i];
+      if (!fresh.hasAttributeNS(a.namespaceURI, a.localName)) old.removeAttributeNS(a.namespaceURI, a.localName);
+    }
+    for (i = 0; i < fresh.attributes.length; i++) {
+      a = fresh.attributes[i];
+      if (old.getAttributeNS(a.namespaceURI, a.localName) !== a.value) old.setAttributeNS(a.namespaceURI, a.name, a.value);
+    }
+  }
+
+  // Make `old` (in this document) look like `fresh` (parsed from the new HTML), touching
+  // only what differs: unchanged elements keep their listeners, loaded resources and state.
+  function morph(old, fresh) {
+    if (old.nodeType !== 1) {
+      if (old.nodeValue !== fresh.nodeValue) old.nodeValue = fresh.nodeValue;
+      return;
+    }
+    if (sameSheet(old, fresh)) return;
+    if (old.nodeName === "SCRIPT" && runs(old)) {
+      // Scripts are the same set (checked before); one that ran stays as it is.
+      if (old.outerHTML !== fresh.outerHTML) old.parentNode.replaceChild(document.importNode(fresh, true), old);
+      return;
+    }
+    syncAttributes(old, fresh);
+    var kept = Array.prototype.filter.call(old.childNodes, function (n) { return !isOurs(n); });
+    var wanted = Array.prototype.filter.call(fresh.childNodes, function (n) { return !isOurs(n); });
+    for (var i = 0; i < wanted.length; i++) {
+      var o = kept[i], f = wanted[i];
+      if (!o) {
+        old.appendChild(document.importNode(f, true));
+      } else if (o.nodeType === f.nodeType && o.nodeName === f.nodeName) {
+        morph(o, f);
+      } else {
+        old.replaceChild(document.importNode(f, true), o);
+      }
+    }
+    for (var j = wanted.length; j < kept.length; j++) old.removeChild(kept[j]);
+  }
+
+  var wantedEpoch = epoch;
+  var refreshing = false;
+
+  function refresh() {
+    if (refreshing) return;
+    refreshing = true;
+    var goal = wantedEpoch;
+    fetch(location.href, { cache: "no-store", credentials: "same-origin" }).then(function (r) {
+      var kind = r.headers.get("Content-Type") || "";
+      if (r.redirected || (!r.ok && r.status !== 404) || kind.indexOf("text/html") !== 0) throw new Error("not the same page");
+      return r.text();
+    }).then(function (text) {
+      var fresh = new DOMParser().parseFromString(text, "text/html");
+      if (scriptsOf(fresh) !== scripts) throw new Error("its scripts changed");
+      var x = window.scrollX, y = window.scrollY;
+      morph(document.documentElement, fresh.documentElement);
+      window.scrollTo(x, y);
+      epoch = Math.max(epoch, goal);
+      // For the page's own scripts (and benchmarks): the content was replaced in place.
+      document.dispatchEvent(new CustomEvent("archive-serve:refreshed", { detail: { epoch: epoch } }));
+      refreshing = false;
+      if (wantedEpoch > epoch) refresh();
+    }).catch(reload);
+  }
+
+  // --- stylesheets and errors -------------------------------------------------------
+
   function stylesheets(root) {
     return Array.prototype.slice.call(root.querySelectorAll('link[rel~="stylesheet"]'));
   }
@@ -51,7 +158,7 @@
       if (!pending) { done(); return; }
       fresh.forEach(function (link) {
         var url = new URL(link.getAttribute("href"), location.href);
-        url.searchParams.set("archive-epoch", String(newEpoch));
+        url.searchParams.set(EPOCH_PARAM, String(newEpoch));
         var copy = document.createElement("link");
         Array.prototype.forEach.call(link.attributes, function (a) { copy.setAttribute(a.name, a.value); });
         copy.href = url.href;
@@ -103,13 +210,17 @@
   }
 
   function onStatus(status) {
-    if (status.server !== server || status.epoch > epoch) {
-      if (status.server === server && status.css && status.epoch === epoch + 1) {
-        epoch = status.epoch;
+    if (status.server !== server) {
+      reload();  // another server run: nothing here can be trusted to match
+      return;
+    }
+    if (status.epoch > wantedEpoch) {
+      if (status.css && status.epoch === wantedEpoch + 1 && !refreshing) {
+        epoch = wantedEpoch = status.epoch;
         swapStylesheets(status.epoch);
       } else {
-        reload();
-        return;
+        wantedEpoch = status.epoch;
+        refresh();
       }
     }
     showErrors(status);

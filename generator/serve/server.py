@@ -17,6 +17,7 @@ the threads: the HTTP server and the build loop.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import ipaddress
@@ -242,6 +243,20 @@ class Response:
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+_ASSETS = {CLIENT_SCRIPT: "livereload.js", WORKER_SCRIPT: "worker.js"}
+
+
+@functools.cache
+def _asset(url_path: str) -> tuple[bytes, str]:
+    """One of the server's own scripts, read once, and a short digest that versions its URL."""
+    data = (ASSETS / _ASSETS[url_path]).read_bytes()
+    return data, hashlib.sha256(data).hexdigest()[:12]
+
+
+def _asset_version(url_path: str) -> str:
+    return _asset(url_path)[1]
 
 
 _NO_STORE = ("Cache-Control", "no-store")
@@ -506,7 +521,7 @@ class LiveServer:
         else:
             url_path = target.split("?", 1)[0].split("#", 1)[0] or "/"
         if url_path.startswith(PREFIX):
-            return self._own_endpoint(url_path)
+            return self._own_endpoint(url_path, urlsplit(target).query)
         try:
             root = self.root()
         except Exception:  # noqa: BLE001 - the configuration may be mid-reload; answer, do not crash
@@ -556,12 +571,17 @@ class LiveServer:
         return self._file(HTTPStatus.NOT_FOUND, "404.html", _FALLBACK_404)
 
     def script_tag(self) -> bytes:
-        """The tag injected into every HTML response (never into the built files)."""
-        status = self.hub.status
-        src = html.escape(f"{CLIENT_SCRIPT}?epoch={status.epoch}&server={status.server}")
-        return f'<script src="{src}" data-archive-serve></script>'.encode("ascii")
+        """The tag injected into every HTML response (never into the built files).
 
-    def _own_endpoint(self, url_path: str) -> Response:
+        The status rides in data attributes, so the script's URL changes only with
+        the script itself and the browser keeps it cached from one refresh to the next.
+        """
+        status = self.hub.status
+        src = html.escape(f"{CLIENT_SCRIPT}?v={_asset_version(CLIENT_SCRIPT)}")
+        return (f'<script src="{src}" data-archive-serve data-epoch="{status.epoch}" '
+                f'data-server="{html.escape(status.server)}"></script>').encode("ascii")
+
+    def _own_endpoint(self, url_path: str, query: str = "") -> Response:
         if url_path == EVENTS:
             return Response(HTTPStatus.OK, (("Content-Type", "text/event-stream"), _NO_STORE,
                                             ("X-Accel-Buffering", "no")), stream=True)
@@ -569,10 +589,12 @@ class LiveServer:
             body = json.dumps(self.hub.status.payload()).encode("ascii")
             return Response(HTTPStatus.OK, (("Content-Type", "application/json"), _NO_STORE,
                                             ("Content-Length", str(len(body)))), body)
-        assets = {CLIENT_SCRIPT: "livereload.js", WORKER_SCRIPT: "worker.js"}
-        if url_path in assets:
-            data = (ASSETS / assets[url_path]).read_bytes()
-            return Response(HTTPStatus.OK, (("Content-Type", "text/javascript; charset=utf-8"), _NO_STORE,
+        if url_path in _ASSETS:
+            data, version = _asset(url_path)
+            # Asked for by its current version: that URL never names other bytes.
+            fresh = f"v={version}" in query.split("&")
+            caching = ("Cache-Control", "max-age=31536000, immutable") if fresh else _NO_STORE
+            return Response(HTTPStatus.OK, (("Content-Type", "text/javascript; charset=utf-8"), caching,
                                             ("Content-Length", str(len(data)))), data)
         return Response(HTTPStatus.NOT_FOUND, (("Content-Type", "text/plain"), _NO_STORE), b"not found")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +159,7 @@ def test_epoch_counts_builds_that_replaced_the_site(site: Path) -> None:
     live.build_now(frozenset({Path("/x.md")}))
     assert live.epoch == 2
     assert live.builds == 3
-    assert f"epoch=2&amp;server={live.hub.status.server}".encode() in live.script_tag()
+    assert f'data-epoch="2" data-server="{live.hub.status.server}"'.encode() in live.script_tag()
 
 
 def test_only_stylesheets_changed_marks_css_swap(site: Path) -> None:
@@ -371,6 +373,20 @@ def test_own_endpoints(site: Path) -> None:
     assert b"onconnect" in live.respond("GET", "/__archive/worker.js").body
     assert json.loads(live.respond("GET", "/__archive/status").body)["epoch"] == 0
     assert live.respond("GET", "/__archive/../secret.txt").status == 404
+
+
+def test_the_reload_script_is_cached_by_its_version_only(site: Path) -> None:
+    live = make_server(FakeBuilder(), site)
+    tag = live.script_tag().decode()
+    src = re.search(r'src="([^"]+)"', tag)
+    assert src is not None and "?v=" in src.group(1)
+    versioned = live.respond("GET", html.unescape(src.group(1)))
+    assert versioned.status == 200 and "immutable" in (versioned.header("Cache-Control") or "")
+    # Any other spelling (an old version, none at all) is never cached.
+    assert live.respond("GET", "/__archive/livereload.js?v=0000").header("Cache-Control") == "no-store"
+    assert live.respond("GET", "/__archive/livereload.js").header("Cache-Control") == "no-store"
+    live.build_now(frozenset({Path("/x.md")}))
+    assert src.group(1) in live.script_tag().decode()  # a new epoch keeps the script's URL
 
 
 def test_event_stream_sends_current_status_then_stops_on_close(site: Path) -> None:
