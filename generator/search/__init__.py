@@ -43,6 +43,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..cache import BuildCache
 from ..config import Config
@@ -451,15 +452,17 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
             for (title, url, date, authors, publication, tags, language, year), record in zip(stored_meta, records)
         ]
         previous = _load(store, "search-texts") if store else {}
-        reusable = previous.get("texts") if previous.get("code") == code_version() else None
+        postings = _postings(keys, index)
+        stale = _stale_terms(previous, postings, index) if previous.get("code") == code_version() else None
+        reusable = previous.get("texts") if stale is not None else None
         docs_key = hashlib.sha256(repr((code_version(), stored_meta, [r[0] for r in records])).encode(
             "utf-8", "surrogatepass")).hexdigest()
         saved_docs = _load(store, "search-store") if store else {}
         doc_data = saved_docs.get("files") if saved_docs.get("key") == docs_key else None
-        data, texts, doc_data = _index_files(index, stored, languages, reusable, doc_data)
+        data, texts, doc_data = _index_files(index, stored, languages, reusable, doc_data, stale)
         files = _package(data, languages)
         if store:
-            _save(store, "search-texts", {"code": code_version(), "texts": texts})
+            _save(store, "search-texts", {"code": code_version(), "texts": texts, **postings})
             if saved_docs.get("key") != docs_key:
                 _save(store, "search-store", {"key": docs_key, "files": doc_data})
             _save(store, "search-output", {"key": output_key, "files": files})
@@ -470,14 +473,64 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
     return output
 
 
+def _postings(keys: Sequence[str], index: Index) -> dict[str, Any]:
+    """What the next build needs to tell which terms' postings changed: the documents'
+    keys in order, the terms, postings per document and per term, every value."""
+    return {"keys": list(keys), "terms": index.terms,
+            "per_doc": np.bincount(index.doc, minlength=len(keys)).astype(np.int32),
+            "per_term": np.bincount(index.term, minlength=len(index.terms)).astype(np.int32),
+            "milli": index.milli}
+
+
+def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Index) -> npt.NDArray[np.bool_] | None:
+    """Terms (by number) whose postings may differ from the previous build's, or None
+    when all may (documents added or removed, or no document kept in place).
+
+    Documents with the same key at the same position have the same postings
+    but for their values (an edit elsewhere changes idf and average field
+    lengths) and term numbers (a new term shifts those after it; the texts
+    do not hold them): a term is stale when one of its values there changed,
+    when it occurs in a document whose key changed, or when its posting count
+    changed (it left one, or it is new).
+    """
+    keys, old_keys, old_terms = now["keys"], previous.get("keys"), previous.get("terms")
+    if not isinstance(old_keys, list) or len(old_keys) != len(keys) or not isinstance(old_terms, tuple):
+        return None
+    try:
+        old_per_doc, old_per_term, old_milli = previous["per_doc"], previous["per_term"], previous["milli"]
+        same = np.fromiter((a == b for a, b in zip(keys, old_keys)), dtype=bool, count=len(keys))
+        if not same.any() or not np.array_equal(old_per_doc[same], now["per_doc"][same]):
+            return None
+        if old_terms != index.terms:
+            # New terms, or terms gone: numbers may shift, texts (without the number) stay.
+            # Postings per term, by the new numbers (-1: a new term, stale).
+            numbers = {term: n for n, term in enumerate(index.terms)}
+            mapped = np.full(len(index.terms), -1, dtype=np.int64)
+            for old_number, term in enumerate(old_terms):
+                found = numbers.get(term)
+                if found is not None:
+                    mapped[found] = old_per_term[old_number]
+            old_per_term = mapped
+        stale = old_per_term != now["per_term"]
+        kept_new = np.repeat(same, now["per_doc"])
+        kept_old = np.repeat(same, old_per_doc)
+        differ = old_milli[kept_old] != index.milli[kept_new]
+        stale[index.term[kept_new][differ]] = True
+        stale[index.term[~kept_new]] = True
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return stale
+
+
 def _index_files(
     index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str],
     previous: shards.TermTexts | None = None, doc_data: list[tuple[str, bytes]] | None = None,
+    stale: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[list[tuple[str, bytes]], shards.TermTexts, list[tuple[str, bytes]]]:
     """The index data files and, last, the manifest: [(path, bytes)]; the shard text
     cache; the document store and facet files (`doc_data`, when given, are those of `stored`)."""
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
-    firsts, shard_files, texts = shards.shard_index(index, previous)
+    firsts, shard_files, texts = shards.shard_index(index, previous, stale)
     if doc_data is None:
         doc_data = [*shards.document_files(stored), shards.facet_file(stored)]
     doc_files, facets = doc_data[:-1], doc_data[-1]

@@ -165,23 +165,9 @@ def joined_numbers(values: npt.NDArray[np.int64]) -> tuple[str, npt.NDArray[np.i
     return "".join(pieces), np.concatenate(all_ends)
 
 
-TermTexts = dict[str, tuple[int, int, str]]
-"""term -> (two 64-bit signatures of its postings, the text of its postings): the
-shard text of the last build, so that a rebuild writes out only the terms whose
-postings changed (an edit changes a few thousand of five million)."""
-
-_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
-
-
-def _signatures(packed: npt.NDArray[np.uint64], seed: int, term: Ints, terms: int) -> list[int]:
-    """Per term: the sum of a splitmix64 hash of each of its postings (order-free)."""
-    z = packed + np.uint64(seed)
-    z = (z ^ (z >> np.uint64(30))) * _MIX[0]
-    z = (z ^ (z >> np.uint64(27))) * _MIX[1]
-    z ^= z >> np.uint64(31)
-    sums = np.zeros(terms, dtype=np.uint64)
-    np.add.at(sums, term, z)
-    return [int(v) for v in sums.tolist()]
+TermTexts = dict[str, str]
+"""term -> the text of its postings: the shard text of the last build, so that a
+rebuild writes out only the terms whose postings changed (the caller knows which)."""
 
 
 PARALLEL_POSTINGS = 1_000_000
@@ -269,36 +255,34 @@ def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     return texts
 
 
-def term_entries(index: Index, previous: TermTexts | None = None) -> tuple[list[str], TermTexts]:
+def term_entries(index: Index, previous: TermTexts | None = None,
+                 stale: npt.NDArray[np.bool_] | None = None) -> tuple[list[str], TermTexts]:
     """Per term, in JavaScript order, its shard entry: `[_index,[d,v,d,v...],...per field]`
     with document numbers delta-coded and values x 1000; and the TermTexts for the next build.
 
-    Only the postings of terms not in `previous` (with the same signatures) are
-    sorted and written out; the rest is reused text.
+    `stale` marks the terms (by number) whose postings may differ from those
+    `previous` was made from; only theirs (and those of terms missing from
+    `previous`) are sorted and written out, the rest is reused text.
     """
     names = index.terms
-    packed = index.doc.astype(np.uint64) << np.uint64(32)
-    packed += index.milli.astype(np.uint64) << np.uint64(3)
-    packed += index.field.astype(np.uint64)
-    firsts_sig = _signatures(packed, 0x9E3779B97F4A7C15, index.term, len(names))
-    seconds_sig = _signatures(packed, 0x632BE59BD9B4E019, index.term, len(names))
-    texts: TermTexts = {}
-    stale = np.zeros(len(names), dtype=bool)
     old = previous or {}
-    for number, (name, first, second) in enumerate(zip(names, firsts_sig, seconds_sig)):
-        known = old.get(name)
-        if known is not None and known[0] == first and known[1] == second:
-            texts[name] = known
+    todo = np.ones(len(names), dtype=bool) if stale is None else stale.copy()
+    texts: TermTexts = {}
+    for number in np.flatnonzero(~todo).tolist():
+        known = old.get(names[number])
+        if known is None:
+            todo[number] = True
         else:
-            stale[number] = True
-    if stale.any():
-        for number, rest in _stale_texts(index, stale).items():
-            texts[names[number]] = (firsts_sig[number], seconds_sig[number], rest)
-    entries = [f"[{number},{texts[names[number]][2]}]" for number in index.js_order]
+            texts[names[number]] = known
+    if todo.any():
+        for number, rest in _stale_texts(index, todo).items():
+            texts[names[number]] = rest
+    entries = [f"[{number},{texts[names[number]]}]" for number in index.js_order]
     return entries, texts
 
 
-def shard_index(index: Index, previous: TermTexts | None = None) -> tuple[list[str], list[tuple[str, bytes]], TermTexts]:
+def shard_index(index: Index, previous: TermTexts | None = None, stale: npt.NDArray[np.bool_] | None = None,
+                ) -> tuple[list[str], list[tuple[str, bytes]], TermTexts]:
     """The index shards: (first term of each shard, [(file name, bytes)], TermTexts for the next build)."""
     firsts: list[str] = []
     files: list[tuple[str, bytes]] = []
@@ -311,7 +295,7 @@ def shard_index(index: Index, previous: TermTexts | None = None) -> tuple[list[s
         encoded = '{"t":' + dumps(terms) + ',"p":[' + ",".join(entries) + "]}"
         files.append(data_file(f"s{len(files)}", None, encoded))
 
-    all_entries, texts = term_entries(index, previous)
+    all_entries, texts = term_entries(index, previous, stale)
     for number, encoded in zip(index.js_order, all_entries):
         grows = len(encoded) + len(index.terms[number]) * 3 + 4
         if terms and size + grows > SHARD_BYTES:

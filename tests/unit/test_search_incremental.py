@@ -37,8 +37,13 @@ def _steps(entries: list[Entry]) -> list[tuple[str, list[Entry]]]:
     added = [*retitled, dataclasses.replace(entries[0], title="A new entry about ferries", slug="new-one",
                                             path="2031/01/new-one.md")]
     deleted = added[:20] + added[21:]
+    emptied = list(deleted)
+    emptied[11] = dataclasses.replace(emptied[11], body="", summary="")  # its terms leave (some everywhere)
+    moved = list(emptied)
+    moved[4] = dataclasses.replace(moved[4], date=None)  # to the end of the document order
     return [("cold", entries), ("unchanged", entries), ("edit", edited), ("unchanged again", edited),
-            ("title and tags", retitled), ("add", added), ("delete", deleted), ("back", entries)]
+            ("title and tags", retitled), ("add", added), ("delete", deleted), ("emptied", emptied),
+            ("moved", moved), ("back", entries)]
 
 
 @pytest.mark.parametrize("with_versions", [True, False])
