@@ -46,3 +46,40 @@ def test_headings_shift_below_page_title_and_get_unique_anchors() -> None:
 
 def test_empty_body_renders_nothing() -> None:
     assert render_markdown("  \n") == ""
+
+
+# ---------------------------------------------------------------- the plain-prose fast path
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from generator.markdown import _plain_paragraphs, render_with_markdown_it  # noqa: E402
+
+# Mostly prose (so the fast path is taken often), with every kind of syntax mixed in.
+_PROSE = ["word", "Caravan", "García", "don’t", "3", "1.", "#", "##", "###", "####", '"', "'", "!", "(", ")",
+          "  ", "中文", "é", "x-y", "—", "?"]
+_SYNTAX = ["2)", "#####", "#######", "-", "--", "---", "+", "*", "_", "=", "==", ">", "|", ":", "~~", "```", "`",
+           "\\", "[x]", "[^1]", "<b>", "&amp;", "&", "\t", " ", "\xa0", "\u2003", "a_b", "x*y"]
+_WORDS = st.sampled_from(_PROSE * 20 + _SYNTAX)
+
+
+@st.composite
+def _documents(draw: st.DrawFn) -> str:
+    lines = draw(st.lists(st.lists(_WORDS, max_size=8).map(" ".join), max_size=12))
+    seps = draw(st.lists(st.sampled_from(["\n", "\n\n", "\n\n\n", "\n \n"]), min_size=len(lines), max_size=len(lines)))
+    return "".join(line + sep for line, sep in zip(lines, seps))
+
+
+@settings(max_examples=800, deadline=None)
+@given(_documents())
+def test_fast_path_renders_exactly_what_markdown_it_renders(text: str) -> None:
+    assert render_markdown(text) == (render_with_markdown_it(text) if text.strip() else "")
+
+
+def test_fast_path_takes_plain_prose_and_headings() -> None:
+    text = 'One "line"\nand another.\n\n\n## A heading\n\n# Top\n\nLast, 1. not a list.\n\n## A heading\n'
+    assert _plain_paragraphs(text) is not None
+    assert render_markdown(text) == render_with_markdown_it(text)
+    assert '<h3 id="a-heading">' in render_markdown(text) and '<h3 id="a-heading-1">' in render_markdown(text)
+    for not_plain in ("a *b*", "- item", "1. item", "    code", "a  \nb", "Title\n===", "a | b", "x &copy;"):
+        assert _plain_paragraphs(not_plain) is None, not_plain

@@ -205,3 +205,26 @@ def test_timeline_counts_and_accessible_table(rendered: tuple[RenderResult, Path
 
 def test_timeline_is_none_without_dates() -> None:
     assert build_timeline((), link_months=True) is None
+
+
+# ---------------------------------------------------------------- word counts
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from generator.models import count_words  # noqa: E402
+from generator.render import word_count  # noqa: E402
+
+_PIECES = st.sampled_from(["word", "García", "don’t", "x-y", "a--b", "'", "’", "-", "_", "a_b", "3", "½", "²",
+                           " ", "\n", "—", "“", "\xa0", "中文", "한", "カ", "\ud800", "é", "ß", "Ⅻ", "٣", "*", "."])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_word_count_equals_count_words(text: str) -> None:
+    assert word_count(text) == count_words(text)
+
+
+@given(st.text(max_size=80))
+def test_word_count_equals_count_words_on_any_text(text: str) -> None:
+    assert word_count(text) == count_words(text)
