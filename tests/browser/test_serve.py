@@ -64,7 +64,7 @@ def test_an_edit_of_a_content_file_appears_in_the_open_page(server: ServeProcess
     path, url = longest_entry(project)
     page.goto(server.url + url)
     page.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
-    page.evaluate("window.scrollTo(0, 600)")
+    page.evaluate("window.scrollTo(0, 600); window.__sameDocument = true")
     before = page.evaluate("window.scrollY")
     assert before > 0, "entry page too short to check the scroll position"
     marker = "Freshly corrected paragraph 41327"
@@ -75,6 +75,10 @@ def test_an_edit_of_a_content_file_appears_in_the_open_page(server: ServeProcess
     latency = time.perf_counter() - started
     server.wait_for(BUILT, after=mark)
     page.wait_for_function(f"() => Math.abs(window.scrollY - {before}) < 2", timeout=5_000)
+    # Refreshed in place: the same document, its stylesheet loaded once, the reload script once.
+    assert page.evaluate("window.__sameDocument === true")
+    assert page.locator("script[data-archive-serve]").count() == 1
+    assert page.locator('link[rel~="stylesheet"]').count() == 1
     with capsys.disabled():
         print(f"\n[serve latency] seeds archive: save -> new text on screen in {latency * 1000:.0f} ms")
     assert not page.js_errors
@@ -172,4 +176,29 @@ def test_bad_front_matter_and_bad_config_show_in_the_overlay_until_fixed(server:
     assert re.search(r"archive\.toml:\d+", text) and "per_page" in text and "Build failed" in text, text
     toml.write_text(config, encoding="utf-8")
     overlay.wait_for(state="detached", timeout=30_000)
+    assert not page.js_errors
+
+
+def test_a_page_whose_scripts_changed_reloads_and_runs_them(server: ServeProcess, project: Path, page: Any) -> None:
+    path, url = longest_entry(project)
+    template = project / "themes" / "default" / "templates" / "entry.html"
+    page.goto(server.url + url)
+    page.wait_for_function("() => !!document.querySelector('script[data-archive-serve]')")
+    page.evaluate("window.scrollTo(0, 400); window.__sameDocument = true")
+    before = page.evaluate("window.scrollY")
+    assert before > 0
+    text = template.read_text(encoding="utf-8")
+    assert "{% endblock %}" in text
+    head, sep, tail = text.rpartition("{% endblock %}")
+    template.write_text(head + "<script>window.__addedScript = 'ran';</script>" + sep + tail, encoding="utf-8")
+    # An in-place patch cannot run a new script: the page reloads, and returns to where it was.
+    page.wait_for_function("() => window.__addedScript === 'ran'", timeout=30_000)
+    assert page.evaluate("window.__sameDocument === undefined")
+    page.wait_for_function(f"() => Math.abs(window.scrollY - {before}) < 2", timeout=5_000)
+    # With the same scripts again, the next content edit is patched in place.
+    page.evaluate("window.__sameDocument = true")
+    marker = "Patched after the reload 5150"
+    edit_body(path, marker)
+    page.wait_for_function(f"() => document.body.innerText.includes({marker!r})", timeout=30_000)
+    assert page.evaluate("window.__sameDocument === true && window.__addedScript === 'ran'")
     assert not page.js_errors
