@@ -38,7 +38,7 @@ from .noise import noise_keys, recurring_keys, short_line_keys
 from .tags import merge_tags, vocabulary_tags
 from .text import clean_summary, text_entries
 
-__all__ = ["normalize_all", "normalize_document"]
+__all__ = ["normalize_all", "normalize_document", "normalize_source"]
 
 
 def normalize_all(sources: Sequence[SourceDocument], config: Config,
@@ -58,15 +58,16 @@ def normalize_all(sources: Sequence[SourceDocument], config: Config,
     entries: list[Entry] = []
     problems: list[Problem] = []
     # Sources are independent once the cross-source noise is known: they may be done in parallel.
-    for found, problem in parallel_map(partial(_normalize_source, config=config, noise=noise), ordered, jobs):
+    for found, problem in parallel_map(partial(normalize_source, config=config, noise=noise), ordered, jobs):
         entries.extend(found)
         if problem is not None:
             problems.append(problem)
     return merge_duplicates(entries), problems
 
 
-def _normalize_source(doc: SourceDocument, config: Config,
-                      noise: frozenset[str]) -> tuple[list[Entry], Problem | None]:
+def normalize_source(doc: SourceDocument, config: Config,
+                     noise: frozenset[str]) -> tuple[list[Entry], Problem | None]:
+    """normalize_document that never raises: a source that breaks it gives a Problem naming it."""
     try:
         return normalize_document(doc, config, noise)
     except Exception as error:  # noqa: BLE001 - one odd page must not stop the archive
