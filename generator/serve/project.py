@@ -9,9 +9,14 @@ directories the build itself wrote (their events must not trigger a build).
 
 Partial rebuilds: the changed paths are passed through to here, and handed
 on to the build function when it takes a `changed` keyword (so a build that
-can re-render only what depends on them, the build cache of issue 7, gets
-them without a change here); today `build()` does not, and every change runs
-the full build.
+can re-render only what depends on them gets them without a change here).
+`changed` is only ever passed as a complete account: every file under the
+watched directories that is not in it (and not written by the previous build
+itself) is as the previous build *in this process* saw it, so a build may skip
+looking at them. It is left out, meaning "look at everything", on the first
+build, after archive.toml was reloaded and after a build that raised. Paths
+are absolute; a directory among them (moved or deleted whole) stands for
+everything below it; deleted and renamed-away files are in it too.
 """
 
 from __future__ import annotations
@@ -152,6 +157,8 @@ class Project:
         self.templates = TemplateMemo()
         # A build that can rebuild part of the site says so by taking `changed`.
         self._takes_changed = "changed" in inspect.signature(build_fn).parameters
+        self._complete = False
+        """The next `changed` will account for every change since a build of this process saw the files."""
         self._overrides = self._path_overrides(config)
 
     def _load(self) -> Config:
@@ -180,6 +187,8 @@ class Project:
         return ()
 
     def __call__(self, changed: frozenset[Path]) -> BuildOutcome:
+        if self.config_file in changed:
+            self._complete = False  # the build may read other files, or keep state by the old settings
         if self.config_file in changed and self.reload_config():
             return BuildOutcome(site_changed=False, errors=self.config_errors, failed=True,
                                 summary=f"{self.config_file.name} is invalid; fix it to build again")
@@ -196,10 +205,12 @@ class Project:
         if self._theme_may_have_changed(changed):
             self.templates.clear()
         with self.templates.installed():
-            if self._takes_changed:
+            complete, self._complete = self._complete, False  # stays False if the build raises
+            if self._takes_changed and complete:
                 report = self.build_fn(self.config, changed=changed)  # type: ignore[call-arg]
             else:
                 report = self.build_fn(self.config)
+            self._complete = True
         return outcome_from_report(report, self.config)
 
     def _theme_may_have_changed(self, changed: frozenset[Path]) -> bool:

@@ -615,17 +615,33 @@ def test_threads_stream_and_stop_cleanly(site: Path) -> None:
         http.client.HTTPConnection(host, port, timeout=2).request("GET", "/")
 
 
-def test_a_build_that_takes_changed_paths_gets_them(tmp_path: Path) -> None:
-    config = Config(root=tmp_path)
-    seen: list[frozenset[Path]] = []
+def test_a_build_that_takes_changed_paths_gets_them_when_they_are_complete(tmp_path: Path) -> None:
+    (tmp_path / "archive.toml").write_text("")
+    config = load_config(root=tmp_path)
+    seen: list[frozenset[Path] | None] = []
+    fail = [False]
 
-    def partial_build(cfg: Config, *, changed: frozenset[Path] = frozenset()) -> BuildReport:
+    def partial_build(cfg: Config, *, changed: frozenset[Path] | None = None) -> BuildReport:
         seen.append(changed)
+        if fail[0]:
+            raise RuntimeError("half-way")
         return _report(cfg, written=WriteReport(1, 0, 0), writes={})
 
     project = Project(config, build_fn=partial_build, check_first=False)
-    project(frozenset({tmp_path / "content/a.md"}))
-    assert seen == [frozenset({tmp_path / "content/a.md"})]
+    a, b = tmp_path / "content/a.md", tmp_path / "content/b.md"
+    project(frozenset())  # the first build of this process: it must look at everything
+    project(frozenset({a}))
+    assert seen == [None, frozenset({a})]
+    # After a build that raised, or a new archive.toml, the next build looks at everything again.
+    fail[0] = True
+    with pytest.raises(RuntimeError):
+        project(frozenset({a}))
+    fail[0] = False
+    project(frozenset({b}))
+    project(frozenset({a}))
+    project(frozenset({project.config_file}))
+    project(frozenset({b}))
+    assert seen[2:] == [frozenset({a}), None, frozenset({a}), None, frozenset({b})]
 
 
 def test_templates_are_checked_only_when_the_theme_may_have_changed(tmp_path: Path) -> None:
