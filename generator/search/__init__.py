@@ -434,7 +434,8 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
          language, str(entry.date.year) if entry.date else "")
         for (entry, language), url in zip(docs, urls)
     ]
-    output_key = hashlib.sha256(repr((code_version(), languages, keys, stored_meta)).encode(
+    # `quick`, when there is one, stands for every input as well.
+    output_key = quick or hashlib.sha256(repr((code_version(), languages, keys, stored_meta)).encode(
         "utf-8", "surrogatepass")).hexdigest()
     files: tuple[OutputFile, ...] | None = None
     summary = store.load("search-output-key") if store else {}
@@ -446,11 +447,6 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
         vocabulary, records = _analyse(docs, keys, store, workers)
         index = index_from_terms([str(n) for n in range(len(docs))], [r[1:] for r in records],
                                  vocabulary, languages)
-        stored = [
-            shards.StoredDoc(title=title, url=url, date=date, authors=authors, publication=publication,
-                             snippet=record[0], tags=tags, language=language, year=year)
-            for (title, url, date, authors, publication, tags, language, year), record in zip(stored_meta, records)
-        ]
         previous = _load(store, "search-texts") if store else {}
         postings = _postings(keys, index)
         stale = _stale_terms(previous, postings, index) if previous.get("code") == code_version() else None
@@ -459,7 +455,15 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
             "utf-8", "surrogatepass")).hexdigest()
         saved_docs = _load(store, "search-store") if store else {}
         doc_data = saved_docs.get("files") if saved_docs.get("key") == docs_key else None
-        data, texts, doc_data = _index_files(index, stored, languages, reusable, doc_data, stale)
+        if doc_data is None:
+            stored = [
+                shards.StoredDoc(title=title, url=url, date=date, authors=authors, publication=publication,
+                                 snippet=record[0], tags=tags, language=language, year=year)
+                for (title, url, date, authors, publication, tags, language, year), record
+                in zip(stored_meta, records)
+            ]
+            doc_data = [*shards.document_files(stored), shards.facet_file(stored)]
+        data, texts = _index_files(index, languages, doc_data, reusable, stale)
         files = _package(data, languages)
         if store:
             _save(store, "search-texts", {"code": code_version(), "texts": texts, **postings})
@@ -523,17 +527,14 @@ def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Ind
 
 
 def _index_files(
-    index: Index, stored: Sequence[shards.StoredDoc], languages: Sequence[str],
-    previous: shards.TermTexts | None = None, doc_data: list[tuple[str, bytes]] | None = None,
-    stale: npt.NDArray[np.bool_] | None = None,
-) -> tuple[list[tuple[str, bytes]], shards.TermTexts, list[tuple[str, bytes]]]:
-    """The index data files and, last, the manifest: [(path, bytes)]; the shard text
-    cache; the document store and facet files (`doc_data`, when given, are those of `stored`)."""
+    index: Index, languages: Sequence[str], doc_data: Sequence[tuple[str, bytes]],
+    previous: shards.TermTexts | None = None, stale: npt.NDArray[np.bool_] | None = None,
+) -> tuple[list[tuple[str, bytes]], shards.TermTexts]:
+    """The index data files and, last, the manifest: [(path, bytes)]; and the shard text
+    cache. `doc_data` are the document store files and, last, the facets."""
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
     firsts, shard_files, texts = shards.shard_index(index, previous, stale)
-    if doc_data is None:
-        doc_data = [*shards.document_files(stored), shards.facet_file(stored)]
-    doc_files, facets = doc_data[:-1], doc_data[-1]
+    doc_files, facets = list(doc_data[:-1]), doc_data[-1]
     terms = shards.terms_file(index)
     # Files are named by their own hash (shards) or by one per family (the document
     # store and facets; the term list), so an edit renames only what it changes.
@@ -549,7 +550,7 @@ def _index_files(
     files += [(f"{INDEX_DIR}/{shards.file_name(key, docs_digest)}", body) for key, body in [*doc_files, facets]]
     files.append((f"{INDEX_DIR}/{shards.file_name(terms[0], digest)}", terms[1]))
     files.append((f"{INDEX_DIR}/{manifest_name}", manifest))
-    return files, texts, doc_data
+    return files, texts
 
 
 def _package(data: Sequence[tuple[str, bytes]], languages: Sequence[str]) -> tuple[OutputFile, ...]:

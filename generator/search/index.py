@@ -233,18 +233,16 @@ def _milli(score: float) -> int:
 def _millis(scores: npt.NDArray[np.float64]) -> Ints:
     """round(score, 3) * 1000 for every score, as lunr.py rounds, vectorized (`scores` is reused).
 
-    round(x, 3) is the 3-decimal value nearest to x; x * 1000 rounded half-up
-    is the same unless x * 1000 is within float error of a half, where we
-    ask round() itself (a handful of scores).
+    round(x, 3) is the 3-decimal value nearest to x; the integer nearest to
+    x * 1000 is the same unless x * 1000 is within float error of a half,
+    where we ask round() itself (a handful of scores).
     """
     scaled = np.multiply(scores, 1000.0)
-    whole = np.floor(scaled)
-    fraction = np.subtract(scaled, whole, out=scaled)
-    result = whole.astype(np.int32)
-    result += fraction > 0.5
-    fraction -= 0.5
-    np.abs(fraction, out=fraction)
-    for position in np.flatnonzero(fraction < 1e-6).tolist():
+    nearest = np.rint(scaled)
+    distance = np.subtract(scaled, nearest, out=scaled)
+    np.abs(distance, out=distance)
+    result = nearest.astype(np.int32)
+    for position in np.flatnonzero(distance > 0.5 - 1e-6).tolist():
         result[position] = _milli(float(scores[position]))
     return result
 
