@@ -453,11 +453,13 @@ class LiveServer:
         wall_built = time.time()
         self.builds += 1
         self.last_changed = changed
-        self._own.record(outcome.own_writes)
         css_only = bool(changed) and all(p.suffix.lower() in STYLESHEET_SUFFIXES for p in changed)
         errors = tuple(p for p in outcome.errors if p.severity is Severity.ERROR)
         status = self.hub.publish(site_changed=outcome.site_changed, errors=errors,
                                   failed=outcome.failed, css_only=css_only)
+        # After the pages are told (hashing what the build wrote takes a while after a big
+        # normalize), before the events those writes caused are looked at (the next run_pending).
+        self._own.record(outcome.own_writes)
         if self.trace:
             self._say(f"trace: version={status.version} first_event={first_event or 0:.6f} "
                       f"build_start={wall_started:.6f} build_end={wall_built:.6f} published={time.time():.6f}")
