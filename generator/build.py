@@ -86,28 +86,33 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
               stat_cache: dict[str, tuple[int, int, str]] | None = None,
               files: Sequence[ContentFile] | None = None) -> NormalizeReport:
     """Read every source, normalize it, and sync the result into content/."""
+    from .drafts import normalize_cached
     from .ingest import read_sources
-    from .normalize import normalize_all
 
     started = time.perf_counter()
+    store = BuildCache(config)
     progress("reading sources")
     sources, read_problems = read_sources(config.sources_dir, config.root)
     progress(f"normalizing {len(sources)} sources")
     try:
-        drafts, normalize_problems = normalize_all(sources, config)
+        drafts, normalize_problems, drafts_key = normalize_cached(sources, config, store)
     except Exception as error:  # the normalizer promises not to raise; if it does, keep content/ as is
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         normalize_problems = [Problem(config.paths.sources, f"normalizer failed, content/ left as it was: {detail}")]
-        drafts = []
+        drafts, drafts_key = [], ""
         unreadable = [f"{config.paths.sources}/{doc.path}" for doc in sources]
     else:
         unreadable = [p.path for p in read_problems if p.severity is Severity.ERROR]
     progress(f"syncing {len(drafts)} entries into {config.paths.content}/")
+    replay = store.load("content-plan", keep=True)
+    before = replay.get("fingerprint")
     plan = sync_content(
         drafts, sources, config.content_dir, config.paths.sources,
         unreadable_sources=unreadable, content_label=config.paths.content, dry_run=dry_run,
-        stat_cache=stat_cache, files=files,
+        stat_cache=stat_cache, files=files, replay=replay if drafts_key else None, drafts_key=drafts_key,
     )
+    if not dry_run and replay.get("fingerprint") != before:
+        store.save("content-plan", replay)
     problems = _ordered([*read_problems, *normalize_problems, *plan.problems])
     return NormalizeReport(tuple(sources), tuple(drafts), plan, problems, time.perf_counter() - started)
 

@@ -1,0 +1,120 @@
+"""Sources -> drafts, re-normalizing only the sources that changed.  [pure, but for the build cache]
+
+`normalize_all` costs a few milliseconds a page: a minute for 10,000 page
+dumps, on every build. Yet a source's drafts depend only on its own text, the
+configuration that applies to it, the normalizer's code, and one thing shared
+by all sources: the lines that recur across many of them (menus, footers),
+which are noise. So each source is keyed by
+
+    normalizer code | its settings | its path and digest | the recurring lines it contains
+
+and its drafts (and problem) are kept in the build cache under that key. The
+recurring lines are counted afresh on every build from each source's short
+lines, which are cached by digest too; a new source that makes a line
+recurring changes the key of exactly the sources holding that line. Drafts
+of all sources are then merged (duplicates) as `normalize_all` does, so the
+result is the same list, in the same order, as `normalize_all(sources)`.
+
+Lines that recur are short by construction (noise.short_line_keys), so only
+a source's short lines can be recurring noise in it: the key needs no more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import cache, partial
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import __version__
+from .cache import BuildCache
+from .config import Config
+from .models import Entry, Problem, SourceDocument, SourceKind
+from .parallel import parallel_map
+
+CACHE_NAME = "drafts"
+
+
+@cache
+def normalizer_version() -> str:
+    """A hash of the normalizer's code: an edit of it (or a new release) voids every cached draft."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted([*(package / "normalize").glob("*.py"), package / "models.py", package / "drafts.py"]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def source_key(doc: SourceDocument, config: Config, recurring_here: Sequence[str]) -> str:
+    """Everything a source's drafts depend on, hashed (the configuration beyond its hints is in the
+    build cache's own key)."""
+    parts = (normalizer_version(), repr(config.hints_for(doc.path)), doc.path, doc.kind.value, doc.digest,
+             *sorted(recurring_here))
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Drafts(NamedTuple):
+    """What normalize_cached made."""
+
+    entries: list[Entry]
+    problems: list[Problem]
+    key: str
+    """A hash of every source's key: equal keys, equal drafts."""
+
+
+def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: BuildCache | None,
+                     jobs: int | None = None) -> Drafts:
+    """`normalize_all(sources, config)`, reusing the cached drafts of every source whose key is unchanged."""
+    if not sources:
+        return Drafts([], [], hashlib.sha256(b"").hexdigest())  # and the normalizer is not even imported
+    from .normalize import normalize_source
+    from .normalize.dedupe import merge_duplicates
+    from .normalize.noise import noise_keys, recurring_keys, short_line_keys
+
+    ordered = sorted(sources, key=lambda d: d.path)
+    if store is not None:
+        memo, held = store.load_sharded(CACHE_NAME, keep=True)
+    else:
+        memo, held = {}, {}
+    # path -> {"digest", "short", "key", "entries", "problem"}
+    records: dict[str, dict[str, Any]] = {}
+    for doc in ordered:
+        old = memo.get(doc.path)
+        records[doc.path] = dict(old) if old is not None and old["digest"] == doc.digest else {"digest": doc.digest}
+    unknown = [doc for doc in ordered if "short" not in records[doc.path]]
+    for doc, keys in zip(unknown, parallel_map(short_line_keys, [d.text for d in unknown], jobs)):
+        records[doc.path]["short"] = keys
+    recurring = recurring_keys([records[d.path]["short"] for d in ordered if d.kind is SourceKind.TEXT])
+    noise = noise_keys(config.normalize.noise) | recurring
+    stale: list[SourceDocument] = []
+    for doc in ordered:
+        record = records[doc.path]
+        key = source_key(doc, config, sorted(record["short"] & recurring))
+        if record.get("key") != key:
+            record.update(key=key, entries=None, problem=None)
+            stale.append(doc)
+    for doc, (found, problem) in zip(stale, parallel_map(partial(normalize_source, config=config, noise=noise),
+                                                         stale, jobs)):
+        records[doc.path].update(entries=tuple(found), problem=problem)
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    for doc in ordered:
+        record = records[doc.path]
+        entries.extend(record["entries"])
+        if record["problem"] is not None:
+            problems.append(record["problem"])
+    if store is not None and (stale or unknown or set(memo) != set(records)):
+        store.save_sharded(CACHE_NAME, records, held if not (stale or unknown) else _changed(held, stale, unknown))
+    key = hashlib.sha256("\n".join(records[doc.path]["key"] for doc in ordered).encode()).hexdigest()
+    return Drafts(merge_duplicates(entries), problems, key)
+
+
+def _changed(held: dict[str, frozenset[str]], *docs: Sequence[SourceDocument]) -> dict[str, frozenset[str]]:
+    """`held` without the shards of changed sources: save_sharded rewrites a shard whose keys
+    changed, and a source re-normalized under its old path keeps its key but not its value."""
+    from .cache import shard_of
+
+    dirty = {shard_of(doc.path) for group in docs for doc in group}
+    return {shard: keys for shard, keys in held.items() if shard not in dirty}

@@ -1,0 +1,120 @@
+"""normalize_cached: the same drafts as normalize_all, re-normalizing only the sources that changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from generator import drafts as drafts_module
+from generator.cache import BuildCache
+from generator.config import load_config
+from generator.content import load_entries, sync_content
+from generator.drafts import normalize_cached
+from generator.ingest import read_sources
+from generator.models import SourceDocument, SourceKind
+from generator.normalize import normalize_all
+
+MENU = "Home\nNews\nOpinion\nContact us\n"
+
+
+def page(n: int, extra: str = "") -> str:
+    return (f"{MENU}\nHeadline number {n} about the harbor strike\nBy Ana Ruiz{n}\nMarch {n + 1}, 2019\n\n"
+            f"The dockworkers of pier {n} stopped work on Monday morning, their union said.{extra}\n\n"
+            "Talks with the port authority are expected to resume next week, according to both sides.\n")
+
+
+def doc(name: str, text: str) -> SourceDocument:
+    return SourceDocument(name, SourceKind.TEXT, text, "utf-8", hashlib.sha256(text.encode()).hexdigest())
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths normalize_cached sends to the normalizer."""
+    from generator import normalize
+
+    seen: list[str] = []
+    original = normalize.normalize_source
+
+    def spy(source: SourceDocument, **kwargs: object) -> object:
+        seen.append(source.path)
+        return original(source, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(normalize, "normalize_source", spy)
+    return seen
+
+
+def test_same_drafts_as_normalize_all_and_only_changed_sources_renormalized(
+        tmp_path: Path, counted: list[str]) -> None:
+    config = load_config(None, root=tmp_path)
+    store = BuildCache(config)
+    sources = [doc(f"p{n}.txt", page(n)) for n in range(6)]
+    first = normalize_cached(sources, config, store, jobs=1)
+    assert sorted(counted) == [f"p{n}.txt" for n in range(6)]
+    assert (first.entries, first.problems) == tuple(normalize_all(sources, config, jobs=1))
+
+    counted.clear()
+    again = normalize_cached(sources, config, store, jobs=1)
+    assert again == first and counted == []
+
+    sources[2] = doc("p2.txt", page(2, " A late correction."))
+    counted.clear()
+    edited = normalize_cached(sources, config, store, jobs=1)
+    assert counted == ["p2.txt"]
+    assert (edited.entries, edited.problems) == tuple(normalize_all(sources, config, jobs=1))
+    assert edited.key != first.key
+
+
+def test_a_line_becoming_recurring_renormalizes_the_sources_holding_it(tmp_path: Path, counted: list[str]) -> None:
+    config = load_config(None, root=tmp_path)
+    store = BuildCache(config)
+    tagline = "\nRead our weekly digest\n"
+    sources = [doc(f"p{n}.txt", page(n) + (tagline if n < 2 else "")) for n in range(6)]
+    normalize_cached(sources, config, store, jobs=1)
+    counted.clear()
+    # A third page with the tagline makes it recurring noise (3 of 7 sources, >= 30%).
+    sources.append(doc("p6.txt", page(6) + tagline))
+    result = normalize_cached(sources, config, store, jobs=1)
+    assert sorted(counted) == ["p0.txt", "p1.txt", "p6.txt"]
+    assert (result.entries, result.problems) == tuple(normalize_all(sources, config, jobs=1))
+
+
+def test_a_new_normalizer_voids_the_cache(tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(None, root=tmp_path)
+    store = BuildCache(config)
+    sources = [doc("p0.txt", page(0))]
+    normalize_cached(sources, config, store, jobs=1)
+    monkeypatch.setattr(drafts_module, "normalizer_version", lambda: "another")
+    counted.clear()
+    normalize_cached(sources, config, store, jobs=1)
+    assert counted == ["p0.txt"]
+
+
+def test_sync_replays_its_plan_only_while_content_is_as_it_left_it(tmp_path: Path) -> None:
+    config = load_config(None, root=tmp_path)
+    (tmp_path / "seeds").mkdir()
+    for n in range(3):
+        (tmp_path / "seeds" / f"p{n}.txt").write_text(page(n))
+    sources, _ = read_sources(config.sources_dir, tmp_path)
+    made = normalize_cached(sources, config, None, jobs=1)
+    replay: dict[str, object] = {}
+
+    def sync() -> object:
+        return sync_content(made.entries, sources, config.content_dir, "seeds", replay=replay, drafts_key=made.key)
+
+    first = sync()
+    assert len(first.writes) == 3  # type: ignore[attr-defined]
+    second = sync()
+    replayed = replay["plan"]
+    assert second == dataclasses.replace(replayed, problems=second.problems)  # type: ignore[type-var]
+    assert not second.writes and second.unchanged == 3  # type: ignore[attr-defined]
+    # A person edits a file: the fingerprint no longer matches, the edit is planned around and kept.
+    target = sorted(config.content_dir.rglob("*.md"))[0]
+    target.write_text(target.read_text().replace("stopped work", "walked out"))
+    third = sync()
+    assert third.kept_edits == (target.relative_to(config.content_dir).as_posix(),)  # type: ignore[attr-defined]
+    assert "walked out" in target.read_text()
+    entries, problems = load_entries(config.content_dir)
+    assert len(entries) == 3 and not problems
