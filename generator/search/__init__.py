@@ -10,12 +10,20 @@ skip it), which makes rebuilds fast and never changes a byte of the output:
 
 - `search-docs-<x>` + `search-terms`: each entry's analysis (terms as ids into
   one vocabulary, frequencies, field lengths, snippet) keyed by a hash of its
-  fields, so a rebuild analyses only new or edited entries;
-- `search-texts`: each term's shard text with a signature of its postings, so
-  a rebuild serializes only terms whose postings changed;
-- `search-output` (+ `search-output-key`): the last index files, keyed by a
-  hash of every input, returned as they are when nothing changed;
+  fields (or of its content file's text, when the caller passes `versions`),
+  so a rebuild analyses only new or edited entries;
+- `search-texts`: each term's shard text, with the last build's document keys,
+  terms and every posting's value, so a rebuild compares values document by
+  document and serializes only terms whose postings changed;
+- `search-output` (+ `search-output-key`, small: the key, asset names and
+  problems): the last index files, keyed by a hash of every input, returned
+  as they are when nothing changed, and read only when used;
+- `search-store`: the document store and facet files, rebuilt only when what
+  they show changes;
 - `search-urls`: entry URLs.
+
+The big ones are kept in memory between builds of one process (`archive
+serve`) while their files are unchanged.
 
 Every cache is tied to `code_version()` (this package's source, urls.py and
 the versions of lunr, mkdocs, numpy and snowballstemmer). A cold build of
@@ -35,7 +43,7 @@ import multiprocessing
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -395,10 +403,10 @@ class _CachedFiles(Sequence[OutputFile]):
     def __len__(self) -> int:
         return len(self._get())
 
-    def __getitem__(self, item):  # type: ignore[no-untyped-def,override]
+    def __getitem__(self, item):  # type: ignore[no-untyped-def]
         return self._get()[item]
 
-    def __iter__(self):  # type: ignore[no-untyped-def,override]
+    def __iter__(self) -> Iterator[OutputFile]:
         return iter(self._get())
 
 
@@ -515,7 +523,7 @@ def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Ind
                 if found is not None:
                     mapped[found] = old_per_term[old_number]
             old_per_term = mapped
-        stale = old_per_term != now["per_term"]
+        stale: npt.NDArray[np.bool_] = np.not_equal(old_per_term, now["per_term"])
         kept_new = np.repeat(same, now["per_doc"])
         kept_old = np.repeat(same, old_per_doc)
         differ = old_milli[kept_old] != index.milli[kept_new]

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .index import Index, Ints, stable_order
+from .index import Index, stable_order
 
 SHARD_BYTES = 40_000
 DOC_CHUNK = 4
