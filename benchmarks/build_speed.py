@@ -10,12 +10,15 @@ starts from an empty output directory and no cache. It measures, per build,
 in a fresh wrapper process:
 
 - wall seconds around the build command (median over runs);
-- peak memory: the larger of the peak summed RSS of the build's process tree
-  (polled from /proc) and the largest single process's ru_maxrss;
+- peak memory: the larger of the peak summed PSS of the build's process tree
+  (polled from /proc/<pid>/smaps_rollup) and the largest single process's
+  ru_maxrss. PSS, not RSS: a forked worker shares its parent's pages, and
+  summing RSS would count them once per worker (the summed RSS is printed
+  too, in the JSON and the log lines);
 - HTML pages written.
 
-For ours it also times a rebuild with nothing changed and a rebuild after one
-content file's body was edited, and finally builds N = --big (50,000) with
+For ours (from content, and from dumps) it also times a rebuild with nothing
+changed and a rebuild after one content file's body was edited, and finally builds N = --big (50,000) with
 ours alone to show how the cost per entry grows.
 
     python -m benchmarks.build_speed                      # 1k, 5k, 10k, 3 runs, then 50k
@@ -59,25 +62,31 @@ def tree(pid):
         except OSError:
             pass
     return pids
-def rss_kb(pid):
+def memory_kb(pid):
+    # (RSS, PSS) in KB; PSS splits each shared page among the processes sharing it.
+    rss = pss = 0
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return rss, pss
 log = open(sys.argv[1], "wb")
 start = time.perf_counter()
 proc = subprocess.Popen(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)
-peak = 0
+peak = rss_peak = 0
 while proc.poll() is None:
-    peak = max(peak, sum(rss_kb(p) for p in tree(proc.pid)))
+    sizes = [memory_kb(p) for p in tree(proc.pid)]
+    rss_peak = max(rss_peak, sum(r for r, _ in sizes))
+    peak = max(peak, sum(p for _, p in sizes))
     time.sleep(0.02)
 wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({"wall": wall, "tree_peak_kb": peak, "maxrss_kb": usage.ru_maxrss,
+print(json.dumps({"wall": wall, "tree_peak_kb": peak, "tree_rss_peak_kb": rss_peak, "maxrss_kb": usage.ru_maxrss,
                   "cpu": usage.ru_utime + usage.ru_stime, "returncode": proc.returncode}))
 """
 
@@ -90,6 +99,8 @@ class Measure:
     peak_mb: float
     returncode: int
     pages: int = 0
+    rss_sum_mb: float = float("nan")
+    """Peak summed RSS of the tree (counts pages shared with forked workers once per process)."""
     cpu: float = float("nan")
     """User + system CPU seconds of the build and its children (less sensitive to a busy machine)."""
 
@@ -141,7 +152,8 @@ def measure(command: Sequence[str], cwd: Path, log: Path, timeout: float) -> Mea
         return Measure(float("nan"), float("nan"), completed.returncode or -1)
     data = json.loads(completed.stdout.strip().splitlines()[-1])
     peak_kb = max(int(data["tree_peak_kb"]), int(data["maxrss_kb"]))
-    return Measure(float(data["wall"]), peak_kb / 1024, int(data["returncode"]), cpu=float(data["cpu"]))
+    return Measure(float(data["wall"]), peak_kb / 1024, int(data["returncode"]), cpu=float(data["cpu"]),
+                   rss_sum_mb=int(data["tree_rss_peak_kb"]) / 1024)
 
 
 def count_html(directory: Path) -> int:
@@ -246,23 +258,30 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
             result = measure(tool.command, tool.root, logs / f"{_slug(tool.label)}-{run}.log", timeout)
             result.pages = count_html(tool.root / tool.output)
             series[tool.label].runs.append(result)
-            say(f"  run {run + 1}/{runs} {tool.label}: {result.wall:.2f} s, {result.peak_mb:.0f} MB, "
+            say(f"  run {run + 1}/{runs} {tool.label}: {result.wall:.2f} s, {result.peak_mb:.0f} MB "
+                f"(summed RSS {result.rss_sum_mb:.0f} MB), "
                 f"{result.pages} pages" + ("" if result.returncode == 0 else f", EXIT {result.returncode}"))
-    # Incremental rebuilds of ours, from the content project as its last cold build left it.
-    ours = tools[0]
-    noop = Series("ours (rebuild, nothing changed)", size)
-    edited = Series("ours (rebuild, one entry edited)", size)
-    for run in range(runs):
-        result = measure(ours.command, ours.root, logs / f"noop-{run}.log", timeout)
-        result.pages = count_html(ours.root / ours.output)
-        noop.runs.append(result)
-        edit_one_entry(ours.root, run)
-        result = measure(ours.command, ours.root, logs / f"edit-{run}.log", timeout)
-        result.pages = count_html(ours.root / ours.output)
-        edited.runs.append(result)
-        say(f"  run {run + 1}/{runs} rebuilds: nothing changed {noop.runs[-1].wall:.2f} s, "
-            f"one edit {edited.runs[-1].wall:.2f} s")
-    return [*series.values(), noop, edited]
+    # Incremental rebuilds of ours, from each of our projects as its last cold build left it:
+    # nothing changed, then one content file's body edited.
+    rebuilds: list[Series] = []
+    for tool in tools:
+        if not tool.label.startswith("ours"):
+            continue
+        project = tool.label.removeprefix("ours (").removesuffix(", cold)")
+        noop = Series(f"ours (rebuild, nothing changed, {project})", size)
+        edited = Series(f"ours (rebuild, one entry edited, {project})", size)
+        for run in range(runs):
+            result = measure(tool.command, tool.root, logs / f"noop-{_slug(project)}-{run}.log", timeout)
+            result.pages = count_html(tool.root / tool.output)
+            noop.runs.append(result)
+            edit_one_entry(tool.root, run)
+            result = measure(tool.command, tool.root, logs / f"edit-{_slug(project)}-{run}.log", timeout)
+            result.pages = count_html(tool.root / tool.output)
+            edited.runs.append(result)
+            say(f"  run {run + 1}/{runs} rebuilds {project}: nothing changed {noop.runs[-1].wall:.2f} s, "
+                f"one edit {edited.runs[-1].wall:.2f} s")
+        rebuilds += [noop, edited]
+    return [*series.values(), *rebuilds]
 
 
 def run_big(size: int, runs: int, work: Path, timeout: float, say: Callable[[str], None]) -> Series:
@@ -294,7 +313,7 @@ def _fmt(value: float, digits: int = 2) -> str:
 def table(results: Sequence[Series], big: Series | None) -> str:
     """The Markdown report: cold builds side by side, rebuilds, growth."""
     lines = [
-        ("| N | build | wall s (median) | CPU s (median) | runs | ms / entry | peak MB | HTML pages "
+        ("| N | build | wall s (median) | CPU s (median) | runs | ms / entry | peak MB (PSS) | HTML pages "
          "| ours from content ÷ this | ours from dumps ÷ this |"),
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -318,15 +337,16 @@ def table(results: Sequence[Series], big: Series | None) -> str:
                 f"| {_fmt(series.ms_per_entry, 1)} | {_fmt(series.peak_mb, 0)} | {series.pages} "
                 f"| {ratio_c} | {ratio_d} |"
             )
-    lines += ["", "| N | ours: rebuild, nothing changed (s) | ours: rebuild, one entry edited (s) | peak MB |",
-              "|---:|---:|---:|---:|"]
+    lines += ["", "| N | project | ours: rebuild, nothing changed (s) | ours: rebuild, one entry edited (s) "
+                  "| peak MB (PSS) |", "|---:|---|---:|---:|---:|"]
     for size, group in by_size.items():
         named = {s.label: s for s in group}
-        noop = named.get("ours (rebuild, nothing changed)")
-        edit = named.get("ours (rebuild, one entry edited)")
-        if noop and edit:
-            lines.append(f"| {size:,} | {_fmt(noop.median)} | {_fmt(edit.median)} "
-                         f"| {_fmt(max(noop.peak_mb, edit.peak_mb), 0)} |")
+        for project in ("from content", "from dumps"):
+            noop = named.get(f"ours (rebuild, nothing changed, {project})")
+            edit = named.get(f"ours (rebuild, one entry edited, {project})")
+            if noop and edit:
+                lines.append(f"| {size:,} | {project} | {_fmt(noop.median)} | {_fmt(edit.median)} "
+                             f"| {_fmt(max(noop.peak_mb, edit.peak_mb), 0)} |")
     if big is not None:
         reference = max((s for s in results if s.label == "ours (from content, cold)"),
                         key=lambda s: s.size, default=None)

@@ -106,6 +106,8 @@ class ContentPlan:
     """Files edited by a person that the store left alone."""
     problems: tuple[Problem, ...]
     """Warnings for the user: stale edits, kept orphans, respected deletions."""
+    settled: frozenset[str] = frozenset()
+    """Paths whose new manifest record is the hash of their draft's text (written or unchanged)."""
 
 
 def entry_identity(entry: Entry) -> str:
@@ -122,6 +124,7 @@ def plan_content(
     source_digests: Mapping[str, str],
     unreadable_sources: Iterable[str] = (),
     content_label: str = "content",
+    settled: frozenset[str] = frozenset(),
 ) -> ContentPlan:
     """Decide which content files to write, keep and delete. Pure.
 
@@ -129,12 +132,16 @@ def plan_content(
     `source_digests` maps each source read this run (project-relative path) to
     its digest; entries of `unreadable_sources` (sources that failed this run)
     are kept, not deleted, so one broken read never loses entries.
+    `settled`: paths whose manifest record holds the hash of these very drafts'
+    text (`ContentPlan.settled` of a plan made from the same drafts, whose
+    manifest this is): a draft there needs no writing out to know its hash.
     """
     problems: list[Problem] = []
     writes: dict[str, str] = {}
     kept_edits: list[str] = []
     unchanged = 0
     records: dict[str, ManifestRecord] = {}
+    fresh: list[str] = []
     previous_by_identity = manifest.by_identity()
     taken_slugs = {_stem(path) for path in existing} | {_stem(p) for p in manifest.records}
     failed = set(unreadable_sources)
@@ -159,9 +166,12 @@ def plan_content(
             slug = _unique_slug(slugify(draft.title), draft, taken_slugs)
             taken_slugs.add(slug)
             path = content_path_for(draft, slug)
-        slug = Path(path).stem
-        text = dump_entry(replace(draft, slug=slug, path=path))
-        new_hash = text_hash(text)
+        slug = _stem(path)
+        if previous is not None and path in settled:
+            text, new_hash = None, previous.hash
+        else:
+            text = dump_entry(replace(draft, slug=slug, path=path))
+            new_hash = text_hash(text)
         sources = {ref.file: source_digests.get(ref.file, "") for ref in draft.sources}
         current_hash = existing.get(path)
         if previous is not None and current_hash is None:
@@ -184,10 +194,11 @@ def plan_content(
             kept_edits.append(path)
             continue
         records[path] = ManifestRecord(path, identity, new_hash, sources)
+        fresh.append(path)
         if current_hash == new_hash:
             unchanged += 1
         else:
-            writes[path] = text
+            writes[path] = text if text is not None else dump_entry(replace(draft, slug=slug, path=path))
 
     produced = set(records)
     deletes: list[str] = []
@@ -209,7 +220,7 @@ def plan_content(
                                     "yields it (delete the file if it should go)", Severity.WARNING))
     return ContentPlan(
         writes=writes, deletes=tuple(deletes), manifest=Manifest(records), unchanged=unchanged,
-        kept_edits=tuple(sorted(set(kept_edits))), problems=tuple(problems),
+        kept_edits=tuple(sorted(set(kept_edits))), problems=tuple(problems), settled=frozenset(fresh),
     )
 
 
@@ -495,7 +506,10 @@ def sync_content(
     if replay is not None and replay.get("fingerprint") == _sync_fingerprint(drafts_key, manifest, existing, failed):
         plan = replay.get("plan")
     if plan is None:
-        plan = plan_content(drafts, manifest, existing, digests, failed, content_label)
+        current = (replay is not None and bool(drafts_key) and replay.get("drafts") == drafts_key
+                   and replay.get("manifest") == _manifest_hash(manifest))
+        plan = plan_content(drafts, manifest, existing, digests, failed, content_label,
+                            settled=replay["plan"].settled if current and replay else frozenset())
     if not dry_run and (plan.writes or plan.deletes or plan.manifest != manifest):
         content_dir.mkdir(parents=True, exist_ok=True)
         apply_plan(content_dir, plan)
@@ -505,12 +519,16 @@ def sync_content(
         after.update((path, text_hash(text)) for path, text in plan.writes.items())
         replay["fingerprint"] = _sync_fingerprint(drafts_key, plan.manifest, after, failed)
         replay["plan"] = replace(plan, writes={}, deletes=(), unchanged=plan.unchanged + len(plan.writes))
+        replay["drafts"], replay["manifest"] = drafts_key, _manifest_hash(plan.manifest)
     return replace(plan, problems=tuple(problems) + plan.problems)
 
 
+def _manifest_hash(manifest: Manifest) -> str:
+    return text_hash(manifest.to_json())
+
+
 def _sync_fingerprint(drafts_key: str, manifest: Manifest, existing: Mapping[str, str], failed: list[str]) -> str:
-    digest = hashlib.sha256(f"{MANIFEST_VERSION}|{drafts_key}|".encode())
-    digest.update(manifest.to_json().encode("utf-8", "surrogatepass"))
+    digest = hashlib.sha256(f"{MANIFEST_VERSION}|{drafts_key}|{_manifest_hash(manifest)}|".encode())
     digest.update(repr((sorted(existing.items()), failed)).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 

@@ -118,3 +118,31 @@ def test_sync_replays_its_plan_only_while_content_is_as_it_left_it(tmp_path: Pat
     assert "walked out" in target.read_text()
     entries, problems = load_entries(config.content_dir)
     assert len(entries) == 3 and not problems
+
+
+def test_a_replayed_sync_plans_like_a_fresh_one_after_a_hand_edit_is_undone(tmp_path: Path) -> None:
+    """Drafts change while a file is edited by hand (kept); the person then restores the generated
+    text: the next sync must update the file to the new draft, replay memo or not."""
+    config = load_config(None, root=tmp_path)
+    (tmp_path / "seeds").mkdir()
+    seed = tmp_path / "seeds" / "p0.txt"
+    seed.write_text(page(0))
+    replay: dict[str, object] = {}
+
+    def sync(use_replay: bool = True) -> object:
+        sources, _ = read_sources(config.sources_dir, tmp_path)
+        made = normalize_cached(sources, config, None, jobs=1)
+        return sync_content(made.entries, sources, config.content_dir, "seeds",
+                            replay=replay if use_replay else None, drafts_key=made.key)
+
+    sync()
+    target = next(config.content_dir.rglob("*.md"))
+    generated = target.read_text()
+    target.write_text(generated.replace("stopped work", "walked out"))
+    seed.write_text(page(0, " The union called it a victory."))
+    assert sync().kept_edits  # type: ignore[attr-defined]
+    sync()  # drafts and manifest as the last sync left them
+    target.write_text(generated)  # the person undoes the edit
+    plan = sync()
+    assert list(plan.writes) == [target.relative_to(config.content_dir).as_posix()]  # type: ignore[attr-defined]
+    assert "victory" in target.read_text()
