@@ -14,7 +14,7 @@
 5. adds Atom feeds, sitemap.xml and robots.txt.
 
 Work that many pages share is done once per entry: each entry's card (its
-<li> in every list, via `card(view, level)` in the templates, rendered with
+<li> in every list, via `card(view, level)` or `cards(views, level)` in the templates, rendered with
 CARD_ROOT in place of the page's root prefix) and its Atom <entry> fragment.
 Given the previous render's `RenderMemo`, unchanged bodies, cards and
 fragments are reused, and so is every page whose context fingerprint (a hash
@@ -43,7 +43,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import heapq
 import json
 import posixpath
 import re
@@ -296,8 +295,9 @@ def json_ld(data: Mapping[str, Any]) -> Markup:
     return Markup(text)
 
 
-def _root_prefix(url: str) -> str:
-    depth = posixpath.dirname(page_file(url)).count("/") + (1 if posixpath.dirname(page_file(url)) else 0)
+def _prefix_of_file(path: str) -> str:
+    """The way back to the site root from the page in file `path`: one "../" per directory."""
+    depth = path.count("/")
     return "../" * depth if depth else "./"
 
 
@@ -612,37 +612,40 @@ def _view_digest(entry: Entry, body: str, values: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _related(
-    view: EntryView,
-    site: _Site,
-    position: Mapping[str, int],
-    tag_positions: Mapping[str, Mapping[str, int]],
-    tag_keys: Mapping[str, Sequence[str]] | None = None,
-) -> tuple[EntryView, ...]:
-    """Entries sharing the most tags with `view`, nearest in date breaking ties."""
-    if tag_keys is None:
-        tag_keys = {term.name: term.keys for term in site.taxonomies["tags"].terms}
-    return tuple(site.views[k] for k in _related_keys(view.key, [link.name for link in view.tags], position,
-                                                       tag_positions, tag_keys))
+class _RelatedIndex:
+    """Related entries: those sharing the most tags with an entry, nearest in date breaking ties.
 
+    An entry's candidates are its RELATED_WINDOW neighbours on each side in the
+    list of each of its tags; a candidate's score is the number of these windows
+    it is in. Built over the taxonomy's tag lists, each list prepared the first
+    time one of its tags is asked about.
+    """
 
-def _related_keys(
-    key: str,
-    tags: Iterable[str],
-    position: Mapping[str, int],
-    tag_positions: Mapping[str, Mapping[str, int]],
-    tag_keys: Mapping[str, Sequence[str]],
-) -> list[str]:
-    """`_related` by keys, for the entry at `key` with these (normalized) tag names."""
-    scores: Counter[str] = Counter()
-    for name in tags:
-        here = tag_positions[name][key]
-        scores.update(tag_keys[name][max(0, here - RELATED_WINDOW) : here + RELATED_WINDOW + 1])
-    scores.pop(key, None)
-    mine = position[key]
-    # Positions are unique, so these tuples order exactly as the (score, distance, position) key would.
-    ranked = [(-score, abs(position[other] - mine), position[other], other) for other, score in scores.items()]
-    return [k for *_, k in heapq.nsmallest(RELATED_LIMIT, ranked)]
+    def __init__(self, tag_keys: Mapping[str, Sequence[str]], order: Sequence[str]) -> None:
+        self._tag_keys = tag_keys
+        self._order = order
+        self._position = {k: i for i, k in enumerate(order)}
+        self.where = _TagPositions(tag_keys)
+        """Tag name -> {entry key: its index in the tag's list}."""
+        self._lists: dict[str, list[int]] = {}
+        self._base = len(order) + 1
+
+    def keys(self, key: str, tags: Iterable[str]) -> list[str]:
+        """The related entries' keys, best first, for the entry at `key` with these (normalized) tag names."""
+        scores: Counter[int] = Counter()
+        for name in tags:
+            positions = self._lists.get(name)
+            if positions is None:
+                positions = self._lists[name] = [self._position[k] for k in self._tag_keys[name]]
+            here = self.where[name][key]
+            scores.update(positions[max(0, here - RELATED_WINDOW) : here + RELATED_WINDOW + 1])
+        mine = self._position[key]
+        scores.pop(mine, None)
+        base = self._base
+        # (-score, distance in date, position) as one int, since distances and positions are below
+        # `base`; positions are unique, so this is the order of (score, distance, position).
+        ranked = sorted([(base * -score + abs(other - mine)) * base + other for other, score in scores.items()])
+        return [self._order[rank % base] for rank in ranked[:RELATED_LIMIT]]
 
 
 class _TagPositions(dict[str, dict[str, int]]):
@@ -688,7 +691,6 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
     per_page = config.site.per_page
     specs: list[_PageSpec] = []
     ordered = site.ordered
-    position = {key: index for index, key in enumerate(site.entries)}
     tax = site.taxonomies
 
     def term_views(term: Term) -> Sequence[EntryView]:
@@ -709,15 +711,14 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
         return tuple(links[:limit])
 
     # Entry pages.
-    tag_positions = {t.name: {k: i for i, k in enumerate(t.keys)} for t in tax["tags"].terms}
-    tag_keys = {t.name: t.keys for t in tax["tags"].terms}
+    related = _RelatedIndex({t.name: t.keys for t in tax["tags"].terms}, list(site.entries))
     for index in range(len(ordered)) if plan is None else sorted(plan.entries):
         view = ordered[index]
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
         specs.append(_PageSpec(view.url, ("entry.html",), {
             "view": view, "newer": newer, "older": older,
-            "related": _related(view, site, position, tag_positions, tag_keys),
+            "related": tuple(site.views[k] for k in related.keys(view.key, [link.name for link in view.tags])),
             "feed_url": None,
         }))
 
@@ -833,6 +834,8 @@ class _Renderer:
         self.fragments: dict[str, tuple[str, ...]] = {}
         self._extra_cards: dict[tuple[str, int], str] = {}
         self._macros: Any = None
+        # Template per spec.template, looked up once a render: Jinja would stat the file on every get.
+        self._templates: dict[tuple[str, ...], jinja2.Template] = {}
 
     def _card_macro(self) -> Any:
         """entry_card of the theme's macros.html, seeing CARD_ROOT as the page's root."""
@@ -877,7 +880,9 @@ class _Renderer:
 
         # Every target is root-relative, so prefixing the page's way back to the
         # root gives a correct relative link (and is far cheaper than relpath).
-        prefix = base if spec.absolute else _root_prefix(url)
+        file = page_file(url)
+        out = spec.out or file
+        prefix = base if spec.absolute else _prefix_of_file(file)
         short = "" if prefix == "./" else prefix
         card_root = str(escape(short))
 
@@ -892,6 +897,10 @@ class _Renderer:
         def card(view: EntryView, level: int = 3) -> Markup:
             return Markup(self.card_html(view, level).replace(CARD_ROOT, card_root))
 
+        def cards(views: Iterable[EntryView], level: int = 3) -> Markup:
+            # One call per list instead of one per entry: lists are most of what pages show.
+            return Markup("".join([self.card_html(view, level) for view in views]).replace(CARD_ROOT, card_root))
+
         canonical = base + ("" if spec.out == "404.html" else url)
         context = {
             "site": config.site,
@@ -901,12 +910,15 @@ class _Renderer:
             "link": link,
             "asset": asset,
             "card": card,
+            "cards": cards,
             "search_assets": site.search_assets,
             "has_search": self.has_search,
             **spec.context,
         }
         try:
-            template = self.env.get_or_select_template(list(spec.template))
+            template = self._templates.get(spec.template)
+            if template is None:
+                template = self._templates[spec.template] = self.env.get_or_select_template(list(spec.template))
             html = template.render(context)
         except jinja2.TemplateError as error:
             return Problem(
@@ -916,7 +928,7 @@ class _Renderer:
             )
         except KeyError as error:
             return Problem(path=f"template {spec.template[0]}", message=f"{url}: {error.args[0]}")
-        return OutputFile(spec.out or page_file(url), html.encode("utf-8"))
+        return OutputFile(out, html.encode("utf-8"))
 
 
 # ---------------------------------------------------------------- parallel work and fingerprints
@@ -1265,7 +1277,7 @@ def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset
     order = list(site.entries)
     position = {k: i for i, k in enumerate(order)}
     tag_keys = {t.name: t.keys for t in tax["tags"].terms}
-    tag_positions = _TagPositions(tag_keys)
+    related = _RelatedIndex(tag_keys, order)
     by_name = {kind: {t.name: t for t in tax[kind].terms} for kind in ("tags", "authors", "publications")}
 
     def names(values: Iterable[str]) -> list[str]:
@@ -1284,10 +1296,10 @@ def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset
             feed_paths.add("feed.xml")
         # Entry c lists k as related only if k is within c's window in a tag they share.
         for name in names(entry.tags):
-            here = tag_positions[name][k]
+            here = related.where[name][k]
             for other in tag_keys[name][max(0, here - RELATED_WINDOW): here + RELATED_WINDOW + 1]:
-                if other != k and position[other] not in entries and k in _related_keys(
-                    other, names(site.entries[other].tags), position, tag_positions, tag_keys,
+                if other != k and position[other] not in entries and k in related.keys(
+                    other, names(site.entries[other].tags),
                 ):
                     entries.add(position[other])
         memberships = [
