@@ -72,6 +72,9 @@ _MAYBE_ANCHOR_OR_ALIAS = re.compile(r"(?:^|[\s,\[{:?-])[&*][^\s,\]}]")
 
 
 def _load_yaml(text: str) -> Any:
+    plain = _read_plain_block(text)
+    if plain is not None:
+        return plain
     if _FastBase is not yaml.SafeLoader and not _MAYBE_ANCHOR_OR_ALIAS.search(text):
         return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - safe loader subclass
     return yaml.load(text, Loader=_SafeNoAliasLoader)  # noqa: S506 - safe loader subclass
@@ -294,13 +297,13 @@ _PLAIN_FIRST_NOT = frozenset("#,[]{}&*!|>'\"%@`?:- ")
 _MAX_PLAIN = 2_000
 
 
-def _resolves_to_string(value: str) -> bool:
-    resolvers = _Dumper.yaml_implicit_resolvers
+def _resolves_to_string(value: str, resolvers: dict[Any, Any]) -> bool:
     return not any(regexp.match(value) for _, regexp in (*resolvers.get(value[0], ()), *resolvers.get(None, ())))
 
 
-def _plain(value: str) -> bool:
-    """Whether yaml.dump surely writes `value` plain (as it is) in block context."""
+def _plain(value: str, resolvers: dict[Any, Any] | None = None) -> bool:
+    """Whether yaml.dump surely writes `value` plain (as it is) in block context, and reading it
+    back plain gives the string itself (with `resolvers`, the loader's; default: the dumper's)."""
     return (
         0 < len(value) <= _MAX_PLAIN
         and value[0] not in _PLAIN_FIRST_NOT
@@ -309,7 +312,7 @@ def _plain(value: str) -> bool:
         and ": " not in value
         and " #" not in value
         and _PLAIN_CHARACTERS.match(value) is not None
-        and _resolves_to_string(value)
+        and _resolves_to_string(value, _Dumper.yaml_implicit_resolvers if resolvers is None else resolvers)
     )
 
 
@@ -362,3 +365,85 @@ def _plain_block(data: Mapping[str, Any], indent: str = "") -> str | None:
                 return None
             lines.append(f"{indent}{key}: {scalar}")
     return "\n".join(lines) + "\n"
+
+
+# --- the fast path of reading front matter -------------------------------------
+#
+# The converse of `_plain_block`: front matter in the very shape dump_entry
+# writes (plain scalars only, lists and mappings in PyYAML's block style) is
+# read by hand, 10x faster than libyaml's loader plus PyYAML's constructor;
+# any other line, scalar or shape gives None and the YAML loader reads it.
+
+_KEY_LINE = re.compile(r"([a-z_]+):(?: (.*))?\Z")
+_NESTED_KEY_LINE = re.compile(r"  ([a-z_]+):(?: (.*))?\Z")
+_INT = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+_FLOAT = re.compile(r"[0-9]+\.[0-9]+\Z")
+
+
+def _read_scalar(text: str) -> tuple[bool, Any]:
+    """(ok, value) of a plain scalar as the loader resolves it; not ok when unsure."""
+    if _INT.match(text):
+        return True, int(text)
+    if _FLOAT.match(text):
+        return True, float(text)
+    if _plain(text, _FastLoader.yaml_implicit_resolvers):
+        return True, text
+    return False, None
+
+
+def _read_plain_block(text: str) -> dict[str, Any] | None:
+    lines = text.split("\n")
+    data: dict[str, Any] = {}
+    index = 0
+    while index < len(lines):
+        match = _KEY_LINE.match(lines[index])
+        if match is None or match.group(1) in data:
+            return None
+        key, rest = match.group(1), match.group(2)
+        index += 1
+        if rest == "[]":
+            data[key] = []
+        elif rest is not None:
+            ok, value = _read_scalar(rest)
+            if not ok:
+                return None
+            data[key] = value
+        elif index < len(lines) and lines[index].startswith("- "):
+            items: list[Any] = []
+            while index < len(lines) and lines[index].startswith("- "):
+                item = lines[index][2:]
+                index += 1
+                nested = _NESTED_KEY_LINE.match(f"  {item}")
+                if nested is None:
+                    ok, value = _read_scalar(item)
+                    if not ok:
+                        return None
+                    items.append(value)
+                    continue
+                block = [f"  {item}"]
+                while index < len(lines) and lines[index].startswith("  "):
+                    block.append(lines[index])
+                    index += 1
+                mapping = _read_nested(block)
+                if mapping is None:
+                    return None
+                items.append(mapping)
+            data[key] = items
+        elif index < len(lines) and lines[index].startswith("  "):
+            block = []
+            while index < len(lines) and lines[index].startswith("  "):
+                block.append(lines[index])
+                index += 1
+            mapping = _read_nested(block)
+            if mapping is None:
+                return None
+            data[key] = mapping
+        else:
+            return None  # "key:" alone is null in YAML: rare enough to leave to the loader
+    return data if data else None
+
+
+def _read_nested(block: list[str]) -> dict[str, Any] | None:
+    """An indented mapping (two spaces) of scalars and of lists of scalars."""
+    return _read_plain_block("\n".join(line[2:] for line in block)) if all(
+        line.startswith("  ") and not line.startswith("   ") for line in block) else None

@@ -65,3 +65,38 @@ def test_fast_path_takes_ordinary_entries_and_round_trips() -> None:
     assert problem is None and parsed is not None
     assert (parsed.title, parsed.authors, parsed.date, parsed.tags) == (entry.title, entry.authors, entry.date,
                                                                         entry.tags)
+
+
+# Lines of front matter, plausible and odd, for the reading fast path.
+LINES = st.one_of(
+    st.builds(lambda k, v: f"{k}: {v}", st.sampled_from(["title", "tags", "date", "x_y", "Title", "a-b"]), WORDS),
+    st.sampled_from(["authors:", "tags: []", "- a", "- 12", "- 1.5", "- 0x1F", "- yes", "  - 3", "  lines:",
+                     "- file: seeds/a.txt", "  body: 0.95", "   deep: 1", "confidence:", "word_count: 010",
+                     "word_count: 812", "date: 2019-03-04", "key:", "# comment", "title: a # b", "", " ",
+                     "title: &x a", "other: *x", "- [a]", "list: [a, b]", "map: {a: 1}", "t: 'q'", "t: \"q\""]),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(LINES, min_size=1, max_size=8).map("\n".join))
+def test_fast_front_matter_reading_equals_the_yaml_loader(block: str) -> None:
+    from generator.frontmatter import _FastLoader, _read_plain_block
+
+    fast = _read_plain_block(block)
+    if fast is None:
+        return
+    expected = yaml.load(block, Loader=_FastLoader)  # noqa: S506 - safe loader subclass
+    assert fast == expected
+    assert repr(fast) == repr(expected)  # same types too (1 vs 1.0 vs "1")
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries())
+def test_dumped_entries_read_back_the_same_either_way(entry: Entry) -> None:
+    from generator.frontmatter import FRONT_MATTER, _FastLoader, _read_plain_block
+
+    match = FRONT_MATTER.match(dump_entry(entry))
+    assert match is not None
+    fast = _read_plain_block(match.group(1))
+    if fast is not None:
+        assert repr(fast) == repr(yaml.load(match.group(1), Loader=_FastLoader))  # noqa: S506
