@@ -90,6 +90,15 @@ _END_MARK = re.compile(
 )
 _MONTH_START = r"(?i:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|ene|abr|ago|dic|f[ée]v|avr|juil|ao[uû]|d[ée]c)"
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+_EDGE_CONNECTOR = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+|\s+(?:on|am|at|um|le|el|em|à|a las|às)$")
+_CONTACT = re.compile(r"\S+@\S+|[\d(+][\d\s().+-]{6,}")
+_GLUED_BY = re.compile(r"(?i)^(by|von|por|par)(?=[A-ZÀ-Ý])")
+_BY_REST = re.compile(r"(?i)^(?:by|von|por|par|posted by|written by|door)\s+(.+)$")
+_BY_STOP = re.compile(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às|in|for|für|from)\s+")
+_PLACE_DATE = re.compile(r"^[^\W\d_][^,—–\d]{0,40}\s*[,—–]\s*(?:\d|" + _MONTH_START + ")")
+_INITIALS_END = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
+_PHOTO_COUNTER = re.compile(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d")
+_SITE_SUFFIX = re.compile(r"[|»›>]|\s[-–—]\s\S+$")
 
 MIN_RUN_WORDS = 25
 """Words of dense prose a run needs to be taken for an article's text."""
@@ -418,7 +427,7 @@ def _strip_dates(text: str) -> str:
 
 def _person(text: str, allow_single: bool) -> str | None:
     text = text.strip(" ,.;:*_").strip()
-    text = re.sub(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+|\s+(?:on|am|at|um|le|el|em|à|a las|às)$", "", text).strip()
+    text = _EDGE_CONNECTOR.sub("", text).strip()
     if not text:
         return None
     tokens = text.split()
@@ -457,47 +466,62 @@ def names_in(text: str, loose: bool) -> tuple[list[str], bool]:
 
 @lru_cache(maxsize=_MEMO)
 def _names_in(text: str, loose: bool) -> tuple[tuple[str, ...], bool]:
-    names, explicit = _find_names(text, loose)
-    return tuple(names), explicit
+    found = _strict_names(text)
+    if found is None:
+        return (), False
+    names, explicit, segments = found
+    if names or not loose:
+        return names, explicit
+    return tuple(_loose_names(segments)), False
 
 
-def _find_names(text: str, loose: bool) -> tuple[list[str], bool]:
+@lru_cache(maxsize=_MEMO)
+def _strict_names(text: str) -> tuple[tuple[str, ...], bool, tuple[str, ...]] | None:
+    """The names a line credits without `loose` reading, and its segments; None: no names, however read.
+
+    What both readings share is done once per line (each line is asked about in both).
+    """
     if word_count(text) > 20 or is_furniture(text):
-        return [], False
+        return None
     # contact details after a byline ("By X x@example.com (509) 555-0100")
-    text = re.sub(r"\S+@\S+|[\d(+][\d\s().+-]{6,}", " ", text).strip()
+    text = _CONTACT.sub(" ", text).strip()
     cleaned = _strip_dates(text)
-    segments = [s.strip() for s in _SEPARATORS.split(cleaned) if s and s.strip()]
+    segments = tuple(s.strip() for s in _SEPARATORS.split(cleaned) if s and s.strip())
     for seg in segments:
-        seg = re.sub(r"(?i)^(by|von|por|par)(?=[A-ZÀ-Ý])", r"\1 ", seg)  # "ByJane Doe"
+        seg = _GLUED_BY.sub(r"\1 ", seg)  # "ByJane Doe"
         got = byline_names(seg)
         if got is None:
-            m = re.match(r"(?i)^(?:by|von|por|par|posted by|written by|door)\s+(.+)$", seg)
+            m = _BY_REST.match(seg)
             if m:
-                rest = re.split(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às|in|for|für|from)\s+", m.group(1))[0]
+                rest = _BY_STOP.split(m.group(1))[0]
                 got = [p for n in split_names(rest) if (p := _person(n, True))] or None
         if got:
             names = [p for n in got if (p := _person(n, allow_single=True))]
             if names:
-                return names, True
-    if find_dates(text) and not re.match(r"^[^\W\d_][^,—–\d]{0,40}\s*[,—–]\s*(?:\d|" + _MONTH_START + ")", text):
+                return tuple(names), True, segments
+    if find_dates(text) and not _PLACE_DATE.match(text):
         # "November 20, 2019 Jane Doe", "Jane Doe am 24. Januar 2022"; not "New York, March 3, 2020"
         for seg in segments:
             names = [p for n in split_names(seg) if (p := _person(n, allow_single=False))]
             if names and len(names) == len(split_names(seg)):
-                return names, False
-    if loose and len(segments) > 1 and any(_ROLE.search(seg) for seg in segments[1:]):
+                return tuple(names), False, segments
+    return (), False, segments
+
+
+def _loose_names(segments: tuple[str, ...]) -> list[str]:
+    """Names of a line that is only names ("A B, C D"), a name with a role, or "Name | Role"."""
+    if len(segments) > 1 and any(_ROLE.search(seg) for seg in segments[1:]):
         first = _person(segments[0], allow_single=False)  # "Jane Doe | Senior Writer"
-        return ([first], False) if first else ([], False)
-    if not loose or len(segments) != 1:
-        return [], False
+        return [first] if first else []
+    if len(segments) != 1:
+        return []
     seg = segments[0]
     parts = split_names(seg)
     names = [p for n in parts if (p := _person(n, allow_single=False))]
     if names and len(names) == len(parts):
-        return names, False
+        return names
     role = _name_with_role(seg)
-    return ([role], False) if role else ([], False)
+    return [role] if role else []
 
 
 def _read_date(lines: list[Line], zone: list[int], header: _Header, t: int) -> None:
@@ -766,14 +790,14 @@ def _add_line_terms(score: float, line: Line, t: int, body_words: set[str], copi
         score -= 0.7
     elif line.words > 24:
         score -= 1.0
-    if line.text.endswith(".") and not re.search(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$", line.text):
+    if line.text.endswith(".") and not _INITIALS_END.search(line.text):
         score -= 1.2
     if line.kind == NAME and line.words <= 3:
         score -= 0.8
     if line.words > 16 and _SENTENCE_END.search(line.text):
         score -= 1.0  # a long sentence: a dek or a caption rather than a headline
-    if is_caption(line.text) or re.match(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d", line.text):
+    if is_caption(line.text) or _PHOTO_COUNTER.match(line.text):
         score -= 3.0
-    if re.search(r"[|»›>]|\s[-–—]\s\S+$", line.text):
+    if _SITE_SUFFIX.search(line.text):
         score -= 0.5  # "Headline | Site" or a breadcrumb
     return score

@@ -85,6 +85,7 @@ def _is_heading(lines: list[Line], i: int) -> bool:
 _HEADING_MARK = re.compile(r"^#+\S|^#+\s")
 _NUMBERED = re.compile(r"^\d+\.\s")
 _QUOTE_MARK = re.compile(r"^[>+=]")
+_LOWER_START = re.compile(r"^[a-zà-ÿ]")
 
 
 def _escape(text: str) -> str:
@@ -175,7 +176,7 @@ def _continues(previous: str, text: str, after_blank: bool) -> bool:
         return False
     if not after_blank:
         return True
-    return bool(re.match(r"^[a-zà-ÿ]", text))
+    return bool(_LOWER_START.match(text))
 
 
 def _trim_trailing(blocks: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:

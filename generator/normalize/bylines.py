@@ -49,6 +49,11 @@ _HEADLINE_WORDS = frozenset(
 )
 
 
+_TRAILING_PAREN = re.compile(r"\s*\([^()\d]{1,40}\)\s*$")
+_NOT_IN_NAME = re.compile(r"[\d@:;!?\"“”|/\\]|https?|www\.")
+_INITIAL_END = re.compile(r"\b[A-Z]\.$")
+
+
 def _tokens(text: str) -> list[str]:
     return text.split()
 
@@ -60,12 +65,12 @@ def is_name(text: str, max_words: int = 8) -> bool:
     digits, no sentence punctuation; an organization may carry a short
     parenthetical such as "(Mexico)".
     """
-    stripped = re.sub(r"\s*\([^()\d]{1,40}\)\s*$", "", text.strip())
+    stripped = _TRAILING_PAREN.sub("", text.strip())
     has_parenthesis = stripped != text.strip()
     text = stripped
-    if not text or len(text) > 80 or re.search(r"[\d@:;!?\"“”|/\\]|https?|www\.", text):
+    if not text or len(text) > 80 or _NOT_IN_NAME.search(text):
         return False
-    if text.endswith((".", ",")) and not re.search(r"\b[A-Z]\.$", text):
+    if text.endswith((".", ",")) and not _INITIAL_END.search(text):
         return False
     words = _tokens(text)
     if not 1 <= len(words) <= max_words:

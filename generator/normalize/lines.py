@@ -104,6 +104,8 @@ def word_count(text: str) -> int:
 
 def has_few_words(text: str, most: int) -> bool:
     """0 < word_count(text) <= most, without counting the words of a long line to its end."""
+    if text.isascii():
+        return 0 < word_count(text) <= most  # counted at C speed: faster than stopping early
     n = 0
     for token in text.split():
         n += _token_words(token)
@@ -235,10 +237,22 @@ def is_prose(text: str, words: int) -> bool:
     return words >= 6 and bool(_SENTENCE_END.search(text)) and not text.endswith(":")
 
 
+def make_line(no: int, text: str, kind: str, words: int, date: dt.date | None = None,
+              names: tuple[str, ...] = ()) -> Line:
+    """`Line(no, text, kind, words, date, names)`, built twice as fast.
+
+    A frozen dataclass sets each field through object.__setattr__; every line of
+    every page is built here, so the fields go into the instance's dict at once.
+    """
+    line: Line = object.__new__(Line)
+    line.__dict__.update(no=no, text=text, kind=kind, words=words, date=date, names=names)
+    return line
+
+
 def classify(text: str, no: int = 0) -> Line:
     """Classify one stripped line."""
     kind, words, date, names = _classified(text)
-    return Line(no, text, kind, words, date, names)
+    return make_line(no, text, kind, words, date, names)
 
 
 @lru_cache(maxsize=16384)  # pure; menus, bylines and teasers recur from page to page

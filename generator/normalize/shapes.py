@@ -230,11 +230,85 @@ def _words(text: str) -> set[str]:
     return {w.casefold() for w in re.findall(r"[^\W\d_]{4,}", text)}
 
 
+class _Scoring:
+    """What scoring a candidate headline needs from the whole page, built on first use.
+
+    Most pages never ask for a score (the article layout settles them), so the
+    page's stem index and echoes are only built when one is asked for.
+    """
+
+    def __init__(self, lines: list[Line], limit: int, index: StemIndex | None) -> None:
+        self.lines = lines
+        self.limit = limit
+        self.texts = [line.text for line in lines]
+        self._index = index
+        self._echoes: _Echoes | None = None
+
+    def index(self) -> StemIndex:
+        if self._index is None:  # the stems of the text under each headline, without a set per headline
+            self._index = StemIndex(self.texts, 5)
+        return self._index
+
+    def echoes(self) -> _Echoes:
+        if self._echoes is None:
+            self._echoes = _Echoes(self.texts)
+        return self._echoes
+
+
 @dataclass
 class Candidate:
+    """A headline-like line, its header and the mass of text after it."""
+
     header: Header
     mass: int
-    score: float
+    scoring: _Scoring = field(repr=False, compare=False)
+    start: int = 0
+    """Where the text under this headline starts (the header's end as it was read)."""
+    stop: int = 0
+    """Where the text that counts for this headline stops."""
+    facts: tuple[bool, bool, bool] = (False, False, False)
+    """Date, authors, dek of the header as it was read (a later stage may change the header)."""
+    _score: float | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def score(self) -> float:
+        """How much this line looks like the headline of what follows (computed when first asked)."""
+        if self._score is None:
+            self._score = _score(self)
+        return self._score
+
+
+def _score(c: Candidate) -> float:
+    lines, limit, i = c.scoring.lines, c.scoring.limit, c.header.title
+    has_date, has_authors, has_dek = c.facts
+    line = lines[i]
+    score = 0.0
+    if has_date:
+        score += 1.5
+    if has_authors:
+        score += 1.0
+    if has_dek:
+        score += 0.5
+    score += min(4.0, 1.2 * math.log1p(c.mass / 40))
+    heading_words = _words(line.text)
+    if heading_words:
+        index, start = c.scoring.index(), c.start
+        body_end = min(c.stop, start + 60)
+        overlap = sum(1 for w in heading_words if index.occurs(w[:5], start, body_end)) / len(heading_words)
+        score += 2.0 * overlap
+    if _in_menu_run(lines, i):
+        score -= 1.5
+    # The headline often appears twice: in the page's title bar and above the text.
+    if len(line.text) > 15 and c.scoring.echoes().has_echo(line.text):
+        score += 1.0
+    if line.words < 3:
+        score -= 1.5
+    if line.text.isupper() and line.words <= 4:
+        score -= 1.0
+    if line.kind == PROSE and line.text.endswith((".", ":", ";")):
+        score -= 2.0
+    score -= 0.3 * (i / max(1, limit))
+    return score
 
 
 def prose_mass(lines: list[Line], start: int, stop: int) -> int:
@@ -271,10 +345,12 @@ class _Echoes:
         return self._count(self.starts, text) + self._count(self.ends, text[::-1]) > 2
 
 
-def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
-    """Every headline-like line with its header, the text mass after it and a score."""
+def candidates(lines: list[Line], limit: int | None = None, index: StemIndex | None = None) -> list[Candidate]:
+    """Every headline-like line with its header, the text mass after it and a (lazy) score.
+
+    `index`: the page's `StemIndex` of size 5, when the caller already has it.
+    """
     limit = len(lines) if limit is None else limit
-    texts = [line.text for line in lines]
     result: list[Candidate] = []
     strong_starts = []
     headers: dict[int, Header] = {}
@@ -286,8 +362,7 @@ def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
             headers[i] = header
             if header.strong:
                 strong_starts.append(i)
-    echoes = _Echoes(texts)
-    index = StemIndex(texts, 5)  # the stems of the text under each headline, without a set per headline
+    scoring = _Scoring(lines, limit, index)
     for i, header in headers.items():
         following = [s for s in strong_starts if s >= header.end]
         stop = following[0] if following else limit
@@ -296,33 +371,8 @@ def candidates(lines: list[Line], limit: int | None = None) -> list[Candidate]:
         first = _next_nonblank(lines, header.end, stop)
         if (header.dek or header.date) and first is not None and first != i and starts_record(lines, first):
             mass = 0  # a teaser: the next thing under its byline is another headline
-        line = lines[i]
-        score = 0.0
-        if header.date is not None:
-            score += 1.5
-        if header.authors:
-            score += 1.0
-        if header.dek:
-            score += 0.5
-        score += min(4.0, 1.2 * math.log1p(mass / 40))
-        heading_words = _words(line.text)
-        if heading_words:
-            body_end = min(stop, header.end + 60)
-            overlap = sum(1 for w in heading_words if index.occurs(w[:5], header.end, body_end)) / len(heading_words)
-            score += 2.0 * overlap
-        if _in_menu_run(lines, i):
-            score -= 1.5
-        # The headline often appears twice: in the page's title bar and above the text.
-        if len(line.text) > 15 and echoes.has_echo(line.text):
-            score += 1.0
-        if line.words < 3:
-            score -= 1.5
-        if line.text.isupper() and line.words <= 4:
-            score -= 1.0
-        if line.kind == PROSE and re.search(r"[.:;]$", line.text):
-            score -= 2.0
-        score -= 0.3 * (i / max(1, limit))
-        result.append(Candidate(header, mass, score))
+        facts = (header.date is not None, bool(header.authors), bool(header.dek))
+        result.append(Candidate(header, mass, scoring, header.end, stop, facts))
     return result
 
 
@@ -359,18 +409,23 @@ def find_pieces(lines: list[Line], split_titles: tuple[str, ...] = ()) -> list[P
     if len(articles) >= 2 or (forced and len(articles) >= 1):
         pieces = _posts(lines, cands, articles)
     else:
-        best = max(cands, key=lambda c: (c.score, -c.header.title))
         layout = main_layout(lines)
         # A listing holds several teaser records; a short article holds at most its own.
         elsewhere = [] if layout is None else [
             c for c in cands if _is_teaser_record(c) and not layout.title <= c.header.title < layout.body_end]
-        if layout is not None and (layout.mass >= ARTICLE_MASS or best.mass >= 40 or len(elsewhere) < 2):
+        # The best-scored candidate is only needed when the layout does not settle the page.
+        if layout is not None and (layout.mass >= ARTICLE_MASS or _best(cands).mass >= 40 or len(elsewhere) < 2):
             pieces = [_from_layout(lines, cands, layout)]
-        elif best.mass >= 40 or not any(_is_teaser_record(c) for c in cands):
-            pieces = [_single(lines, cands, best)]
+        elif _best(cands).mass >= 40 or not any(_is_teaser_record(c) for c in cands):
+            pieces = [_single(lines, cands, _best(cands))]
     covered = [(p.header.title, max(p.body[1], p.header.end)) for p in pieces]
     pieces += _teasers(lines, cands, covered)
     return sorted(pieces, key=lambda p: p.header.title)
+
+
+def _best(cands: list[Candidate]) -> Candidate:
+    """The best-scored candidate, the first in page order among equals."""
+    return max(cands, key=lambda c: (c.score, -c.header.title))
 
 
 def _posts_with_text(lines: list[Line], articles: list[int]) -> list[int]:
@@ -442,7 +497,7 @@ def _posts(lines: list[Line], cands: list[Candidate], articles: list[int]) -> li
     # A headline before the first post with a mass of text under it is a post too.
     leading = [c for c in cands if c.header.title < starts[0] and c.mass >= ARTICLE_MASS]
     if leading:
-        starts.insert(0, max(leading, key=lambda c: (c.score, -c.header.title)).header.title)
+        starts.insert(0, _best(leading).header.title)
     # Within each post, a heading that ends the topic, follows a footer date or a
     # wide gap starts another post.
     extra: list[int] = []

@@ -15,16 +15,17 @@ from ..models import ARTICLE, TEASER, Entry, SourceHints, SourceRef
 from .body import build_body
 from .bylines import original_publication_of, translator_of
 from .language import detect_language
-from .lines import NOISE, PROSE, Line, split_lines
+from .lines import NOISE, PROSE, Line, make_line, split_lines
 from .noise import category_label, is_noise_line
 from .shapes import Piece, find_pieces, nearby_date
 
+_SPACES = re.compile(r"\s+")
 _TRUNCATION = re.compile(r"\s*(?:\(\s*(?:\.\.\.|…)\s*\)|\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
 
 
 def clean_summary(text: str) -> str:
     """A dek or teaser text without its truncation marker."""
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _SPACES.sub(" ", text).strip()
     previous = None
     while previous != text:
         previous = text
@@ -40,9 +41,9 @@ def mark_noise(lines: list[Line], keys: frozenset[str]) -> tuple[list[Line], lis
         label = category_label(line.text) if line.kind != "blank" else None
         if label:
             labels.append(label)
-            out.append(dataclasses.replace(line, kind=NOISE))
+            out.append(make_line(line.no, line.text, NOISE, line.words, line.date, line.names))
         elif line.kind != "blank" and is_noise_line(line.text, keys) and line.kind not in ("date", "byline"):
-            out.append(dataclasses.replace(line, kind=NOISE))
+            out.append(make_line(line.no, line.text, NOISE, line.words, line.date, line.names))
         else:
             out.append(line)
     return out, labels
@@ -60,7 +61,7 @@ def text_entries(text: str, source_file: str, hints: SourceHints,
 def _entry(lines: list[Line], piece: Piece, source_file: str, page_labels: list[str]) -> Entry | None:
     header = piece.header
     title_line = lines[header.title]
-    title = re.sub(r"\s+", " ", title_line.text).strip()
+    title = _SPACES.sub(" ", title_line.text).strip()
     if not title:
         return None
     dek = " ".join(lines[i].text for i in header.dek)
