@@ -146,7 +146,7 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
     from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch, with_bodies
     from .search import build_search
 
-    search = build_search(entries, config)
+    search = build_search(entries, config, versions=versions)
     state = load_state(config, bodies=False)
     compiled = config.cache_dir / "templates"
     if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, search.assets, compiled)
