@@ -91,15 +91,20 @@ def serve(config: Config, *, host: str = "127.0.0.1", port: int = 8000, poll: bo
               "the archive (use --host 127.0.0.1 to keep it local)", file=sys.stderr)
     watcher: Watcher | None = None
     previous_term = None
-    if threading.current_thread() is threading.main_thread():
-        _SERVING_PID[0] = os.getpid()
-        previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)  # stop as cleanly as on Ctrl-C
     try:
         try:
+            # SIGTERM keeps its default action during the first build, the one build that forks
+            # workers (rebuilds run beside the server's threads, in this process): a worker
+            # forked with a Python-level handler loses a SIGTERM that reaches it before it first
+            # runs (CPython drops signals that arrive before its after-fork reset), and the pool,
+            # which ends its workers with SIGTERM, then waits for that one forever.
             live.build_now(frozenset())
         except KeyboardInterrupt:
             print("interrupted during the first build", file=sys.stderr)
             return EXIT_INTERRUPTED
+        if threading.current_thread() is threading.main_thread():
+            _SERVING_PID[0] = os.getpid()
+            previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)  # stop as cleanly as on Ctrl-C
 
         def follow_config(_: BuildOutcome) -> None:
             if watcher is not None:
