@@ -280,13 +280,17 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 
 # ASCII characters other than letters and digits: what [\W_] matches in ASCII text.
-_ASCII_NON_ALNUM = {c: 32 for c in range(128) if not chr(c).isalnum()}
+# Lowered, and a space for anything else (code points as values: str.translate's fast path).
+_ASCII_CANON = {c: ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)}
 
 
 @lru_cache(maxsize=_MEMO)
 def _canon(text: str) -> str:
-    if text.isascii():  # the same, without a regex: runs of other characters become one space
-        return " ".join(text.translate(_ASCII_NON_ALNUM).split()).lower()
+    if text.isascii():  # the same, without a regex or a string per word: runs of spaces become one
+        key = text.translate(_ASCII_CANON)
+        while "  " in key:
+            key = key.replace("  ", " ")
+        return key.strip()
     return _NON_WORD.sub(" ", text).strip().casefold()
 
 

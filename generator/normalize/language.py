@@ -17,6 +17,7 @@ _STOP: dict[str, frozenset[str]] = {
     "pt": frozenset("o a os as de que e em um uma é do da dos das para com não por se mais na no ao".split()),
 }
 
+_ANY_STOP = frozenset().union(*_STOP.values())
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _ASCII_NON_LETTER = {c: 32 for c in range(128) if not chr(c).isalpha()}
@@ -29,8 +30,9 @@ def detect_language(text: str) -> str | None:
     tokens = low.translate(_ASCII_NON_LETTER).split() if low.isascii() else _LETTER_RUN.findall(low)
     if len(tokens) < 8:
         return None
-    seen = Counter(tokens)
-    counts = sorted(((sum(seen[w] for w in words), lang) for lang, words in _STOP.items()), reverse=True)
+    # Only function words are counted: the others are dropped at C speed before counting.
+    seen = Counter(filter(_ANY_STOP.__contains__, tokens))
+    counts = sorted(((sum(seen[w] for w in words if w in seen), lang) for lang, words in _STOP.items()), reverse=True)
     (n, best), (runner_up, _) = counts[0], counts[1]
     # A tie at the top is never an answer (n < 1.2 * runner_up), so the order of ties does not matter.
     if n < 3 or n < 1.2 * runner_up:

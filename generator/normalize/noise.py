@@ -86,3 +86,12 @@ def noise_keys(extra: Iterable[str]) -> frozenset[str]:
 
 def is_noise_line(line: str, keys: frozenset[str]) -> bool:
     return bool(keys) and _key(line) in keys
+
+
+@lru_cache(maxsize=8)  # one set of keys per run: its hash is computed once and kept by the frozenset
+def most_words(keys: frozenset[str]) -> int:
+    """The most words a noise key has: an ASCII line with more words cannot be noise.
+
+    (For ASCII text, `_key` only lowers letters and folds spaces: the words stay the words.)
+    """
+    return max((word_count(k) for k in keys), default=0)

@@ -16,7 +16,7 @@ from .body import build_body
 from .bylines import original_publication_of, translator_of
 from .language import detect_language
 from .lines import NOISE, PROSE, Line, make_line, split_lines
-from .noise import category_label, is_noise_line
+from .noise import category_label, is_noise_line, most_words
 from .shapes import Piece, find_pieces, nearby_date
 
 _SPACES = re.compile(r"\s+")
@@ -37,12 +37,14 @@ def mark_noise(lines: list[Line], keys: frozenset[str]) -> tuple[list[Line], lis
     """Turn noise lines into NOISE; return the category labels of the page."""
     labels: list[str] = []
     out: list[Line] = []
+    most = most_words(keys)
     for line in lines:
         label = category_label(line.text) if line.kind != "blank" else None
         if label:
             labels.append(label)
             out.append(make_line(line.no, line.text, NOISE, line.words, line.date, line.names))
-        elif line.kind != "blank" and is_noise_line(line.text, keys) and line.kind not in ("date", "byline"):
+        elif (line.kind not in ("blank", "date", "byline") and not (line.words > most and line.text.isascii())
+              and is_noise_line(line.text, keys)):
             out.append(make_line(line.no, line.text, NOISE, line.words, line.date, line.names))
         else:
             out.append(line)
