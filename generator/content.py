@@ -24,6 +24,7 @@ replaced; an interrupted commit is rolled forward by the next run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -72,6 +73,11 @@ class Manifest:
         return {record.identity: record for record in self.records.values()}
 
     def to_json(self) -> str:
+        return self._json
+
+    @functools.cached_property
+    def _json(self) -> str:
+        # Asked for up to three times a sync (fingerprints, the commit): made once.
         records = {
             path: {"identity": r.identity, "hash": r.hash, "sources": dict(sorted(r.sources.items()))}
             for path, r in sorted(self.records.items())
