@@ -150,6 +150,8 @@ class RenderMemo:
     """The taxonomies (tags ... months) the render grouped the entries into."""
     taxonomy_problems: tuple[Problem, ...] = ()
     """The warnings grouping them gave (slug clashes)."""
+    taxonomy_signatures: Mapping[str, str] = field(default_factory=dict)
+    """Kind -> the `_Signer` signature of its taxonomy (big: every term's entry keys), reused with it."""
 
 
 @dataclass(frozen=True)
@@ -1009,6 +1011,7 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
 
 
 _PLAIN = frozenset({Link, Bar, TimelineRow})
+_SCALARS = frozenset({str, int, float, bool})
 
 
 class _Signer:
@@ -1021,6 +1024,12 @@ class _Signer:
 
     def __init__(self) -> None:
         self._memo: dict[int, str] = {}
+        self._primed: list[Any] = []
+
+    def prime(self, value: Any, signature: str) -> None:
+        """Take `signature` as value's (known from an earlier render of an equal value)."""
+        self._primed.append(value)  # kept alive, so its id stays its own
+        self._memo[id(value)] = signature
 
     def sign(self, value: Any) -> Any:
         if value is None or isinstance(value, (str, int, float)):
@@ -1038,6 +1047,10 @@ class _Signer:
             return text
         inner: Any
         if isinstance(value, (tuple, list)):
+            if all(item is None or type(item) in _SCALARS for item in value):
+                # Plain values (a pager's page numbers and URLs): their repr says it all, no hash needed.
+                self._memo[id(value)] = text = repr(value)
+                return text
             inner = [self.sign(item) for item in value]
         elif isinstance(value, Mapping):
             inner = sorted((str(k), self.sign(v)) for k, v in value.items())
@@ -1165,7 +1178,8 @@ def render_site(
     versions = {k: versions[k] for k in order if k in versions} if versions is not None else {}
     changed = _changed_entries(memo, order, versions, ordered_entries) if reuse and unchanged is not None else None
     taxonomies: dict[str, Taxonomy] = {}
-    if changed is not None and set(memo.taxonomies) == set(TAXONOMY_KINDS):
+    taxonomies_reused = changed is not None and set(memo.taxonomies) == set(TAXONOMY_KINDS)
+    if taxonomies_reused:
         # Same entries in the same order, none changed in a name it is grouped by: same taxonomies.
         taxonomies.update(memo.taxonomies)
         taxonomy_problems = list(memo.taxonomy_problems)
@@ -1232,6 +1246,9 @@ def render_site(
 
     # Pages: reuse the previous bytes of every page whose context is unchanged.
     signer = _Signer()
+    if taxonomies_reused and set(memo.taxonomy_signatures) == set(TAXONOMY_KINDS):
+        for kind in TAXONOMY_KINDS:  # the same taxonomies as the memo's (see above): the same signatures
+            signer.prime(taxonomies[kind], memo.taxonomy_signatures[kind])
     old_pages = memo.pages if reuse and (previous is not None or unchanged is not None) else {}
     made: list[OutputFile | Problem | None] = []
     fingerprints: list[str] = []
@@ -1294,7 +1311,8 @@ def render_site(
         problems=tuple(problems),
         memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages, others=others,
                         order=order, versions=versions, shapes=shapes, taxonomies=taxonomies,
-                        taxonomy_problems=tuple(taxonomy_problems)),
+                        taxonomy_problems=tuple(taxonomy_problems),
+                        taxonomy_signatures={kind: signer.sign(taxonomies[kind]) for kind in TAXONOMY_KINDS}),
         rendered=len(stale),
         kept=frozenset([*kept_rest, *(path for path, file in files.items() if isinstance(file, _Kept))]),
     )

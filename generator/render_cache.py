@@ -19,6 +19,7 @@ one edit rewrites two small cache files instead of all of them.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -72,7 +73,8 @@ def load_state(config: Config, bodies: bool = True) -> RenderState:
         memo = RenderMemo(key=head["key"], pages=head["pages"],
                           others=tuple(head["others"]), order=tuple(head["order"]), versions=head["versions"],
                           shapes=head["shapes"], taxonomies=head["taxonomies"],
-                          taxonomy_problems=tuple(head["taxonomy_problems"]))
+                          taxonomy_problems=tuple(head["taxonomy_problems"]),
+                          taxonomy_signatures=head.get("taxonomy_signatures", {}))
         state = RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]))
     except (KeyError, TypeError):
         return RenderState()
@@ -130,17 +132,24 @@ def vouch(state: RenderState, output_dir: Path) -> Callable[[str], bool]:
     """`unchanged` for render_site: True while a file of site/ is the one the last build wrote (by its stat)."""
 
     root = str(output_dir)
+    try:
+        # Paths looked up from an open site/ directory: the kernel walks a few components, not the whole path.
+        directory: int | None = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        directory = None
 
     def unchanged(path: str) -> bool:
         recorded = state.manifest.get(path)
-        if recorded is None:
+        if recorded is None or directory is None:
             return False
         try:
-            info = os.stat(os.path.join(root, path), follow_symlinks=False)
-        except OSError:
+            info = os.stat(path, dir_fd=directory, follow_symlinks=False)
+        except (OSError, ValueError):
             return False
         return (info.st_size, info.st_mtime_ns, info.st_ino) == recorded
 
+    if directory is not None:
+        weakref.finalize(unchanged, os.close, directory)
     return unchanged
 
 
@@ -181,4 +190,5 @@ def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
     cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs, "others": list(memo.others),
                           "order": list(memo.order), "versions": dict(memo.versions), "shapes": dict(memo.shapes),
                           "taxonomies": dict(memo.taxonomies), "taxonomy_problems": list(memo.taxonomy_problems),
+                          "taxonomy_signatures": dict(memo.taxonomy_signatures),
                           "manifest": dict(manifest) if manifest is not None else manifest_of(output_dir), "problems": list(problems)})
