@@ -5,10 +5,13 @@
  * workers are missing). A page older than the current build epoch refreshes
  * itself in place: it fetches its own URL again and patches the differences
  * into the open document (text, attributes, added and removed elements), which
- * keeps the scroll position, the stylesheets already loaded and the state of
- * the page's scripts, and shows the new text a navigation sooner. A page whose
- * scripts changed (they would have to run again), or that cannot be fetched
- * as the same HTML page, reloads instead and returns to its scroll position.
+ * keeps the scroll position and the stylesheets already loaded, and shows the
+ * new text a navigation sooner. That is only done to a page that is still
+ * exactly what the server sent (it fetches that once, after loading, to know),
+ * so nothing a script or the reader changed in it is undone without the
+ * script running again. Any other page, one whose scripts changed (they would
+ * have to run again), or one that cannot be fetched as the same HTML page,
+ * reloads instead and returns to its scroll position.
  * A build that changed only stylesheets swaps them in place; build errors show
  * as an overlay until a good build clears it.
  */
@@ -49,6 +52,33 @@
 
   function isOurs(node) {
     return node.nodeType === 1 && (node.id === OVERLAY || node.hasAttribute("data-archive-serve"));
+  }
+
+  // The document without what this script adds to it, as text, to compare pages.
+  function serialize(doc) {
+    var copy = doc.documentElement.cloneNode(true);
+    Array.prototype.forEach.call(copy.querySelectorAll("#" + OVERLAY + ", script[data-archive-serve]"),
+      function (node) { node.remove(); });
+    return copy.outerHTML;
+  }
+
+  function epochOf(doc) {
+    var tag = doc.querySelector("script[data-archive-serve]");
+    return tag ? Number(tag.getAttribute("data-epoch") || -1) : -1;
+  }
+
+  // What the server sent for this page at this epoch, serialized; null while unknown.
+  var base = null;
+
+  function learnBase() {
+    var asked = epoch;
+    fetch(location.href, { cache: "no-store", credentials: "same-origin" }).then(function (r) {
+      return r.redirected ? "" : r.text();
+    }).then(function (text) {
+      if (!text || refreshing || epoch !== asked) return;
+      var sent = new DOMParser().parseFromString(text, "text/html");
+      if (epochOf(sent) === asked) base = serialize(sent);
+    }).catch(function () {});
   }
 
   // The scripts that ran in this page; a new page with other scripts needs a real reload.
@@ -119,6 +149,10 @@
 
   function refresh() {
     if (refreshing) return;
+    if (base === null || serialize(document) !== base) {
+      reload();  // changed since it loaded (or not known yet): only running its scripts again is right
+      return;
+    }
     refreshing = true;
     var goal = wantedEpoch;
     fetch(location.href, { cache: "no-store", credentials: "same-origin" }).then(function (r) {
@@ -129,9 +163,10 @@
       var fresh = new DOMParser().parseFromString(text, "text/html");
       if (scriptsOf(fresh) !== scripts) throw new Error("its scripts changed");
       var x = window.scrollX, y = window.scrollY;
+      base = serialize(fresh);
       morph(document.documentElement, fresh.documentElement);
       window.scrollTo(x, y);
-      epoch = Math.max(epoch, goal);
+      epoch = Math.max(epoch, goal, epochOf(fresh));
       // For the page's own scripts (and benchmarks): the content was replaced in place.
       document.dispatchEvent(new CustomEvent("archive-serve:refreshed", { detail: { epoch: epoch } }));
       refreshing = false;
@@ -154,7 +189,12 @@
       if (!fresh.length && !old.length) return;
       var pending = fresh.length;
       var anchor = old.length ? old[old.length - 1] : null;
-      var done = function () { if (--pending <= 0) old.forEach(function (l) { l.remove(); }); };
+      var pristine = base !== null && serialize(document) === base;
+      var done = function () {
+        if (--pending > 0) return;
+        old.forEach(function (l) { l.remove(); });
+        base = pristine ? serialize(document) : null;  // the swapped links are the server's, in effect
+      };
       if (!pending) { done(); return; }
       fresh.forEach(function (link) {
         var url = new URL(link.getAttribute("href"), location.href);
@@ -241,4 +281,6 @@
 
   restoreScroll();
   connect();
+  if (document.readyState === "complete") learnBase();
+  else window.addEventListener("load", learnBase, { once: true });
 })();
