@@ -839,6 +839,8 @@ class _Renderer:
         self._macros: Any = None
         # Template per spec.template, looked up once a render: Jinja would stat the file on every get.
         self._templates: dict[tuple[str, ...], jinja2.Template] = {}
+        # (id of a pager's page list, root prefix) -> (that list, kept alive; its <li> items, none current).
+        self._page_items: dict[tuple[int, str], tuple[Any, list[str]]] = {}
 
     def _card_macro(self) -> Any:
         """entry_card of the theme's macros.html, seeing CARD_ROOT as the page's root."""
@@ -874,6 +876,27 @@ class _Renderer:
         return (*cards, feeds.entry_fragment(view.entry, base + view.url, CONTENT_MARK).replace(
             feeds.content_element(CONTENT_MARK), CONTENT_MARK))
 
+    def page_items(self, pager: Pager, short: str) -> str:
+        """The <li> of every page of the pager's list, the current one marked, for pages whose root prefix is `short`.
+
+        Made once per list and prefix: every page of a list shows the same
+        links but for the current one, and long lists have hundreds of pages.
+        """
+        made = self._page_items.get((id(pager.pages), short))
+        if made is None:
+            made = (pager.pages, [
+                f'<li><a href="{escape((short + url) or "./")}" aria-label="Page {number}">{number}</a></li>\n'
+                for number, url in pager.pages
+            ])
+            self._page_items[(id(pager.pages), short)] = made
+        items = made[1]
+        at = next((index for index, (number, _) in enumerate(pager.pages) if number == pager.number), None)
+        if at is None:
+            return "".join(items)
+        number, url = pager.pages[at]
+        current = f'<li><a href="{escape((short + url) or "./")}" aria-current="page">{number}</a></li>\n'
+        return "".join([*items[:at], current, *items[at + 1:]])
+
     def render(self, spec: _PageSpec) -> OutputFile | Problem:
         """One page, or the problem that kept it from rendering."""
         site = self.site
@@ -900,6 +923,9 @@ class _Renderer:
         def card(view: EntryView, level: int = 3) -> Markup:
             return Markup(self.card_html(view, level).replace(CARD_ROOT, card_root))
 
+        def page_items(pager: Pager) -> Markup:
+            return Markup(self.page_items(pager, short))
+
         def cards(views: Iterable[EntryView], level: int = 3) -> Markup:
             # One call per list instead of one per entry: lists are most of what pages show.
             return Markup("".join([self.card_html(view, level) for view in views]).replace(CARD_ROOT, card_root))
@@ -914,6 +940,7 @@ class _Renderer:
             "asset": asset,
             "card": card,
             "cards": cards,
+            "page_items": page_items,
             "search_assets": site.search_assets,
             "has_search": self.has_search,
             **spec.context,
