@@ -202,3 +202,25 @@ def test_a_page_whose_scripts_changed_reloads_and_runs_them(server: ServeProcess
     page.wait_for_function(f"() => document.body.innerText.includes({marker!r})", timeout=30_000)
     assert page.evaluate("window.__sameDocument === true && window.__addedScript === 'ran'")
     assert not page.js_errors
+
+
+def test_a_page_its_scripts_changed_reloads_so_they_run_again(server: ServeProcess, project: Path,
+                                                              page: Any) -> None:
+    path, url = longest_entry(project)
+    template = project / "themes" / "default" / "templates" / "entry.html"
+    head, sep, tail = template.read_text(encoding="utf-8").rpartition("{% endblock %}")
+    script = ("<script>document.addEventListener('DOMContentLoaded', function () { document.body.insertAdjacentHTML("
+              "'afterbegin', '<p id=made-by-script>Made by a script</p>'); });</script>")
+    mark = server.mark()
+    template.write_text(head + script + sep + tail, encoding="utf-8")
+    server.wait_for("built in", after=mark)
+    page.goto(server.url + url)
+    page.locator("#made-by-script").wait_for(timeout=30_000)
+    page.evaluate("window.__sameDocument = true")
+    marker = "After the script made its paragraph 2323"
+    edit_body(path, marker)
+    page.wait_for_function(f"() => document.body.innerText.includes({marker!r})", timeout=30_000)
+    # Patched to the server's HTML, the page would lose the paragraph its script made: it reloaded.
+    assert page.evaluate("window.__sameDocument === undefined")
+    page.locator("#made-by-script").wait_for(timeout=10_000)
+    assert not page.js_errors
