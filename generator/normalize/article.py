@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import heapq
 import math
 import re
 from dataclasses import dataclass
@@ -98,6 +99,9 @@ _BY_STOP = re.compile(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às|in|for|für|
 _PLACE_DATE = re.compile(r"^[^\W\d_][^,—–\d]{0,40}\s*[,—–]\s*(?:\d|" + _MONTH_START + ")")
 _INITIALS_END = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
 _PHOTO_COUNTER = re.compile(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d")
+_DIGIT = re.compile(r"\d")
+_SPACE = re.compile(r"\s")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 _SITE_SUFFIX = re.compile(r"[|»›>]|\s[-–—]\s\S+$")
 
 MIN_RUN_WORDS = 25
@@ -632,6 +636,9 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
 
 # What the header can add to a headline's score at most: date 2.0, authors 2.0, dek 0.7.
 _HEADER_MAX = 4.7
+# What any headline can score at most: the header's best, its words all in the text (2.0) and
+# shown again on the page (1.2); a little more, so that float rounding cannot put a score above it.
+_CEILING_MAX = _HEADER_MAX + 2.0 + 1.2 + 1e-3
 
 
 def _score_ceiling(lines: list[Line], t: int, body_words: set[str], copies: _Copies) -> float:
@@ -701,7 +708,7 @@ def is_ui_name(name: str) -> bool:
 def is_junk_title(text: str) -> bool:
     """Not a headline whatever stands around it: a dateline, a byline, a counter row or a UI phrase."""
     words = word_count(text)
-    if words < 2 or len(re.findall(r"\d", text)) * 2 >= len(re.sub(r"\s", "", text)):
+    if words < 2 or len(_DIGIT.findall(text)) * 2 >= len(_SPACE.sub("", text)):
         return True
     if find_dates(text) and words <= 8 or _TIME.search(text) and words <= 8:
         return True
@@ -709,8 +716,10 @@ def is_junk_title(text: str) -> bool:
         return True
     if find_dates(text) and word_count(_DATE_WORDS.sub(" ", _strip_dates(text))) <= 4:
         return True  # "Par X le samedi 18 mai 2019 à 19h38": a comment's byline
-    tokens = [t.casefold() for t in re.findall(r"[^\W\d_]+", text)]
-    return words <= 6 and sum(t in _UI_WORDS for t in tokens) * 2 >= len(tokens)
+    if words > 6:
+        return False
+    tokens = [t.casefold() for t in _LETTER_RUN.findall(text)]
+    return sum(t in _UI_WORDS for t in tokens) * 2 >= len(tokens)
 
 
 def clip_end(lines: list[Line], start: int, end: int) -> int:
@@ -731,27 +740,47 @@ def main_layout(lines: list[Line]) -> Layout | None:
     # Every (run, headline-like line before or at the top of it) is a candidate; the best score
     # wins, the first in page order among equals. Reading a header is what costs, so candidates
     # are read in order of their score's ceiling, and reading stops once no ceiling can reach the
-    # best score found (no later candidate could beat or tie it).
-    pending: list[tuple[float, int, int, tuple[int, int, int], set[str], float]] = []
+    # best score found (no later candidate could beat or tie it). The runs other than the longest
+    # are handicapped by how much shorter they are: their candidates' ceilings are only worked out
+    # (and their text's words gathered) if the bound of the whole run can still reach the best.
+    plans: list[tuple[tuple[int, int, int], list[int], int, float]] = []  # run, lines, first order, handicap
+    order = 0
     for rank, run in enumerate(found):
-        body_words = joined_stems(texts[run[0]:run[1]], 5, limit=6000)
         window = _nonblank(lines, 0, run[0])[-45:]
         inside = [i for i in _nonblank(lines, run[0], run[1])[:3] if lines[i].words <= 20]
-        # runs other than the longest are handicapped by how much shorter they are
         handicap = 1.2 * math.log(run[2] / found[0][2]) if rank else 0.0
-        for t in [*window, *inside]:
-            if not _title_like(lines[t]) or lines[t].kind in (NOISE, DATE, BYLINE):
-                continue
-            ceiling = _score_ceiling(lines, t, body_words, copies) + handicap
-            pending.append((ceiling, len(pending), t, run, body_words, handicap))
+        heads = [t for t in [*window, *inside] if _title_like(lines[t]) and lines[t].kind not in (NOISE, DATE, BYLINE)]
+        plans.append((run, heads, order, handicap))
+        order += len(heads)
+    # (-ceiling, order, 0, line, plan) for a candidate; (-bound, order, 1, -1, plan) for a run not yet read
+    pending: list[tuple[float, int, int, int, int]] = []
+    body_words: list[set[str]] = [set() for _ in plans]
+
+    def expand(k: int) -> None:
+        run, heads, first, handicap = plans[k]
+        body_words[k] = joined_stems(texts[run[0]:run[1]], 5, limit=6000)
+        for n, t in enumerate(heads):
+            ceiling = _score_ceiling(lines, t, body_words[k], copies) + handicap
+            heapq.heappush(pending, (-ceiling, first + n, 0, t, k))
+
+    for k, (_, heads, first, handicap) in enumerate(plans):
+        if not k:
+            expand(k)
+        elif heads:
+            heapq.heappush(pending, (-(_CEILING_MAX + handicap), first, 1, -1, k))
     best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None  # score, order, line, ...
-    for ceiling, order, t, run, body_words, handicap in sorted(pending, key=lambda c: (-c[0], c[1])):
-        if best is not None and ceiling < best[0] - 1e-6:
+    while pending:
+        negative, order, is_run, t, k = heapq.heappop(pending)
+        if best is not None and -negative < best[0] - 1e-6:
             break
+        if is_run:
+            expand(k)
+            continue
+        run, handicap = plans[k][0], plans[k][3]
         header = read_zone(lines, t, run[0], dense_at)
         if header.end <= t or header.end >= run[1]:
             continue
-        score = _title_score(lines, t, run, header, body_words, copies)
+        score = _title_score(lines, t, run, header, body_words[k], copies)
         score += handicap
         if best is None or score > best[0] or (score == best[0] and order < best[1]):
             best = (score, order, t, header, run)

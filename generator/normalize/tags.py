@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 
 def vocabulary_tags(text: str, vocabulary: Mapping[str, tuple[str, ...]]) -> list[str]:
@@ -18,11 +19,16 @@ def vocabulary_tags(text: str, vocabulary: Mapping[str, tuple[str, ...]]) -> lis
         for keyword in keywords:
             if not keyword.strip():
                 continue
-            flags = 0 if keyword[:1].isupper() else re.I
-            if re.search(rf"(?<![\w]){re.escape(keyword)}(?![\w])", text, flags):
+            if _keyword_pattern(keyword).search(text):
                 found.append(tag)
                 break
     return found
+
+
+@lru_cache(maxsize=4096)  # every entry is matched against the same keywords: compile each once
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    flags = 0 if keyword[:1].isupper() else re.I
+    return re.compile(rf"(?<![\w]){re.escape(keyword)}(?![\w])", flags)
 
 
 def merge_tags(*groups: Iterable[str]) -> tuple[str, ...]:

@@ -7,7 +7,6 @@ confidence per field.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from types import MappingProxyType
 
@@ -72,15 +71,15 @@ def _entry(lines: list[Line], piece: Piece, source_file: str, page_labels: list[
     date = header.date
     if piece.kind == TEASER:
         last = max(header.end, header.title + 1)
-        entry = Entry(
+        confidence.update(title=0.7, date=0.8 if date else 0.5, authors=0.7 if header.authors else 0.4,
+                          summary=0.7 if summary else 0.3, body=1.0)
+        return Entry(
             title=title, kind=TEASER, date=date, authors=tuple(header.authors), summary=summary,
             tags=tuple([*page_labels, *piece.tags]),
             language=detect_language(summary + " " + title),
             sources=(SourceRef(source_file, (title_line.no, lines[last - 1].no)),),
+            confidence=MappingProxyType(confidence),
         )
-        confidence.update(title=0.7, date=0.8 if date else 0.5, authors=0.7 if header.authors else 0.4,
-                          summary=0.7 if summary else 0.3, body=1.0)
-        return dataclasses.replace(entry, confidence=MappingProxyType(confidence))
     body = build_body(lines, piece.body[0], piece.body[1])
     if date is None:
         date = nearby_date(lines, header)
