@@ -651,6 +651,43 @@ class _RelatedIndex:
         return [self._order[rank % base] for rank in ranked[:RELATED_LIMIT]]
 
 
+    def every_keys(self) -> list[list[str]] | None:
+        """`keys` of every entry, by position in the archive's order (vectorized: one pass over
+        every pair of entries near each other in a tag's list); None when numpy is missing."""
+        try:
+            import numpy as np
+        except ImportError:  # pragma: no cover - numpy is a dependency (search)
+            return None
+        count = len(self._order)
+        sources: list[Any] = []
+        targets: list[Any] = []
+        for keys in self._tag_keys.values():
+            positions = np.fromiter((self._position[k] for k in keys), dtype=np.int64, count=len(keys))
+            for distance in range(1, min(RELATED_WINDOW, len(positions) - 1) + 1):
+                sources += [positions[:-distance], positions[distance:]]
+                targets += [positions[distance:], positions[:-distance]]
+        result: list[list[str]] = [[] for _ in range(count)]
+        if not sources:
+            return result
+        # Each pair once per tag list it is near in: its score is how often it occurs.
+        pairs, scores = np.unique(np.concatenate(sources) * count + np.concatenate(targets), return_counts=True)
+        source, target = pairs // count, pairs % count
+        top = int(scores.max())
+        span = (top + 1) * count * count
+        if count * span >= 2**62:
+            return None  # would overflow int64: let the caller rank entry by entry
+        # Per source: score descending, then distance, then position (unique), as one int.
+        ranked = np.sort(source * span + (top - scores) * count * count + np.abs(target - source) * count + target)
+        ranked_source = ranked // span
+        starts = np.searchsorted(ranked_source, np.arange(count + 1))
+        chosen = ranked % count
+        order = self._order
+        for mine in range(count):
+            start, stop = int(starts[mine]), int(starts[mine + 1])
+            result[mine] = [order[other] for other in chosen[start:min(stop, start + RELATED_LIMIT)].tolist()]
+        return result
+
+
 class _TagPositions(dict[str, dict[str, int]]):
     """Tag name -> {entry key: its position in the tag's list}, made per tag when first needed."""
 
@@ -715,13 +752,16 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
 
     # Entry pages.
     related = _RelatedIndex({t.name: t.keys for t in tax["tags"].terms}, list(site.entries))
+    every_related = related.every_keys() if plan is None else None
     for index in range(len(ordered)) if plan is None else sorted(plan.entries):
         view = ordered[index]
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
         specs.append(_PageSpec(view.url, ("entry.html",), {
             "view": view, "newer": newer, "older": older,
-            "related": tuple(site.views[k] for k in related.keys(view.key, [link.name for link in view.tags])),
+            "related": tuple(site.views[k] for k in (
+                every_related[index] if every_related is not None
+                else related.keys(view.key, [link.name for link in view.tags]))),
             "feed_url": None,
         }))
 

@@ -50,10 +50,10 @@ def test_empty_body_renders_nothing() -> None:
 
 # ---------------------------------------------------------------- the plain-prose fast path
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from generator.markdown import _plain_paragraphs, render_with_markdown_it  # noqa: E402
+from generator.markdown import _plain_paragraphs, render_with_markdown_it
 
 # Mostly prose (so the fast path is taken often), with every kind of syntax mixed in.
 _PROSE = ["word", "Caravan", "García", "don’t", "3", "1.", "#", "##", "###", "####", '"', "'", "!", "(", ")",

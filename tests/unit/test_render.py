@@ -209,11 +209,11 @@ def test_timeline_is_none_without_dates() -> None:
 
 # ---------------------------------------------------------------- word counts
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from generator.models import count_words  # noqa: E402
-from generator.render import word_count  # noqa: E402
+from generator.models import count_words
+from generator.render import word_count
 
 _PIECES = st.sampled_from(["word", "García", "don’t", "x-y", "a--b", "'", "’", "-", "_", "a_b", "3", "½", "²",
                            " ", "\n", "—", "“", "\xa0", "中文", "한", "カ", "\ud800", "é", "ß", "Ⅻ", "٣", "*", "."])
@@ -228,3 +228,24 @@ def test_word_count_equals_count_words(text: str) -> None:
 @given(st.text(max_size=80))
 def test_word_count_equals_count_words_on_any_text(text: str) -> None:
     assert word_count(text) == count_words(text)
+
+
+# ---------------------------------------------------------------- related entries
+
+def test_related_of_every_entry_at_once_equals_entry_by_entry() -> None:
+    import random
+
+    from generator.render import RELATED_WINDOW, _RelatedIndex
+
+    rng = random.Random(7)
+    order = [f"e{i}" for i in range(3 * RELATED_WINDOW + 50)]
+    tags: dict[str, list[str]] = {f"t{j}": [] for j in range(6)}
+    for key in order:  # few tags: many equal scores, so the tie-breaks decide
+        for name in rng.sample(sorted(tags), rng.randint(0, 3)):
+            tags[name].append(key)
+    index = _RelatedIndex({name: tuple(keys) for name, keys in tags.items()}, order)
+    every = index.every_keys()
+    assert every is not None
+    for position, key in enumerate(order):
+        mine = [name for name, keys in tags.items() if key in keys]
+        assert every[position] == index.keys(key, mine), key
