@@ -17,6 +17,10 @@ looking at them. It is left out, meaning "look at everything", on the first
 build, after archive.toml was reloaded and after a build that raised. Paths
 are absolute; a directory among them (moved or deleted whole) stands for
 everything below it; deleted and renamed-away files are in it too.
+
+A build that takes a `defer` keyword gets a list to append work to that can
+wait until open pages were told about the new site (saving its caches); the
+server runs it then, before the next build starts.
 """
 
 from __future__ import annotations
@@ -159,6 +163,7 @@ class Project:
         self._takes_changed = "changed" in inspect.signature(build_fn).parameters
         self._complete = False
         """The next `changed` will account for every change since a build of this process saw the files."""
+        self._takes_defer = "defer" in inspect.signature(build_fn).parameters
         self._overrides = self._path_overrides(config)
 
     def _load(self) -> Config:
@@ -204,14 +209,15 @@ class Project:
                                     summary="a template does not compile; the site was not rebuilt")
         if self._theme_may_have_changed(changed):
             self.templates.clear()
+        deferred: list[Callable[[], None]] = []
+        options: dict[str, Any] = {"defer": deferred} if self._takes_defer else {}
         with self.templates.installed():
             complete, self._complete = self._complete, False  # stays False if the build raises
             if self._takes_changed and complete:
-                report = self.build_fn(self.config, changed=changed)  # type: ignore[call-arg]
-            else:
-                report = self.build_fn(self.config)
+                options["changed"] = changed
+            report = self.build_fn(self.config, **options)
             self._complete = True
-        return outcome_from_report(report, self.config)
+        return replace(outcome_from_report(report, self.config), after=tuple(deferred))
 
     def _theme_may_have_changed(self, changed: frozenset[Path]) -> bool:
         """Compiling every template costs time on every save; only a theme edit (or a

@@ -66,6 +66,8 @@ class BuildOutcome:
     """One line for the terminal."""
     failed: bool = False
     """The site was left as it was (broken theme, bad config, builder raised)."""
+    after: tuple[Callable[[], None], ...] = ()
+    """Work the build left for later (saving its caches): run once open pages were told."""
 
 
 Builder = Callable[[frozenset[Path]], BuildOutcome]
@@ -460,6 +462,11 @@ class LiveServer:
         # After the pages are told (hashing what the build wrote takes a while after a big
         # normalize), before the events those writes caused are looked at (the next run_pending).
         self._own.record(outcome.own_writes)
+        for work in outcome.after:
+            try:
+                work()
+            except Exception as error:  # noqa: BLE001 - the site is served; the next build redoes it
+                self._say(f"after the build: {problem_from_exception(error).message}", error=True)
         if self.trace:
             self._say(f"trace: version={status.version} first_event={first_event or 0:.6f} "
                       f"build_start={wall_started:.6f} build_end={wall_built:.6f} published={time.time():.6f}")

@@ -644,6 +644,25 @@ def test_a_build_that_takes_changed_paths_gets_them_when_they_are_complete(tmp_p
     assert seen[2:] == [frozenset({a}), None, frozenset({a}), None, frozenset({b})]
 
 
+def test_work_a_build_defers_runs_after_the_pages_are_told(tmp_path: Path, site: Path) -> None:
+    (tmp_path / "archive.toml").write_text("")
+    order: list[str] = []
+
+    def deferring_build(cfg: Config, *, defer: list[Any]) -> BuildReport:
+        order.append("build")
+        defer.append(lambda: order.append(f"saved at epoch {live.epoch}"))
+        defer.append(lambda: 1 / 0)  # a failing save is reported, and the server goes on
+        return _report(cfg, written=WriteReport(1, 0, 0), writes={})
+
+    project = Project(load_config(root=tmp_path), build_fn=deferring_build, check_first=False)
+    out = io.StringIO()
+    live = LiveServer(project, lambda: site, clock=FakeClock(), out=out)
+    live.build_now(frozenset())
+    live.build_now(frozenset({tmp_path / "content/a.md"}))
+    assert order == ["build", "saved at epoch 1", "build", "saved at epoch 2"]
+    assert "ZeroDivisionError" in out.getvalue() or "division" in out.getvalue()
+
+
 def test_templates_are_checked_only_when_the_theme_may_have_changed(tmp_path: Path) -> None:
     theme = tmp_path / "themes" / "mine"
     (theme / "templates").mkdir(parents=True)
