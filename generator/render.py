@@ -70,6 +70,7 @@ from .taxonomy import (
     entry_key,
     format_date,
     month_name,
+    normalize_name,
     sort_entries,
 )
 from .urls import entry_url, page_file, safe_relative
@@ -154,7 +155,7 @@ class RenderMemo:
     """Kind -> the `_Signer` signature of its taxonomy (big: every term's entry keys), reused with it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Link:
     """A named link to a page of the site."""
 
@@ -164,6 +165,11 @@ class Link:
     """Root-relative page URL ("tags/migration/")."""
     count: int = 0
     """Entries behind the link, where that means something."""
+
+    def __repr__(self) -> str:
+        # What dataclass would write, without its guard against recursion (a Link holds none):
+        # view digests and page fingerprints repr thousands of links.
+        return f"Link(name={self.name!r}, url={self.url!r}, count={self.count!r})"
 
 
 @dataclass(frozen=True)
@@ -494,9 +500,15 @@ def word_count(text: str) -> int:
     return runs - joins
 
 
-def _bodies(entries: Sequence[Entry], known: Mapping[str, tuple[str, int]], jobs: int) -> dict[str, tuple[str, int]]:
-    """Body digest -> (HTML, words) for every entry, rendering only bodies not `known`."""
-    digests = {body_digest(entry.body): entry.body for entry in entries}
+def _bodies(entries: Sequence[Entry], known: Mapping[str, tuple[str, int]], jobs: int,
+            digest_of: dict[str, str] | None = None) -> dict[str, tuple[str, int]]:
+    """Body digest -> (HTML, words) for every entry, rendering only bodies not `known`
+    (and body -> digest into `digest_of`, if given)."""
+    digest_of = {} if digest_of is None else digest_of
+    for entry in entries:
+        if entry.body not in digest_of:
+            digest_of[entry.body] = body_digest(entry.body)
+    digests = {digest: body for body, digest in digest_of.items()}
     result = {digest: known[digest] for digest in digests if digest in known}
     todo = [digest for digest in digests if digest not in result]
     for digest, done in zip(todo, parallel_map(_render_body, [digests[d] for d in todo], jobs), strict=True):
@@ -526,7 +538,11 @@ class _LazyViews(Mapping[str, EntryView]):
             kind: {term.name: term.count for term in taxonomies[kind].terms}
             for kind in ("tags", "authors", "publications")
         }
-        self._normalized: dict[str, str] = {}
+        # (kind, name as written) -> its link (None: not a term); links are shared by the views.
+        self._link_of: dict[tuple[str, str], Link | None] = {}
+        self._months: dict[tuple[int, int], Link] = {}
+        self.digests: dict[str, str] = {}
+        """Body -> body_digest(body), when known (a body's hash is computed once per render)."""
 
     def __getitem__(self, key: str) -> EntryView:
         view = self._made.get(key)
@@ -545,21 +561,28 @@ class _LazyViews(Mapping[str, EntryView]):
         return list(self._made.values())
 
     def _links(self, kind: str, names: Iterable[str]) -> tuple[Link, ...]:
-        from .taxonomy import normalize_name
-
         result: list[Link] = []
-        slug_of = self._slug_of[kind]
         for raw in names:
-            name = self._normalized.get(raw)
-            if name is None:
-                name = self._normalized[raw] = normalize_name(raw)
-            if name in slug_of and all(link.name != name for link in result):
-                result.append(Link(name, f"{kind}/{slug_of[name]}/", self._counts[kind][name]))
+            link = self._link_of.get((kind, raw), _NO_LINK)
+            if link is _NO_LINK:
+                name = normalize_name(raw)
+                slug = self._slug_of[kind].get(name)
+                link = self._link_of[(kind, raw)] = (
+                    None if slug is None else Link(name, f"{kind}/{slug}/", self._counts[kind][name]))
+            if link is not None and all(other.name != link.name for other in result):
+                result.append(link)
         return tuple(result)
+
+    def _month(self, date: dt.date) -> Link:
+        link = self._months.get((date.year, date.month))
+        if link is None:
+            link = self._months[(date.year, date.month)] = Link(
+                month_name(date.year, date.month), f"{date.year:04d}/{date.month:02d}/")
+        return link
 
     def _view(self, entry: Entry) -> EntryView:
         date = entry.date
-        digest = body_digest(entry.body)
+        digest = self.digests.get(entry.body) or body_digest(entry.body)
         made = self.bodies.get(digest)
         if made is None:
             made = self.bodies[digest] = self._known.get(digest) or _render_body(entry.body)
@@ -570,7 +593,7 @@ class _LazyViews(Mapping[str, EntryView]):
             "url": entry_url(entry),
             "date_iso": date.isoformat() if date else "",
             "date_display": format_date(date) if date else "",
-            "month": Link(month_name(date.year, date.month), f"{date.year:04d}/{date.month:02d}/") if date else None,
+            "month": self._month(date) if date else None,
             "authors": self._links("authors", entry.authors),
             "publication": publication[0] if publication else None,
             "tags": self._links("tags", entry.tags),
@@ -601,11 +624,14 @@ def _views(
     entries: Sequence[Entry],
     taxonomies: Mapping[str, Taxonomy],
     bodies: Mapping[str, tuple[str, int]],
+    digest_of: Mapping[str, str] | None = None,
 ) -> dict[str, EntryView]:
     lazy = _LazyViews(entries, taxonomies, bodies, dict(bodies))
+    lazy.digests.update(digest_of or {})
     return {entry_key(entry): lazy[entry_key(entry)] for entry in entries}
 
 
+_NO_LINK = Link("", "")  # stands for "not looked up yet" in _LazyViews._link_of
 _DIGESTED_FIELDS = tuple(f.name for f in dataclasses.fields(Entry) if f.name not in ("body", "confidence"))
 
 
@@ -1269,8 +1295,9 @@ def render_site(
         views: Mapping[str, EntryView] = _LazyViews(ordered_entries, taxonomies, memo.markdown, bodies)
         ordered: Sequence[EntryView] = _LazyOrdered(order, views)
     else:
-        bodies = _bodies(ordered_entries, memo.markdown, jobs)
-        views = _views(ordered_entries, taxonomies, bodies)
+        digest_of: dict[str, str] = {}
+        bodies = _bodies(ordered_entries, memo.markdown, jobs, digest_of)
+        views = _views(ordered_entries, taxonomies, bodies, digest_of)
         ordered = tuple(views[k] for k in order)
     site = _Site(
         config=config,
