@@ -1347,7 +1347,17 @@ def render_site(
     made: list[OutputFile | Problem | None] = []
     fingerprints: list[str] = []
     stale: list[int] = []
-    for index, spec in enumerate(specs):
+    if not old_pages:
+        # Nothing to reuse, so every page is rendered: each is signed where it is rendered,
+        # spreading the signing over the workers too (a signature depends only on values).
+        def render_signed(spec: _PageSpec) -> tuple[str, OutputFile | Problem]:
+            return signer.page(key, spec), renderer.render(spec)
+
+        for fingerprint, fresh in parallel_map(render_signed, specs, jobs):
+            fingerprints.append(fingerprint)
+            made.append(fresh)
+        stale = list(range(len(specs)))
+    for index, spec in enumerate(specs if old_pages else ()):
         fingerprint = signer.page(key, spec)
         out = spec.out or page_file(spec.url)
         fingerprints.append(fingerprint)
@@ -1361,8 +1371,9 @@ def render_site(
                 continue
         made.append(None)
         stale.append(index)
-    for index, fresh in zip(stale, parallel_map(renderer.render, [specs[i] for i in stale], jobs), strict=True):
-        made[index] = fresh
+    if old_pages:
+        for index, fresh in zip(stale, parallel_map(renderer.render, [specs[i] for i in stale], jobs), strict=True):
+            made[index] = fresh
     page_files: list[OutputFile] = []
     pages: dict[str, str] = dict(memo.pages) if plan is not None else {}
     for fingerprint, page in zip(fingerprints, made, strict=True):
