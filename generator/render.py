@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -1081,6 +1082,9 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
     ends = context.Array("i", [0, len(bounds)])
     parts: list[list[Any] | None] = [None] * len(bounds)
     _SHARED = (function, items, bounds, ends)
+    # Everything alive now is left out of garbage collection until the map ends: a collection in
+    # a worker would write to every inherited object, copying the parent's memory page by page.
+    gc.freeze()
     try:
         with context.Pool(jobs - 1) as pool:
             taken = pool.map_async(_take_front, range(len(bounds)), chunksize=1)
@@ -1097,6 +1101,7 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
                     parts[done[0]] = done[1]
     finally:
         _SHARED = None
+        gc.unfreeze()
     missing = [index for index, part in enumerate(parts) if part is None]
     if missing:
         raise RuntimeError(f"parallel_map: chunks {missing} were never done")
@@ -1193,44 +1198,60 @@ def _has_template(env: jinja2.Environment, name: str) -> bool:
     return True
 
 
+class _Feeds:
+    """The site's Atom feed and one per tag, author and publication, each made on its own."""
+
+    def __init__(self, site: _Site, fragments: Mapping[str, tuple[str, ...]]) -> None:
+        self.site = site
+        self.fragments = fragments
+        self._contents: dict[str, str] = {}
+        self._terms = {
+            f"{kind}/{term.slug}/feed.xml": (kind, term)
+            for kind in ("tags", "authors", "publications") for term in site.taxonomies[kind].terms
+        }
+
+    def paths(self, only: Container[str] | None = None) -> list[str]:
+        """Every feed's path (only those in `only`, if given), the site's first."""
+        return [path for path in ("feed.xml", *self._terms) if only is None or path in only]
+
+    def _absolute(self, entry: Entry) -> str:
+        return self.site.config.site.base_url + entry_url(entry)
+
+    def _content(self, entry: Entry) -> str:
+        return str(self.site.views[entry_key(entry)].body_html)
+
+    def _fragment(self, entry: Entry) -> str:
+        view = self.site.views[entry_key(entry)]
+        content = self._contents.get(view.key)
+        if content is None:
+            content = self._contents[view.key] = feeds.content_element(str(view.body_html))
+        return self.fragments[view.digest][-1].replace(CONTENT_MARK, content, 1)
+
+    def make(self, path: str) -> OutputFile:
+        """The feed at `path` (one of `paths()`)."""
+        config = self.site.config
+        base = config.site.base_url
+        author = config.site.author or config.site.title
+        if path == "feed.xml":
+            spec = feeds.FeedSpec(config.site.title, base + "feed.xml", base, author, config.site.description,
+                                  config.site.language)
+            entries = list(self.site.entries.values())
+        else:
+            kind, term = self._terms[path]
+            labels = {"tags": "Topic", "authors": "Author", "publications": "Publication"}
+            page = f"{kind}/{term.slug}/"
+            spec = feeds.FeedSpec(f"{config.site.title} · {labels[kind]}: {term.name}", base + page + "feed.xml",
+                                  base + page, author, "", config.site.language)
+            entries = [self.site.views[k].entry for k in term.keys[: feeds.FEED_LIMIT]]
+        return OutputFile(path, feeds.atom_feed(spec, entries, self._absolute, self._content,
+                                                fragment=self._fragment))
+
+
 def _feeds(site: _Site, fragments: Mapping[str, tuple[str, ...]], only: Container[str] | None = None
            ) -> list[OutputFile]:
     """The site's Atom feed and one per tag, author and publication (only the paths in `only`, if given)."""
-    config = site.config
-    base = config.site.base_url
-    author = config.site.author or config.site.title
-
-    def absolute(entry: Entry) -> str:
-        return base + entry_url(entry)
-
-    def content(entry: Entry) -> str:
-        return str(site.views[entry_key(entry)].body_html)
-
-    contents: dict[str, str] = {}
-
-    def fragment(entry: Entry) -> str:
-        view = site.views[entry_key(entry)]
-        content = contents.get(view.key)
-        if content is None:
-            content = contents[view.key] = feeds.content_element(str(view.body_html))
-        return fragments[view.digest][-1].replace(CONTENT_MARK, content, 1)
-
-    files = [] if only is not None and "feed.xml" not in only else [OutputFile("feed.xml", feeds.atom_feed(
-        feeds.FeedSpec(config.site.title, base + "feed.xml", base, author, config.site.description, config.site.language),
-        list(site.entries.values()), absolute, content, fragment=fragment,
-    ))]
-    labels = {"tags": "Topic", "authors": "Author", "publications": "Publication"}
-    for kind in ("tags", "authors", "publications"):
-        for term in site.taxonomies[kind].terms:
-            page = f"{kind}/{term.slug}/"
-            if only is not None and page + "feed.xml" not in only:
-                continue
-            files.append(OutputFile(page + "feed.xml", feeds.atom_feed(
-                feeds.FeedSpec(f"{config.site.title} · {labels[kind]}: {term.name}", base + page + "feed.xml",
-                               base + page, author, "", config.site.language),
-                [site.views[k].entry for k in term.keys[: feeds.FEED_LIMIT]], absolute, content, fragment=fragment,
-            )))
-    return files
+    maker = _Feeds(site, fragments)
+    return [maker.make(path) for path in maker.paths(only)]
 
 
 def render_site(
@@ -1347,15 +1368,25 @@ def render_site(
     made: list[OutputFile | Problem | None] = []
     fingerprints: list[str] = []
     stale: list[int] = []
+    made_feeds: list[OutputFile] | None = None
     if not old_pages:
         # Nothing to reuse, so every page is rendered: each is signed where it is rendered,
         # spreading the signing over the workers too (a signature depends only on values).
-        def render_signed(spec: _PageSpec) -> tuple[str, OutputFile | Problem]:
-            return signer.page(key, spec), renderer.render(spec)
+        # A full render's feeds are made by the same workers, after the pages.
+        feed_maker = _Feeds(site, fragments) if plan is None else None
+        tasks: list[_PageSpec | str] = [*specs, *(feed_maker.paths() if feed_maker is not None else ())]
 
-        for fingerprint, fresh in parallel_map(render_signed, specs, jobs):
+        def render_signed(task: _PageSpec | str) -> tuple[str, OutputFile | Problem]:
+            if isinstance(task, str):
+                assert feed_maker is not None
+                return "", feed_maker.make(task)
+            return signer.page(key, task), renderer.render(task)
+
+        done = parallel_map(render_signed, tasks, jobs)
+        for fingerprint, fresh in done[: len(specs)]:
             fingerprints.append(fingerprint)
             made.append(fresh)
+        made_feeds = [feed for _, feed in done[len(specs):] if isinstance(feed, OutputFile)] if feed_maker else None
         stale = list(range(len(specs)))
     for index, spec in enumerate(specs if old_pages else ()):
         fingerprint = signer.page(key, spec)
@@ -1394,7 +1425,7 @@ def render_site(
             (config.site.base_url + spec.url, entry_dates.get(spec.url)) for spec in specs if spec.out is None
         ]
         extra = [
-            *_feeds(site, fragments),
+            *(made_feeds if made_feeds is not None else _feeds(site, fragments)),
             OutputFile("sitemap.xml", feeds.sitemap(sitemap_urls)),
             OutputFile("robots.txt", feeds.robots_txt(config.site.base_url)),
         ]
