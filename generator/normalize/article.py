@@ -35,6 +35,7 @@ from .lines import (
     PROSE,
     SHORT,
     Line,
+    ends_sentence,
     has_any,
     is_furniture,
     is_title_like,
@@ -90,7 +91,6 @@ _END_MARK = re.compile(
     r"te puede interesar|lesen sie auch|mehr zum thema|à lire aussi|lire aussi|leia também)"
 )
 _MONTH_START = r"(?i:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|ene|abr|ago|dic|f[ée]v|avr|juil|ao[uû]|d[ée]c)"
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 _EDGE_CONNECTOR = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+|\s+(?:on|am|at|um|le|el|em|à|a las|às)$")
 _CONTACT = re.compile(r"\S+@\S+|[\d(+][\d\s().+-]{6,}")
 _GLUED_BY = re.compile(r"(?i)^(by|von|por|par)(?=[A-ZÀ-Ý])")
@@ -158,11 +158,11 @@ def _lower_share(text: str) -> float:
 def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
     """A paragraph of running text (not a menu row, caption, footer or repeated caption)."""
     line = lines[i]
-    if line.kind not in (PROSE, BULLET) or line.words < (6 if _SENTENCE_END.search(line.text) else 8):
+    if line.kind not in (PROSE, BULLET) or line.words < (6 if ends_sentence(line.text) else 8):
         return False
     if line.words <= 24 and _is_date_like(line):
         return False  # a dateline, not a paragraph
-    if line.kind == PROSE and not _SENTENCE_END.search(line.text) and _lower_share(line.text) < 0.3:
+    if line.kind == PROSE and not ends_sentence(line.text) and _lower_share(line.text) < 0.3:
         return False  # a row of menu items glued together
     if line.words < 45 and line.text in repeated:
         return False  # gallery captions and teasers come back; paragraphs do not
@@ -191,7 +191,7 @@ def _next_to_credit(lines: list[Line], i: int) -> bool:
     if lines[i].words >= 30:
         return False
     after = _nonblank(lines, i + 1, i + 5)[:2]
-    if after and (lines[after[0]].words > 2 or _SENTENCE_END.search(lines[i].text)):
+    if after and (lines[after[0]].words > 2 or ends_sentence(lines[i].text)):
         after = after[:1]  # a photo counter ("6") may stand between a caption and its credit
     return any((lines[j].kind != PROSE or lines[j].words < 45) and is_caption(lines[j].text) for j in after)
 
@@ -246,7 +246,7 @@ def _cost(line: Line, listing: bool) -> float:
         return 0.3
     if line.words > 25:
         return 2.0
-    if _SENTENCE_END.search(line.text) and line.words >= 3:
+    if ends_sentence(line.text) and line.words >= 3:
         return 0.5
     return 1.0
 
@@ -365,7 +365,7 @@ def read_zone(lines: list[Line], t: int, run_start: int, dense_at: list[bool]) -
         start = min(start, max(run_start, last_header + 1))
     dek = [i for i in _nonblank(lines, t + 1, start)
            if lines[i].kind in (PROSE, SHORT) and not is_caption(lines[i].text)
-           and (lines[i].words >= 13 or (lines[i].words >= 6 and _SENTENCE_END.search(lines[i].text)))
+           and (lines[i].words >= 13 or (lines[i].words >= 6 and ends_sentence(lines[i].text)))
            and not _headerish(lines[i])][:1]
     if dek and _nonblank(lines, t + 1, dek[0]) and any(lines[j].kind in (PROSE, SHORT) and lines[j].words >= 4
                                                        for j in _nonblank(lines, t + 1, dek[0])):
@@ -823,11 +823,11 @@ def _add_line_terms(score: float, line: Line, t: int, body_words: set[str], copi
         score -= 0.7
     elif line.words > 24:
         score -= 1.0
-    if line.text.endswith(".") and not _INITIALS_END.search(line.text):
+    if line.text.endswith(".") and not _INITIALS_END.search(line.text, max(0, len(line.text) - 5)):
         score -= 1.2
     if line.kind == NAME and line.words <= 3:
         score -= 0.8
-    if line.words > 16 and _SENTENCE_END.search(line.text):
+    if line.words > 16 and ends_sentence(line.text):
         score -= 1.0  # a long sentence: a dek or a caption rather than a headline
     if is_caption(line.text) or _PHOTO_COUNTER.match(line.text):
         score -= 3.0

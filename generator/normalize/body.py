@@ -21,6 +21,12 @@ _BULLET_MARK = re.compile(r"^\s*(?:[-*•·▪►–])\s+")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;)\]\"”’»*_]\s*$")
 
 
+def _ends_like_sentence(text: str) -> bool:
+    """`_ENDS_SENTENCE.search(text)`, read from the end (a search tries every position of the text first)."""
+    core = text.rstrip()
+    return bool(core) and core[-1] in ".!?…:;)]\"”’»*_"
+
+
 @dataclass(frozen=True)
 class Body:
     """An article's Markdown text and what was lifted out of it."""
@@ -76,7 +82,7 @@ def _is_heading(lines: list[Line], i: int) -> bool:
     line = lines[i]
     if line.kind not in (SHORT, NAME, PROSE) or not is_title_like(line) or line.words > 16:
         return False
-    if line.kind == PROSE and _ENDS_SENTENCE.search(line.text) and not line.text.endswith(("?", "!")):
+    if line.kind == PROSE and _ends_like_sentence(line.text) and not line.text.endswith(("?", "!")):
         return False
     after = next((x for x in lines[i + 1:] if x.kind != BLANK), None)
     return after is not None and after.kind in (PROSE, BULLET)
@@ -172,7 +178,7 @@ def _continues(previous: str, text: str, after_blank: bool) -> bool:
     """Is `text` the rest of a paragraph the scrape broke (mid-sentence, lower-case start)?"""
     if previous.startswith(("## ", "- ", "> ")):
         return False
-    if _ENDS_SENTENCE.search(previous) and not previous.endswith((",", "”,", '",')):
+    if _ends_like_sentence(previous) and not previous.endswith((",", "”,", '",')):
         return False
     if not after_blank:
         return True

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .needles import has_any
+
 # Words that may appear in lower case inside a person's or organization's name.
 _PARTICLES = frozenset(
     "de da das do dos del della di du des la le van von der den ten ter y e et und and of al bin ibn "
@@ -34,6 +36,8 @@ _ORIGINAL = re.compile(
     r"zuerst\s+erschienen\s+(?:in|auf|bei)|publicado\s+originalmente\s+(?:em|no|na))\s+(?P<where>[^\n]+)",
     re.I,
 )
+# Every match of _TRANSLATED or _ORIGINAL holds one of these: without them the (slow) searches cannot succeed.
+_CREDIT_NEEDS = ("translat", "tradu", "übersetz", "originally", "first", "publicado", "publié", "erschienen")
 _CREDIT = re.compile(
     r"^(?:photo|foto|image|picture|bild|imagen|imagem|credit|crédito|crédit|photograph|illustration)s?"
     r"(?:\s+credit)?\s*(?:by)?\s*[:©]?\s*(?P<who>.+)$",
@@ -147,7 +151,7 @@ def original_publication_of(text: str) -> str | None:
 @lru_cache(maxsize=16384)  # pure, and asked twice about every line of an article's text
 def is_credit_line(text: str) -> bool:
     """A credits line ("Translated by ...", "Originally published in ...")."""
-    return len(text) < 250 and bool(_TRANSLATED.search(text) or _ORIGINAL.search(text))
+    return len(text) < 250 and has_any(text, _CREDIT_NEEDS) and bool(_TRANSLATED.search(text) or _ORIGINAL.search(text))
 
 
 @lru_cache(maxsize=16384)  # pure, and asked about every line of a header zone by several stages

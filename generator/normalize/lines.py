@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from .bylines import byline_names, image_credit_of, is_credit_line, is_name
 from .dates import date_line_value
+from .needles import caseless, has_any
 
 BLANK = "blank"
 PROSE = "prose"
@@ -118,26 +119,6 @@ def has_few_words(text: str, most: int) -> bool:
     return n > 0
 
 
-# Characters that a case-insensitive regex matches to an ASCII letter but that str.lower()
-# does not turn into it (tests/unit/test_normalize_properties.py checks every code point).
-_CASELESS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
-
-
-def caseless(text: str) -> str:
-    """`text` lowered so that a case-insensitive regex can only match where its lowered literals occur.
-
-    Lets a cheap substring test rule out an expensive regex search: if none of
-    the words a pattern needs is in caseless(text), the pattern cannot match.
-    """
-    return text.lower() if text.isascii() else text.translate(_CASELESS).lower()
-
-
-def has_any(text: str, needles: Sequence[str]) -> bool:
-    """Does caseless(text) hold one of the (lower-case) needles?"""
-    low = caseless(text)
-    return any(needle in low for needle in needles)
-
-
 _LETTERS = re.compile(r"[^\W\d_]{4,}")
 
 
@@ -234,11 +215,31 @@ def is_furniture(text: str) -> bool:
     return bool(tokens) and not _FURNITURE_FILLERS.issuperset(tokens)
 
 
+_CLOSERS = "\"'”’»)]"
+_SENTENCE_MARKS = ".!?…:;"
+
+
+def ends_sentence(text: str) -> bool:
+    """`_SENTENCE_END.search(text)`: a sentence mark, then maybe closing quotes or brackets, at the end.
+
+    Read from the end: a regex search for an end-anchored pattern tries every
+    position of the line first, and this is asked of nearly every line.
+    """
+    if text.endswith("\n") and _ends_sentence(text[:-1]):
+        return True  # "$" also matches before a final newline
+    return _ends_sentence(text)
+
+
+def _ends_sentence(text: str) -> bool:
+    core = text.rstrip(_CLOSERS)
+    return bool(core) and core[-1] in _SENTENCE_MARKS
+
+
 def is_prose(text: str, words: int) -> bool:
     """Running text: a long line, or a sentence that ends like one."""
     if words >= 16:
         return True
-    return words >= 6 and bool(_SENTENCE_END.search(text)) and not text.endswith(":")
+    return words >= 6 and ends_sentence(text) and not text.endswith(":")
 
 
 def make_line(no: int, text: str, kind: str, words: int, date: dt.date | None = None,
@@ -289,6 +290,8 @@ def split_lines(text: str) -> list[Line]:
 _INITIALS_END = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
 _CREDIT_END = re.compile(r"(?i)\b(?:photo|foto|credit|crédit|bild|imagen|symbolbild|getty|reuters|afp)\b[^()]*\)?\s*$|^\[")
 _CREDIT_WORD = re.compile(r"(?i)photo|foto|credit|crédit|bild|imagen|^\[")
+# Every match of _CREDIT_WORD that does not start the text at "[" holds one of these.
+_CREDIT_WORDS = ("photo", "foto", "credit", "crédit", "bild", "imagen")
 
 
 def is_title_like(line: Line) -> bool:
@@ -302,9 +305,10 @@ def is_title_like(line: Line) -> bool:
 
 @lru_cache(maxsize=16384)  # pure; each line is asked about by several stages
 def _title_like_text(text: str) -> bool:
-    if text.endswith((",", ":", ";")) or (text.endswith(".") and not _INITIALS_END.search(text)):
+    # (a match of _INITIALS_END is at most four characters long, and ends the text)
+    if text.endswith((",", ":", ";")) or (text.endswith(".") and not _INITIALS_END.search(text, max(0, len(text) - 5))):
         return False
-    if _CREDIT_END.search(text) and _CREDIT_WORD.search(text):
+    if (text.startswith("[") or has_any(text, _CREDIT_WORDS)) and _CREDIT_WORD.search(text) and _CREDIT_END.search(text):
         return False  # captions and related-link brackets are not headlines (markup in a headline
         # is text like any other: it is escaped on output, and "x < y" is a fine headline)
     if is_credit_line(text) or image_credit_of(text):

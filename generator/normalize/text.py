@@ -25,6 +25,8 @@ _TRUNCATION = re.compile(r"\s*(?:\(\s*(?:\.\.\.|…)\s*\)|\[\s*(?:\.\.\.|…)\s*
 def clean_summary(text: str) -> str:
     """A dek or teaser text without its truncation marker."""
     text = _SPACES.sub(" ", text).strip()
+    if not text.endswith((")", "]", ".", "…")):
+        return text  # every truncation marker ends with one of these (the search would try every position)
     previous = None
     while previous != text:
         previous = text

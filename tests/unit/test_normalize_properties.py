@@ -108,10 +108,12 @@ def test_caseless_maps_every_case_variant_of_the_needles_onto_them() -> None:
     import sys
 
     from generator.normalize.article import _CAPTION_NEEDS
-    from generator.normalize.lines import caseless
+    from generator.normalize.bylines import _CREDIT_NEEDS
+    from generator.normalize.lines import _CREDIT_WORDS, caseless
     from generator.normalize.noise import _FOOTER_NEEDS
 
-    wanted = sorted(set("".join((*_CAPTION_NEEDS, *_FOOTER_NEEDS))) | set("abcdefghijklmnopqrstuvwxyz"))
+    needles = (*_CAPTION_NEEDS, *_FOOTER_NEEDS, *_CREDIT_NEEDS, *_CREDIT_WORDS)
+    wanted = sorted(set("".join(needles)) | set("abcdefghijklmnopqrstuvwxyz"))
     assert all(caseless(ch) == ch for ch in wanted)  # the needles are written lowered
     every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
     variants = set(re.findall("[" + re.escape("".join(wanted)) + "]", every, re.I))
@@ -227,6 +229,38 @@ def test_fast_text_keys_equal_their_regex_definitions(text: str) -> None:
         for variant in (text, text.encode("ascii", "replace").decode()):  # the ASCII path and the other
             expected = {w.casefold()[:size] for w in re.findall(r"[^\W\d_]{%d,}" % least, variant)}
             assert stems(variant, size, least) == expected
+
+
+_ENDINGS = st.text(alphabet=st.sampled_from(list("aZ0 .!?…:;\"'”’»)]*_(\n\t\u00a0-'’")), max_size=14)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_SOME_TEXT, _ENDINGS, _WORDY_TEXT))
+def test_fast_line_predicates_equal_their_regex_definitions(text: str) -> None:
+    import re
+
+    from generator.normalize.body import _ENDS_SENTENCE, _ends_like_sentence
+    from generator.normalize.bylines import _ORIGINAL, _TRANSLATED, is_credit_line
+    from generator.normalize.lines import _CREDIT_END, _CREDIT_WORD, _SENTENCE_END, _title_like_text
+    from generator.normalize.lines import ends_sentence, has_few_words, word_count
+    from generator.normalize.text import _SPACES, _TRUNCATION, clean_summary
+
+    words = len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+    assert word_count(text) == words
+    for most in (0, 1, 3, 12):
+        assert has_few_words(text, most) == (0 < words <= most)
+    assert ends_sentence(text) == bool(_SENTENCE_END.search(text))
+    assert _ends_like_sentence(text) == bool(_ENDS_SENTENCE.search(text))
+    for credit in (text, "Translated by " + text, text + " originally published in X", "[" + text):
+        assert is_credit_line.__wrapped__(credit) == (len(credit) < 250 and bool(
+            _TRANSLATED.search(credit) or _ORIGINAL.search(credit)))
+        if _CREDIT_END.search(credit) and _CREDIT_WORD.search(credit):
+            assert not _title_like_text.__wrapped__(credit)
+    summary = _SPACES.sub(" ", text + " [...]").strip()
+    previous = None
+    while previous != summary:
+        previous, summary = summary, _TRUNCATION.sub("", summary).strip()
+    assert clean_summary(text + " [...]") == summary
 
 
 @settings(max_examples=300, deadline=None)
