@@ -420,9 +420,31 @@ def _fingerprint(theme_dirs: Sequence[Path]) -> tuple[dict[str, str], list[Outpu
     return mapping, files
 
 
+# Bumped by every render: a template's file is checked for changes once per render, not on
+# every {% extends %} or {% import %} of every page (a stat each), and again in the next one.
+_RENDER_GENERATION = [0]
+
+
+class _ThemeLoader(jinja2.ChoiceLoader):
+    """The theme chain's loader, whose up-to-date checks are made once per render (_RENDER_GENERATION)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        if uptodate is None:
+            return source, filename, uptodate
+        checked = [_RENDER_GENERATION[0], True]  # (as of which render, the answer); fresh when loaded
+
+        def up_to_date() -> bool:
+            if checked[0] != _RENDER_GENERATION[0]:
+                checked[:] = [_RENDER_GENERATION[0], bool(uptodate())]
+            return bool(checked[1])
+
+        return source, filename, up_to_date
+
+
 def make_environment(theme_dirs: Sequence[Path]) -> jinja2.Environment:
     """Jinja over <theme>/templates for each theme in the chain, most specific first."""
-    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d / "templates")) for d in theme_dirs])
+    loader = _ThemeLoader([jinja2.FileSystemLoader(str(d / "templates")) for d in theme_dirs])
     env = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(["html", "xml", "htm"], default_for_string=True),
@@ -1281,6 +1303,7 @@ def render_site(
     `bytecode_dir` keeps compiled templates between builds (see _environment).
     """
     memo = memo or RenderMemo()
+    _RENDER_GENERATION[0] += 1
     problems: list[Problem] = []
     ordered_entries = sort_entries(entries)
     assets, asset_files = _fingerprint(config.theme_dirs)

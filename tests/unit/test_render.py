@@ -249,3 +249,30 @@ def test_related_of_every_entry_at_once_equals_entry_by_entry() -> None:
     for position, key in enumerate(order):
         mine = [name for name, keys in tags.items() if key in keys]
         assert every[position] == index.keys(key, mine), key
+
+
+def test_an_environment_kept_between_renders_sees_edited_templates(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # archive serve keeps one Jinja environment from build to build (serve.project.TemplateMemo).
+    import os
+
+    from generator import render
+
+    base = tmp_path / "themes" / "mine" / "templates" / "base.html"
+    base.parent.mkdir(parents=True)
+    original = (Path(render.__file__).parent.parent / "themes" / "default" / "templates" / "base.html").read_text()
+    base.write_text(original.replace("<main ", "<!-- first -->\n<main "))
+    made = render.make_environment
+    kept: dict[tuple[Path, ...], object] = {}
+    monkeypatch.setattr(render, "make_environment", lambda dirs: kept.setdefault(tuple(dirs), made(dirs)))
+
+    def not_found() -> str:
+        files = render_site(sample_entries(), config(tmp_path, theme="mine")).files
+        return next(f.data.decode() for f in files if f.path == "404.html")
+
+    assert "<!-- first -->" in not_found()
+    base.write_text(original.replace("<main ", "<!-- second -->\n<main "))
+    later = base.stat().st_mtime_ns + 5_000_000_000
+    os.utime(base, ns=(later, later))
+    assert "<!-- second -->" in not_found() and "<!-- first -->" not in not_found()
+    assert len(kept) == 1
