@@ -50,7 +50,7 @@ import posixpath
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -440,6 +440,11 @@ class _ThemeLoader(jinja2.ChoiceLoader):
             return bool(checked[1])
 
         return source, filename, up_to_date
+
+    def load(self, environment: jinja2.Environment, name: str,
+             globals: MutableMapping[str, Any] | None = None) -> jinja2.Template:
+        # ChoiceLoader.load asks each theme's loader directly; BaseLoader.load goes through get_source.
+        return jinja2.BaseLoader.load(self, environment, name, globals)
 
 
 def make_environment(theme_dirs: Sequence[Path]) -> jinja2.Environment:
