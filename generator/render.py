@@ -53,7 +53,7 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import jinja2
 from markupsafe import Markup, escape
@@ -337,19 +337,18 @@ def paginate(base_url: str, items: Sequence[EntryView], per_page: int,
     )
 
 
-class _Dated(NamedTuple):
-    """Stands for an entry's view where only its `entry` is read (timelines): no view is made."""
-
-    entry: Entry
-
-
-def build_timeline(views: Sequence[EntryView | _Dated], link_months: bool) -> Timeline | None:
+def build_timeline(views: Sequence[EntryView], link_months: bool) -> Timeline | None:
     """Entries per month from the first to the last dated month; None when nothing is dated."""
     counts: dict[tuple[int, int], int] = {}
     for view in views:
         date = view.entry.date
         if date is not None:
             counts[(date.year, date.month)] = counts.get((date.year, date.month), 0) + 1
+    return _timeline(counts, link_months)
+
+
+def _timeline(counts: Mapping[tuple[int, int], int], link_months: bool) -> Timeline | None:
+    """build_timeline from the number of entries per (year, month)."""
     if not counts:
         return None
     first, last = min(counts), max(counts)
@@ -790,8 +789,10 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
     def term_views(term: Term) -> Sequence[EntryView]:
         return _LazyOrdered(term.keys, site.views)
 
-    def dated(keys: Iterable[str]) -> tuple[_Dated, ...]:
-        return tuple(_Dated(site.entries[k]) for k in keys)
+    month_of = {k: (e.date.year, e.date.month) for k, e in site.entries.items() if e.date is not None}
+
+    def timeline_of(keys: Iterable[str]) -> Timeline | None:
+        return _timeline(Counter(month_of[k] for k in keys if k in month_of), link_months=True)
 
     def wanted(base: str) -> Container[int] | None:
         """None: every page of the list; otherwise the page numbers planned (maybe none)."""
@@ -854,7 +855,7 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
             if numbers is not None and not numbers:
                 continue
             views = term_views(term)
-            timeline = build_timeline(dated(term.keys), link_months=True) if kind == "authors" else None
+            timeline = timeline_of(term.keys) if kind == "authors" else None
             for pager in paginate(f"{kind}/{term.slug}/", views, per_page, numbers):
                 specs.append(_PageSpec(pager.url, (f"{taxonomy.singular}.html", "term.html"), {
                     "taxonomy": taxonomy, "heading": titles[kind], "term": term, "pager": pager,
@@ -866,7 +867,7 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
     undated = [k for k, e in site.entries.items() if e.date is None]
     if plan is None:  # the archive page shows only counts by date, which a plan never changes
         specs.append(_PageSpec("archive/", ("archive.html",), {
-            "timeline": build_timeline(dated(site.entries), link_months=True),
+            "timeline": timeline_of(site.entries),
             "years": years,
             "months_by_year": {
                 y.name: tuple(Link(t.name, f"{t.slug}/", t.count)
@@ -887,7 +888,7 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
         older_year = (
             Link(year_terms[index + 1].name, f"{year_terms[index + 1].slug}/") if index + 1 < len(year_terms) else None
         )
-        timeline = build_timeline(dated(term.keys), link_months=True)
+        timeline = timeline_of(term.keys)
         for pager in paginate(f"{term.slug}/", views, per_page, numbers):
             specs.append(_PageSpec(pager.url, ("year.html", "list.html"), {
                 "heading": term.name, "term": term, "pager": pager, "months": months,
