@@ -73,11 +73,17 @@ _ROLE = re.compile(
     r"rédact(?:eur|rice)|journaliste|envoyée?|correspondante?|periodista|redactora?|corresponsal|editora|"
     r"repórter|jornalista|colunista|colaborador(?:a)?)\b"
 )
+# Every match of _ROLE holds one of these: without them the (slow) search cannot succeed.
+_ROLE_NEEDS = ("editor", "correspond", "reporter", "writer", "columnist", "contributor", "staff", "analyst",
+               "producer", "journalist", "critic", "chief", "redakteur", "korrespondent", "autor", "rédact", "envoy",
+               "periodista", "redactor", "corresponsal", "repórter", "jornalista", "colunista", "colaborador")
 _BY_WORD = re.compile(r"(?i)^(?:by|von|por|par|de|door|posted by|written by|autor|author)\s*:?$")
 _CONNECTOR = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à|a las|às|the|,|-|–|—)+$")
 _SEPARATORS = re.compile(r"\s+[|/•·–—]\s+|\s*\|\s*|\s+-\s+")
+_SEPARATOR_CHARS = "|/•·–—-"  # every match of _SEPARATORS holds one
 _TIME = re.compile(r"(?i)\b\d{1,2}[:.h]\d{2}(?:\s*(?:[ap]\.?m\.?|uhr|hrs?\.?|h))?\b|\b\d{1,2}\s*[ap]\.?m\.?\b")
 _TZ = re.compile(r"(?i)\b(?:gmt|utc|est|edt|cst|cdt|pst|pdt|bst|cet|cest|mez|mesz)\b|\([^()]*\)")
+_TZ_NEEDS = ("gmt", "utc", "est", "edt", "cst", "cdt", "pst", "pdt", "bst", "cet", "mez")
 # What closes an article on most sites: share bars, tag lists, author boxes, previous/next links,
 # comment forms and calls to subscribe (generic vocabulary in the languages we read).
 _END_MARK = re.compile(
@@ -92,7 +98,11 @@ _END_MARK = re.compile(
 )
 _MONTH_START = r"(?i:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|ene|abr|ago|dic|f[ée]v|avr|juil|ao[uû]|d[ée]c)"
 _EDGE_CONNECTOR = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+|\s+(?:on|am|at|um|le|el|em|à|a las|às)$")
+# Its two alternatives, matched where each can match (see _drop_edge_connectors).
+_EDGE_START = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+")
+_EDGE_END = re.compile(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às)$")
 _CONTACT = re.compile(r"\S+@\S+|[\d(+][\d\s().+-]{6,}")
+_CONTACT_HINT = re.compile(r"[\d(+@]")  # every match of _CONTACT holds one of these
 _GLUED_BY = re.compile(r"(?i)^(by|von|por|par)(?=[A-ZÀ-Ý])")
 _BY_REST = re.compile(r"(?i)^(?:by|von|por|par|posted by|written by|door)\s+(.+)$")
 _BY_STOP = re.compile(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às|in|for|für|from)\s+")
@@ -428,14 +438,16 @@ def _strip_dates(text: str) -> str:
     found = find_dates(text)
     for f in reversed(found):
         text = text[:f.start] + " | " + text[f.end:]
-    text = _TIME.sub(" ", text)
-    text = _TZ.sub(" ", text)
+    if _DIGIT.search(text):  # every time holds a digit
+        text = _TIME.sub(" ", text)
+    if "(" in text or has_any(text, _TZ_NEEDS):  # (a search for these tries every position: slow)
+        text = _TZ.sub(" ", text)
     return text
 
 
 def _person(text: str, allow_single: bool) -> str | None:
     text = text.strip(" ,.;:*_").strip()
-    text = _EDGE_CONNECTOR.sub("", text).strip()
+    text = _drop_edge_connectors(text).strip()
     if not text:
         return None
     tokens = text.split()
@@ -450,9 +462,26 @@ def _person(text: str, allow_single: bool) -> str | None:
     return text
 
 
+def _drop_edge_connectors(text: str) -> str:
+    """`_EDGE_CONNECTOR.sub("", text)` ("on Jane Doe am" -> "Jane Doe"), without a search from every position.
+
+    The start is matched where it must be; a match at the end is a run of spaces and
+    a connector of at most five characters, so it is searched for from the start of
+    the run of spaces that reaches six characters before the end.
+    """
+    start = _EDGE_START.match(text)
+    head = start.end() if start else 0
+    last = len(text) - 1 if text.endswith("\n") else len(text)  # "$" also matches before a final newline
+    pos = max(head, last - 6)
+    while pos > head and text[pos - 1].isspace():
+        pos -= 1
+    end = _EDGE_END.search(text, pos)
+    return text[head:end.start()] + text[end.end():] if end else text[head:]
+
+
 def _name_with_role(text: str) -> str | None:
     """ "Richard Adams Education editor" -> "Richard Adams"."""
-    role = _ROLE.search(text)
+    role = _ROLE.search(text) if has_any(text, _ROLE_NEEDS) else None
     if not role or role.start() == 0:
         return None
     before = text[:role.start()].strip(" ,;-–—|")
@@ -492,9 +521,12 @@ def _strict_names(text: str) -> tuple[tuple[str, ...], bool, tuple[str, ...]] | 
     if word_count(text) > 20 or is_furniture(text):
         return None
     # contact details after a byline ("By X x@example.com (509) 555-0100")
-    text = _CONTACT.sub(" ", text).strip()
+    if _CONTACT_HINT.search(text):
+        text = _CONTACT.sub(" ", text)
+    text = text.strip()
     cleaned = _strip_dates(text)
-    segments = tuple(s.strip() for s in _SEPARATORS.split(cleaned) if s and s.strip())
+    pieces = _SEPARATORS.split(cleaned) if any(c in cleaned for c in _SEPARATOR_CHARS) else [cleaned]
+    segments = tuple(s.strip() for s in pieces if s and s.strip())
     for seg in segments:
         seg = _GLUED_BY.sub(r"\1 ", seg)  # "ByJane Doe"
         got = byline_names(seg)
@@ -518,7 +550,7 @@ def _strict_names(text: str) -> tuple[tuple[str, ...], bool, tuple[str, ...]] | 
 
 def _loose_names(segments: tuple[str, ...]) -> list[str]:
     """Names of a line that is only names ("A B, C D"), a name with a role, or "Name | Role"."""
-    if len(segments) > 1 and any(_ROLE.search(seg) for seg in segments[1:]):
+    if len(segments) > 1 and any(has_any(seg, _ROLE_NEEDS) and _ROLE.search(seg) for seg in segments[1:]):
         first = _person(segments[0], allow_single=False)  # "Jane Doe | Senior Writer"
         return [first] if first else []
     if len(segments) != 1:
@@ -710,7 +742,7 @@ def is_junk_title(text: str) -> bool:
     words = word_count(text)
     if words < 2 or len(_DIGIT.findall(text)) * 2 >= len(_SPACE.sub("", text)):
         return True
-    if find_dates(text) and words <= 8 or _TIME.search(text) and words <= 8:
+    if find_dates(text) and words <= 8 or words <= 8 and _TIME.search(text):
         return True
     if names_in(text, loose=False)[1] or is_footer_text(text) or _END_MARK.match(text):
         return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .needles import has_any
+from .needles import caseless, has_any
 
 # Words that may appear in lower case inside a person's or organization's name.
 _PARTICLES = frozenset(
@@ -23,6 +23,8 @@ _BY = re.compile(
     re.I,
 )
 _SPLIT = re.compile(r"\s*(?:,\s*(?:and|und|y|et|e)\s+|\s+(?:and|und|y|et|e|&)\s+|\s*;\s*|\s*,\s*)\s*", re.I)
+# The words _SPLIT splits at (with spaces around them) besides commas and semicolons.
+_JOINERS = frozenset({"and", "und", "y", "et", "e", "&"})
 _TRANSLATED = re.compile(
     r"\b(?:translated(?:\s+from\s+\w+)?\s+by|translation(?:\s+by)?:?|traducido\s+por|traducción(?:\s+de)?:?|"
     r"traduit\s+par|traduction\s*:?|übersetzt\s+von|übersetzung:?|traduzido\s+por|tradução:?)\s+"
@@ -69,12 +71,14 @@ def is_name(text: str, max_words: int = 8) -> bool:
     digits, no sentence punctuation; an organization may carry a short
     parenthetical such as "(Mexico)".
     """
-    stripped = _TRAILING_PAREN.sub("", text.strip())
-    has_parenthesis = stripped != text.strip()
+    text = text.strip()
+    # (the parenthesis must end the stripped text: no search from every position otherwise)
+    stripped = _TRAILING_PAREN.sub("", text) if text.endswith(")") else text
+    has_parenthesis = stripped != text
     text = stripped
     if not text or len(text) > 80 or _NOT_IN_NAME.search(text):
         return False
-    if text.endswith((".", ",")) and not _INITIAL_END.search(text):
+    if text.endswith((".", ",")) and not _INITIAL_END.search(text, max(0, len(text) - 2)):  # "X." ends it
         return False
     words = _tokens(text)
     if not 1 <= len(words) <= max_words:
@@ -125,6 +129,8 @@ def split_names(text: str) -> list[str]:
         return []
     if "(" in text:  # "Movimiento ... (Mexico)": do not split inside the parenthesis
         return [text]
+    if "," not in text and ";" not in text and not any(caseless(word) in _JOINERS for word in text.split()):
+        return [text.strip()]  # nothing _SPLIT could match (its search from every position is slow)
     parts = [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
     return parts
 

@@ -107,12 +107,12 @@ def test_caseless_maps_every_case_variant_of_the_needles_onto_them() -> None:
     import re
     import sys
 
-    from generator.normalize.article import _CAPTION_NEEDS
+    from generator.normalize.article import _CAPTION_NEEDS, _ROLE_NEEDS, _TZ_NEEDS
     from generator.normalize.bylines import _CREDIT_NEEDS
     from generator.normalize.lines import _CREDIT_WORDS, caseless
     from generator.normalize.noise import _FOOTER_NEEDS
 
-    needles = (*_CAPTION_NEEDS, *_FOOTER_NEEDS, *_CREDIT_NEEDS, *_CREDIT_WORDS)
+    needles = (*_CAPTION_NEEDS, *_FOOTER_NEEDS, *_CREDIT_NEEDS, *_CREDIT_WORDS, *_ROLE_NEEDS, *_TZ_NEEDS)
     wanted = sorted(set("".join(needles)) | set("abcdefghijklmnopqrstuvwxyz"))
     assert all(caseless(ch) == ch for ch in wanted)  # the needles are written lowered
     every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
@@ -231,6 +231,15 @@ def test_fast_text_keys_equal_their_regex_definitions(text: str) -> None:
             assert stems(variant, size, least) == expected
 
 
+def _strip_dates_by_regex(text: str) -> str:
+    from generator.normalize.article import _TIME, _TZ
+    from generator.normalize.dates import find_dates
+
+    for found in reversed(find_dates(text)):
+        text = text[:found.start] + " | " + text[found.end:]
+    return _TZ.sub(" ", _TIME.sub(" ", text))
+
+
 _ENDINGS = st.text(alphabet=st.sampled_from(list("aZ0 .!?…:;\"'”’»)]*_(\n\t\u00a0-'’")), max_size=14)
 
 
@@ -256,6 +265,22 @@ def test_fast_line_predicates_equal_their_regex_definitions(text: str) -> None:
             _TRANSLATED.search(credit) or _ORIGINAL.search(credit)))
         if _CREDIT_END.search(credit) and _CREDIT_WORD.search(credit):
             assert not _title_like_text.__wrapped__(credit)
+    from generator.normalize.article import _CONTACT, _CONTACT_HINT, _ROLE, _ROLE_NEEDS, _SEPARATORS, _TZ, _TZ_NEEDS
+    from generator.normalize.article import _strip_dates
+    from generator.normalize.bylines import _SPLIT, split_names
+    from generator.normalize.needles import has_any
+
+    for variant in (text, text + " Staff Writer", text + " | Jane Doe", text + " (GMT) 10:30 pm", "Ann, Bo " + text,
+                    text + " RÉDACTRICE", "x REPÓRTER " + text, text + " jane@example.org", "Ann " + text + " AND Bo"):
+        # each pre-check is necessary for its regex to match
+        assert _SEPARATORS.split(variant) == [variant] or any(c in variant for c in "|/•·–—-")
+        assert not _ROLE.search(variant) or has_any(variant, _ROLE_NEEDS)
+        assert not _TZ.search(variant) or "(" in variant or has_any(variant, _TZ_NEEDS)
+        assert not _CONTACT.search(variant) or _CONTACT_HINT.search(variant)
+        stripped = variant.strip().rstrip(".,;")
+        if stripped and "(" not in stripped:
+            assert split_names(variant) == [p.strip() for p in _SPLIT.split(stripped) if p and p.strip()]
+        assert _strip_dates(variant) == _strip_dates_by_regex(variant)
     summary = _SPACES.sub(" ", text + " [...]").strip()
     previous = None
     while previous != summary:
