@@ -25,9 +25,12 @@ entries changed and nothing that other pages' structure depends on did
 kinds), only the pages and feeds that can show those entries are planned
 (`_changed_plan`); views are made lazily, so such a rebuild costs what it
 renders, not the archive's size. With `jobs` > 1 the per-entry and per-page work is spread over
-forked processes. None of this changes a byte of the output. Contract for
-themes: entry_card may use only its arguments, `site` and `link`; only
-search.html may use `search_assets` (other pages get `has_search`).
+forked processes (the parent takes its share). None of this changes a byte of
+the output. Contract for themes: entry_card may use only its arguments, `site`
+and `link`; only search.html may use `search_assets` (other pages get
+`has_search`). Besides `card`, pages get `cards(views, level)` (a list's cards
+in one call) and `page_items(pager)` (a pager's <li> page links, made once per
+list), both much cheaper than the equivalent loops in Jinja.
 
 Links between pages are relative and point at directories ("../tags/x/").
 Opened from disk (file://) a directory link would show a listing, so base.html
