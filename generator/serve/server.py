@@ -84,7 +84,10 @@ class Debouncer:
     the batch `settle` seconds after the last event instead, so that one
     save still gives one build. Whatever happens, a batch is due `max_wait`
     seconds after its first event, so endless events cannot starve builds.
-    Times are passed in, so it is a pure state machine.
+    A close after writing only settles a path already waiting: alone, it is
+    some program that opened the file for writing and changed nothing (a real
+    write reports a modification first). Times are passed in, so it is a pure
+    state machine.
     """
 
     def __init__(self, quiet: float = 0.01, max_wait: float = 0.5, settle: float = 0.1) -> None:
@@ -95,8 +98,11 @@ class Debouncer:
         self._first: float | None = None
         self._last: float | None = None
 
-    def add(self, path: Path, now: float, settled: bool = True) -> None:
-        """Note an event of `path`; `settled`: the event says its writer is done with it."""
+    def add(self, path: Path, now: float, settled: bool = True, edit: bool = True) -> None:
+        """Note an event of `path`; `settled`: the event says its writer is done with it;
+        not an `edit`: it says nothing else (a close after writing)."""
+        if not edit and path not in self._paths:
+            return
         self._paths[path] = settled
         if self._first is None:
             self._first = now
@@ -415,12 +421,12 @@ class LiveServer:
         """Event streams currently connected (one per browser, or per tab without SharedWorker)."""
         return self._clients
 
-    def on_change(self, path: Path, settled: bool = True) -> None:
-        """A watched file changed (called from the watcher's thread); `settled`: see Debouncer."""
+    def on_change(self, path: Path, settled: bool = True, edit: bool = True) -> None:
+        """A watched file changed (called from the watcher's thread); `settled`, `edit`: see Debouncer."""
         with self._cond:
             if self.trace and self._first_event is None:
                 self._first_event = time.time()
-            self._debouncer.add(path, self.clock(), settled)
+            self._debouncer.add(path, self.clock(), settled, edit)
             self._cond.notify_all()
 
     def run_pending(self) -> BuildOutcome | None:

@@ -124,13 +124,14 @@ class _Forward(FileSystemEventHandler):
             if event.is_directory and event.event_type != "moved" and path not in self.watcher.plan.dirs:
                 continue
             self.watcher.offer(path, settles(event.event_type, event.is_directory, destination=destination,
-                                             poll=self.watcher.poll))
+                                             poll=self.watcher.poll), edit=event.event_type != "closed")
 
 
 class Watcher:
-    """Runs a watchdog observer over a WatchPlan and calls `notify(path, settled)` for each accepted path."""
+    """Runs a watchdog observer over a WatchPlan; `notify(path, settled, edit)` for each accepted path
+    (`edit` is false for a close after writing, which only settles a path; see `server.Debouncer`)."""
 
-    def __init__(self, plan: WatchPlan, notify: Callable[[Path, bool], None], *, poll: bool = False,
+    def __init__(self, plan: WatchPlan, notify: Callable[[Path, bool, bool], None], *, poll: bool = False,
                  poll_interval: float = 0.5) -> None:
         self.plan = plan
         self.notify = notify
@@ -139,9 +140,9 @@ class Watcher:
         self._handler = _Forward(self)
         self._scheduled: tuple[Path, ...] = ()
 
-    def offer(self, path: Path, settled: bool = True) -> None:
+    def offer(self, path: Path, settled: bool = True, edit: bool = True) -> None:
         if self.plan.accepts(path):
-            self.notify(path, settled)
+            self.notify(path, settled, edit)
 
     def start(self) -> None:
         self._schedule()

@@ -98,6 +98,9 @@ def test_debouncer_holds_a_path_that_is_not_settled_yet() -> None:
     debounce.add(saved, 1.11, settled=True)  # closed after writing: done
     assert debounce.take(1.115) is None
     assert debounce.take(1.12) == frozenset({saved})
+    # A close after writing alone (a program opened the file for writing, changed nothing) is no edit.
+    debounce.add(saved, 1.5, settled=True, edit=False)
+    assert debounce.wait_time(1.5) is None and debounce.take(2.0) is None
     # A path deleted for good is built after `settle`, not never.
     debounce.add(saved, 2.0, settled=False)
     assert debounce.take(2.09) is None

@@ -23,9 +23,10 @@ class Collector:
         self.settled: dict[Path, bool] = {}
         self.cond = threading.Condition()
 
-    def __call__(self, path: Path, settled: bool) -> None:
+    def __call__(self, path: Path, settled: bool, edit: bool) -> None:
         with self.cond:
-            self.paths.append(path)
+            if edit:
+                self.paths.append(path)
             self.settled[path] = settled
             self.cond.notify_all()
 
@@ -44,6 +45,8 @@ def test_watcher_reports_edits_and_ignores_scratch_files(tmp_path: Path, poll: b
     (content / "2019").mkdir(parents=True)
     entry = content / "2019" / "a.md"
     entry.write_text("one")
+    untouched = content / "2019" / "b.md"
+    untouched.write_text("same")
     plan = WatchPlan(dirs=(content,), config_file=tmp_path / "archive.toml", exclude=(tmp_path / "site",))
     seen = Collector()
     watcher = Watcher(plan, seen, poll=poll, poll_interval=0.1)
@@ -54,6 +57,7 @@ def test_watcher_reports_edits_and_ignores_scratch_files(tmp_path: Path, poll: b
         (content / ".archive-manifest.json").write_text("{}")
         (content / ".a.md.swp").write_text("x")
         entry.read_text()
+        open(untouched, "a").close()  # opened for writing, nothing written: closed, not modified
         (tmp_path / "site").mkdir()
         (tmp_path / "site" / "index.html").write_text("x")
         # Then the edit and archive.toml.
