@@ -168,11 +168,14 @@ def _lower_share(text: str) -> float:
 def dense(lines: list[Line], i: int, repeated: set[str]) -> bool:
     """A paragraph of running text (not a menu row, caption, footer or repeated caption)."""
     line = lines[i]
-    if line.kind not in (PROSE, BULLET) or line.words < (6 if ends_sentence(line.text) else 8):
+    if line.kind not in (PROSE, BULLET):
+        return False
+    sentence = ends_sentence(line.text)
+    if line.words < (6 if sentence else 8):
         return False
     if line.words <= 24 and _is_date_like(line):
         return False  # a dateline, not a paragraph
-    if line.kind == PROSE and not ends_sentence(line.text) and _lower_share(line.text) < 0.3:
+    if line.kind == PROSE and not sentence and _lower_share(line.text) < 0.3:
         return False  # a row of menu items glued together
     if line.words < 45 and line.text in repeated:
         return False  # gallery captions and teasers come back; paragraphs do not

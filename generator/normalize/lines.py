@@ -284,7 +284,8 @@ def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
 
 def split_lines(text: str) -> list[Line]:
     """Every line of a dump, classified (blank lines included, 1-based numbers)."""
-    return [classify(fold(raw).strip(), no) for no, raw in enumerate(text.split("\n"), start=1)]
+    return [classify(fold(raw).strip(), no) if raw else make_line(no, "", BLANK, 0)
+            for no, raw in enumerate(text.split("\n"), start=1)]
 
 
 _INITIALS_END = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
