@@ -1176,8 +1176,8 @@ class _Signer:
             return text
         inner: Any
         if isinstance(value, (tuple, list)):
-            if all(item is None or type(item) in _SCALARS for item in value):
-                # Plain values (a pager's page numbers and URLs): their repr says it all, no hash needed.
+            if len(value) <= 8 and all(item is None or type(item) in _SCALARS for item in value):
+                # A few plain values (a pager's page number and URL): their repr says it all, no hash needed.
                 self._memo[id(value)] = text = repr(value)
                 return text
             inner = [self.sign(item) for item in value]
