@@ -231,6 +231,24 @@ def test_fast_text_keys_equal_their_regex_definitions(text: str) -> None:
             assert stems(variant, size, least) == expected
 
 
+_DATELINE_PARTS = st.lists(st.sampled_from(["published", "UPDATED", "last updated", "last", "mis à jour", "a las", "las",
+                                             "mon", "Monday", "sat", "h", "pm", "del", "x", "Uhr", ",", "|", "-", ":",
+                                             ".", "(", ")", " ", "12", "3", "_", "\n", "°", "é", "onam"]),
+                         max_size=9).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_DATELINE_PARTS)
+def test_possessive_dateline_pattern_matches_what_the_plain_one_matches(text: str) -> None:
+    import re
+
+    from generator.normalize.dates import _DATE_LINE_EXTRA
+
+    plain = re.compile(_DATE_LINE_EXTRA.pattern.replace("*+", "*").replace("\\d++", "\\d+"), re.I)
+    assert "*+" not in plain.pattern and "++" not in plain.pattern
+    assert bool(_DATE_LINE_EXTRA.match(text)) == bool(plain.match(text))
+
+
 def _strip_dates_by_regex(text: str) -> str:
     from generator.normalize.article import _TIME, _TZ
     from generator.normalize.dates import find_dates
