@@ -43,8 +43,8 @@ class NormalizeReport:
 
     sources: tuple[SourceDocument, ...]
     """Sources read successfully."""
-    drafts: tuple[Entry, ...]
-    """Entries the normalizer produced."""
+    drafts: Sequence[Entry]
+    """Entries the normalizer produced (merged when first read)."""
     plan: ContentPlan
     """What changed in content/."""
     problems: tuple[Problem, ...]
@@ -103,7 +103,7 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
         unreadable = [f"{config.paths.sources}/{doc.path}" for doc in sources]
     else:
         unreadable = [p.path for p in read_problems if p.severity is Severity.ERROR]
-    progress(f"syncing {len(drafts)} entries into {config.paths.content}/")
+    progress(f"syncing drafts into {config.paths.content}/")
     replay = store.load("content-plan", keep=True)
     before = replay.get("fingerprint")
     plan = sync_content(
@@ -114,7 +114,7 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     if not dry_run and replay.get("fingerprint") != before:
         store.save("content-plan", replay)
     problems = _ordered([*read_problems, *normalize_problems, *plan.problems])
-    return NormalizeReport(tuple(sources), tuple(drafts), plan, problems, time.perf_counter() - started)
+    return NormalizeReport(tuple(sources), drafts, plan, problems, time.perf_counter() - started)
 
 
 class Rendered(NamedTuple):

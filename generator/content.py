@@ -73,6 +73,7 @@ class Manifest:
         return {record.identity: record for record in self.records.values()}
 
     def to_json(self) -> str:
+        """The manifest as JSON: the text it was read from (from_json), else ours, canonical."""
         return self._json
 
     @functools.cached_property
@@ -93,7 +94,12 @@ class Manifest:
                 path=path, identity=str(item["identity"]), hash=str(item["hash"]),
                 sources={str(k): str(v) for k, v in item.get("sources", {}).items()},
             )
-        return Manifest(records)
+        manifest = Manifest(records)
+        # to_json of a manifest read from a file is that file's text: serializing tens of
+        # thousands of records again only to fingerprint them costs a second. A file in
+        # another layout than ours only makes fingerprints differ (a full sync), never wrong.
+        manifest.__dict__["_json"] = text
+        return manifest
 
 
 @dataclass(frozen=True)
@@ -521,7 +527,8 @@ def sync_content(
         apply_plan(content_dir, plan)
     if replay is not None and not dry_run:
         # What a sync of the same drafts right after this one plans: nothing to write.
-        after = {path: digest for path, digest in existing.items() if path not in set(plan.deletes)}
+        deleted = set(plan.deletes)
+        after = {path: digest for path, digest in existing.items() if path not in deleted}
         after.update((path, text_hash(text)) for path, text in plan.writes.items())
         replay["fingerprint"] = _sync_fingerprint(drafts_key, plan.manifest, after, failed)
         replay["plan"] = replace(plan, writes={}, deletes=(), unchanged=plan.unchanged + len(plan.writes))

@@ -22,7 +22,7 @@ a source's short lines can be recurring noise in it: the key needs no more.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -55,10 +55,42 @@ def source_key(doc: SourceDocument, config: Config, recurring_here: Sequence[str
     return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+class MergedDrafts(Sequence[Entry]):
+    """The drafts with duplicates merged, merged when first read: a sync that replays its last
+    plan (nothing changed) never reads them, and merging tens of thousands costs seconds."""
+
+    def __init__(self, unmerged: Sequence[Entry]) -> None:
+        self._unmerged: Sequence[Entry] | None = unmerged
+        self._merged: list[Entry] | None = None
+
+    def _items(self) -> list[Entry]:
+        if self._merged is None:
+            from .normalize.dedupe import merge_duplicates
+
+            assert self._unmerged is not None
+            self._merged, self._unmerged = merge_duplicates(self._unmerged), None
+        return self._merged
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._items()[index]
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._items())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Drafts(NamedTuple):
     """What normalize_cached made."""
 
-    entries: list[Entry]
+    entries: Sequence[Entry]
+    """Merged as normalize_all merges them (on first use)."""
     problems: list[Problem]
     key: str
     """A hash of every source's key: equal keys, equal drafts."""
@@ -70,7 +102,6 @@ def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: B
     if not sources:
         return Drafts([], [], hashlib.sha256(b"").hexdigest())  # and the normalizer is not even imported
     from .normalize import normalize_source
-    from .normalize.dedupe import merge_duplicates
     from .normalize.noise import noise_keys, recurring_keys, short_line_keys
 
     ordered = sorted(sources, key=lambda d: d.path)
@@ -108,7 +139,7 @@ def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: B
     if store is not None and (stale or unknown or set(memo) != set(records)):
         store.save_sharded(CACHE_NAME, records, held if not (stale or unknown) else _changed(held, stale, unknown))
     key = hashlib.sha256("\n".join(records[doc.path]["key"] for doc in ordered).encode()).hexdigest()
-    return Drafts(merge_duplicates(entries), problems, key)
+    return Drafts(MergedDrafts(entries), problems, key)
 
 
 def _changed(held: dict[str, frozenset[str]], *docs: Sequence[SourceDocument]) -> dict[str, frozenset[str]]:
