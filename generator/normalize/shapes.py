@@ -327,6 +327,42 @@ def _hard_stop(lines: list[Line], start: int, limit: int) -> int:
     return limit
 
 
+class _PageIndex:
+    """`prose_mass` and `_hard_stop` answered from running sums and sorted positions.
+
+    Every candidate headline asks both about the text under it: scanning the
+    lines each time made a page with many headline-like lines quadratic.
+    """
+
+    def __init__(self, lines: list[Line]) -> None:
+        self.mass = [0]  # words of running text before each index
+        self.prose: list[int] = []  # indices of PROSE lines
+        self.noise: list[int] = []  # indices of NOISE lines
+        total = 0
+        for i, line in enumerate(lines):
+            if line.kind in (PROSE, BULLET):
+                total += line.words
+            if line.kind == PROSE:
+                self.prose.append(i)
+            elif line.kind == NOISE:
+                self.noise.append(i)
+            self.mass.append(total)
+
+    def prose_mass(self, start: int, stop: int) -> int:
+        """prose_mass(lines, start, stop)."""
+        n = len(self.mass) - 1
+        start, stop = min(max(start, 0), n), min(max(stop, 0), n)
+        return self.mass[stop] - self.mass[start] if stop > start else 0
+
+    def hard_stop(self, start: int, limit: int) -> int:
+        """_hard_stop(lines, start, limit): the first NOISE line after two PROSE lines from `start`."""
+        k = bisect.bisect_left(self.prose, start) + 1  # the second PROSE line at or after start
+        if k >= len(self.prose):
+            return limit
+        j = bisect.bisect_right(self.noise, self.prose[k])
+        return self.noise[j] if j < len(self.noise) and self.noise[j] < limit else limit
+
+
 class _Echoes:
     """Which lines start or end with a given text, by binary search (pages can have many lines)."""
 
@@ -363,11 +399,12 @@ def candidates(lines: list[Line], limit: int | None = None, index: StemIndex | N
             if header.strong:
                 strong_starts.append(i)
     scoring = _Scoring(lines, limit, index)
+    page = _PageIndex(lines)
     for i, header in headers.items():
-        following = [s for s in strong_starts if s >= header.end]
-        stop = following[0] if following else limit
-        stop = _hard_stop(lines, header.end, stop)
-        mass = prose_mass(lines, header.end, stop)
+        k = bisect.bisect_left(strong_starts, header.end)  # the first strong start after the header
+        stop = strong_starts[k] if k < len(strong_starts) else limit
+        stop = page.hard_stop(header.end, stop)
+        mass = page.prose_mass(header.end, stop)
         first = _next_nonblank(lines, header.end, stop)
         if (header.dek or header.date) and first is not None and first != i and starts_record(lines, first):
             mass = 0  # a teaser: the next thing under its byline is another headline

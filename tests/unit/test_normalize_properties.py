@@ -366,3 +366,18 @@ def test_forked_workers_give_the_serial_result_in_a_fresh_process() -> None:
     done = subprocess.run([sys.executable, "-c", _FORKED_CHECK, str(root)], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["prose", "noise", "bullet", "blank", "short", "date"]),
+                          st.integers(0, 40)), max_size=30))
+def test_page_index_answers_as_the_line_scans_do(kinds: list[tuple[str, int]]) -> None:
+    from generator.normalize.lines import make_line
+    from generator.normalize.shapes import _hard_stop, _PageIndex, prose_mass
+
+    lines = [make_line(i + 1, "x", kind, words) for i, (kind, words) in enumerate(kinds)]
+    page = _PageIndex(lines)
+    for start in range(len(lines) + 1):
+        for stop in range(len(lines) + 1):
+            assert page.prose_mass(start, stop) == prose_mass(lines, start, stop)
+            assert page.hard_stop(start, stop) == _hard_stop(lines, start, stop)
