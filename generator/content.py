@@ -73,12 +73,11 @@ class Manifest:
         return {record.identity: record for record in self.records.values()}
 
     def to_json(self) -> str:
-        """The manifest as JSON: the text it was read from (from_json), else ours, canonical."""
         return self._json
 
     @functools.cached_property
     def _json(self) -> str:
-        # Asked for up to three times a sync (fingerprints, the commit): made once.
+        # Asked for twice by a sync that writes (the commit, the next fingerprint): made once.
         records = {
             path: {"identity": r.identity, "hash": r.hash, "sources": dict(sorted(r.sources.items()))}
             for path, r in sorted(self.records.items())
@@ -94,12 +93,7 @@ class Manifest:
                 path=path, identity=str(item["identity"]), hash=str(item["hash"]),
                 sources={str(k): str(v) for k, v in item.get("sources", {}).items()},
             )
-        manifest = Manifest(records)
-        # to_json of a manifest read from a file is that file's text: serializing tens of
-        # thousands of records again only to fingerprint them costs a second. A file in
-        # another layout than ours only makes fingerprints differ (a full sync), never wrong.
-        manifest.__dict__["_json"] = text
-        return manifest
+        return Manifest(records)
 
 
 @dataclass(frozen=True)
@@ -110,8 +104,9 @@ class ContentPlan:
     """Path -> new text, for files to create or update."""
     deletes: tuple[str, ...]
     """Generated files to remove (their entries are gone from the sources)."""
-    manifest: Manifest
-    """The manifest after the plan is applied."""
+    manifest: Manifest | None
+    """The manifest after the plan is applied; None in a replayed plan (see sync_content),
+    whose manifest is already the one on disk."""
     unchanged: int
     """Generated files already up to date."""
     kept_edits: tuple[str, ...]
@@ -344,13 +339,26 @@ def scan_content(content_dir: Path, stat_cache: StatCache | None = None,
 def read_manifest(content_dir: Path) -> tuple[Manifest, list[Problem]]:
     """The store's manifest (empty when none), after finishing any interrupted commit."""
     recover(content_dir)
-    path = content_dir / MANIFEST_NAME
-    if not path.exists():
+    return _parse_manifest(content_dir, _manifest_text(content_dir))
+
+
+def _manifest_text(content_dir: Path) -> str | None:
+    try:
+        return (content_dir / MANIFEST_NAME).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return "\x00unreadable"  # parsed below into the warning
+
+
+def _parse_manifest(content_dir: Path, text: str | None) -> tuple[Manifest, list[Problem]]:
+    if text is None:
         return Manifest(), []
     try:
-        return Manifest.from_json(path.read_text(encoding="utf-8")), []
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        return Manifest(), [Problem(str(path), f"unreadable manifest, treating every file as hand-made: {error}",
+        return Manifest.from_json(text), []
+    except (ValueError, KeyError, TypeError) as error:
+        return Manifest(), [Problem(str(content_dir / MANIFEST_NAME),
+                                    f"unreadable manifest, treating every file as hand-made: {error}",
                                     Severity.WARNING)]
 
 
@@ -510,45 +518,42 @@ def sync_content(
     drafts), the plan is replayed when the drafts, the manifest and every file
     of content/ are as the last sync left them; the mapping is then updated.
     """
-    manifest, problems = read_manifest(content_dir) if not dry_run else (_peek_manifest(content_dir), [])
-    digests = {f"{sources_label}/{doc.path}": doc.digest for doc in sources}
+    if not dry_run:
+        recover(content_dir)
+    text = _manifest_text(content_dir)
     existing = scan_content(content_dir, stat_cache, files)
     failed = sorted(unreadable_sources)
-    plan: ContentPlan | None = None
-    if replay is not None and replay.get("fingerprint") == _sync_fingerprint(drafts_key, manifest, existing, failed):
-        plan = replay.get("plan")
-    if plan is None:
-        current = (replay is not None and bool(drafts_key) and replay.get("drafts") == drafts_key
-                   and replay.get("manifest") == _manifest_hash(manifest))
-        plan = plan_content(drafts, manifest, existing, digests, failed, content_label,
-                            settled=replay["plan"].settled if current and replay else frozenset())
-    if not dry_run and (plan.writes or plan.deletes or plan.manifest != manifest):
+    fingerprint = _sync_fingerprint(drafts_key, text_hash(text or ""), existing, failed)
+    if replay is not None and replay.get("fingerprint") == fingerprint and isinstance(replay.get("plan"), ContentPlan):
+        return replay["plan"]  # content/ is as the last sync of these drafts left it: nothing to do
+    manifest, problems = _parse_manifest(content_dir, text)
+    digests = {f"{sources_label}/{doc.path}": doc.digest for doc in sources}
+    current = (replay is not None and bool(drafts_key) and replay.get("drafts") == drafts_key
+               and replay.get("manifest") == text_hash(text or ""))
+    plan = plan_content(drafts, manifest, existing, digests, failed, content_label,
+                        settled=replay["plan"].settled if current and replay else frozenset())
+    assert plan.manifest is not None
+    written = not dry_run and (plan.writes or plan.deletes or plan.manifest != manifest)
+    if written:
         content_dir.mkdir(parents=True, exist_ok=True)
         apply_plan(content_dir, plan)
+    plan = replace(plan, problems=tuple(problems) + plan.problems)
     if replay is not None and not dry_run:
-        # What a sync of the same drafts right after this one plans: nothing to write.
+        # What a sync of the same drafts right after this one finds: nothing to write.
         deleted = set(plan.deletes)
         after = {path: digest for path, digest in existing.items() if path not in deleted}
         after.update((path, text_hash(text)) for path, text in plan.writes.items())
-        replay["fingerprint"] = _sync_fingerprint(drafts_key, plan.manifest, after, failed)
-        replay["plan"] = replace(plan, writes={}, deletes=(), unchanged=plan.unchanged + len(plan.writes))
-        replay["drafts"], replay["manifest"] = drafts_key, _manifest_hash(plan.manifest)
-    return replace(plan, problems=tuple(problems) + plan.problems)
+        manifest_hash = text_hash(plan.manifest.to_json() if written else text or "")
+        replay["fingerprint"] = _sync_fingerprint(drafts_key, manifest_hash, after, failed)
+        replay["plan"] = replace(plan, writes={}, deletes=(), manifest=None,
+                                 unchanged=plan.unchanged + len(plan.writes))
+        replay["drafts"], replay["manifest"] = drafts_key, manifest_hash
+    return plan
 
 
-def _manifest_hash(manifest: Manifest) -> str:
-    return text_hash(manifest.to_json())
-
-
-def _sync_fingerprint(drafts_key: str, manifest: Manifest, existing: Mapping[str, str], failed: list[str]) -> str:
-    digest = hashlib.sha256(f"{MANIFEST_VERSION}|{drafts_key}|{_manifest_hash(manifest)}|".encode())
+def _sync_fingerprint(drafts_key: str, manifest_hash: str, existing: Mapping[str, str], failed: list[str]) -> str:
+    digest = hashlib.sha256(f"{MANIFEST_VERSION}|{drafts_key}|{manifest_hash}|".encode())
     digest.update(repr((sorted(existing.items()), failed)).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 
-def _peek_manifest(content_dir: Path) -> Manifest:
-    path = content_dir / MANIFEST_NAME
-    try:
-        return Manifest.from_json(path.read_text(encoding="utf-8")) if path.exists() else Manifest()
-    except (OSError, ValueError, KeyError, TypeError):
-        return Manifest()
