@@ -18,13 +18,17 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from .cache import BuildCache
 from .config import Config
 from .content import ContentFile, ContentPlan, list_content, load_entries, recover, sync_content
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
 from .write import WriteReport, find_collisions, write_site
+
+if TYPE_CHECKING:
+    from .search import SearchOutput
 
 Progress = Callable[[str], None]
 """Told the name (and size) of each stage as it starts."""
@@ -133,20 +137,29 @@ class Rendered(NamedTuple):
     """Paths (not in `files`) whose file in site/ is already the new one, byte for byte."""
 
 
+# The last search stage's output, by output directory: `archive serve` renders the pages of
+# an edit with it first (see build's `defer`), a few hundred milliseconds sooner at 10,000 entries.
+_LAST_SEARCH: dict[Path, SearchOutput] = {}
+_SEARCH_PENDING = "|search pending"
+
+
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
-               versions: Mapping[str, str] | None = None) -> Rendered:
+               versions: Mapping[str, str] | None = None, search: SearchOutput | None = None) -> Rendered:
     """Search index and pages for `entries`; raises only when the theme itself is broken.
 
     `inputs` is a digest of the content files; see `Rendered`. `versions`
     (content path -> text hash) lets a rebuild render only what changed
-    entries can change (see render_site).
+    entries can change (see render_site). `search`: a search stage's output
+    to render with instead of building it (an earlier one: see build's `defer`).
     """
     from .parallel import default_jobs
     from .render import memo_key, render_site
     from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch, with_bodies
     from .search import build_search
 
-    search = build_search(entries, config, versions=versions)
+    if search is None:
+        search = build_search(entries, config, versions=versions)
+        _LAST_SEARCH[config.output_dir.absolute()] = search
     state = load_state(config, bodies=False)
     compiled = config.cache_dir / "templates"
     if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, search.assets, compiled)
@@ -166,8 +179,17 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
     return Rendered(files, [*search.problems, *own_problems], record, same=rendered.kept)
 
 
-def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
-    """Normalize, then render content/ into the output directory, atomically."""
+def build(config: Config, *, progress: Progress = _quiet,
+          defer: list[Callable[[], bool]] | None = None) -> BuildReport:
+    """Normalize, then render content/ into the output directory, atomically.
+
+    `defer` (archive serve): when this process built the site before, the
+    pages are rendered with that build's search index and written, and the
+    new search index is left as work appended to `defer` (a full build, which
+    returns whether it changed the site). The site is whole at every moment:
+    for a second its search index is the previous one, which is what someone
+    waiting for an edited page to show can afford.
+    """
     started = time.perf_counter()
     cache = BuildCache(config)
     stat_cache = cache.load("content-stat", keep=True)
@@ -197,7 +219,12 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
     render_started = time.perf_counter()
     try:
         versions = dict(key.rsplit(":", 1) for key in entry_cache)
-        files, render_problems, record_render, kept, same = render_all(entries, config, inputs, versions)
+        earlier_search = _LAST_SEARCH.get(config.output_dir.absolute()) if defer is not None else None
+        if earlier_search is not None:
+            # Recorded as not quite these inputs, so that the full build that follows renders.
+            inputs += _SEARCH_PENDING
+        files, render_problems, record_render, kept, same = render_all(entries, config, inputs, versions,
+                                                                       search=earlier_search)
     except Exception as error:
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         where = getattr(error, "filename", None) or "theme"
@@ -226,6 +253,12 @@ def build(config: Config, *, progress: Progress = _quiet) -> BuildReport:
         record_render()
         paths = [*(f.path for f in files), *same]
     stage_seconds["write"] = time.perf_counter() - write_started
+    if earlier_search is not None and defer is not None:
+        def finish_search() -> bool:
+            later = build(config, progress=progress)
+            return later.written is not None and (later.written.written + later.written.removed) > 0
+
+        defer.append(finish_search)
     pages = sum(1 for path in paths if path.endswith(".html"))
     return BuildReport(
         normalized, tuple(entries), written, pages=pages, files=len(paths),

@@ -209,7 +209,7 @@ class Project:
                                     summary="a template does not compile; the site was not rebuilt")
         if self._theme_may_have_changed(changed):
             self.templates.clear()
-        deferred: list[Callable[[], None]] = []
+        deferred: list[Callable[[], object]] = []
         options: dict[str, Any] = {"defer": deferred} if self._takes_defer else {}
         with self.templates.installed():
             complete, self._complete = self._complete, False  # stays False if the build raises

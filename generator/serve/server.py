@@ -66,8 +66,9 @@ class BuildOutcome:
     """One line for the terminal."""
     failed: bool = False
     """The site was left as it was (broken theme, bad config, builder raised)."""
-    after: tuple[Callable[[], None], ...] = ()
-    """Work the build left for later (saving its caches): run once open pages were told."""
+    after: tuple[Callable[[], object], ...] = ()
+    """Work the build left for later (its search index, saving caches): run once open pages
+    were told; a work returning True changed the site again (the pages are told again)."""
 
 
 Builder = Callable[[frozenset[Path]], BuildOutcome]
@@ -468,11 +469,16 @@ class LiveServer:
         # After the pages are told (hashing what the build wrote takes a while after a big
         # normalize), before the events those writes caused are looked at (the next run_pending).
         self._own.record(outcome.own_writes)
+        changed_again = False
         for work in outcome.after:
             try:
-                work()
+                changed_again = bool(work()) or changed_again
             except Exception as error:  # noqa: BLE001 - the site is served; the next build redoes it
                 self._say(f"after the build: {problem_from_exception(error).message}", error=True)
+        if changed_again:
+            # Work left for after the pages were told (the search index of an edit) changed the
+            # site again: tell them again (a page that did not change is left as it is).
+            status = self.hub.publish(site_changed=True, errors=errors, failed=outcome.failed, css_only=False)
         if self.trace:
             self._say(f"trace: version={status.version} first_event={first_event or 0:.6f} "
                       f"build_start={wall_started:.6f} build_end={wall_built:.6f} published={time.time():.6f}")

@@ -158,3 +158,33 @@ def test_edits_that_plan_only_some_pages_equal_a_cold_build(
     changed = {path for path in after if path not in before or before[path][0] != after[path][0]}
     assert rebuilt.written is not None and rebuilt.written.written == len(changed)
     assert all(after[path][1] == before[path][1] for path in set(after) - changed)
+
+
+def test_serve_quick_pass_shows_the_edit_first_then_the_search_catches_up_to_a_cold_build(tmp_path: Path) -> None:
+    """build(defer=...) (archive serve) renders an edit with the last search index, leaves the new
+    index as deferred work, and once that has run the site equals a cold build's."""
+    root = make_project(tmp_path / "served", generate(40, words=80), dumps=False, content=True)
+    config = load_config(root=root)
+    first: list[Callable[[], bool]] = []
+    assert build(config, defer=first).ok and first == []  # nothing to render with yet: a full build
+    search_before = {p: b for p, (b, _) in _snapshot(root / "site").items() if p.startswith("search/")}
+
+    entry = sorted((root / "content").rglob("*.md"))[7]
+    entry.write_text(entry.read_text(encoding="utf-8") + "\nZanzibarquux appears in a correction.\n",
+                     encoding="utf-8")
+    later: list[Callable[[], bool]] = []
+    report = build(config, defer=later)
+    assert report.ok and len(later) == 1
+    site = _snapshot(root / "site")
+    assert any(b"Zanzibarquux" in data for path, (data, _) in site.items() if not path.startswith("search/"))
+    assert {p: b for p, (b, _) in site.items() if p.startswith("search/")} == search_before
+
+    assert later[0]() is True  # the new search index: the site changed again
+    cold = tmp_path / "cold"
+    for name in ("content", "seeds"):
+        shutil.copytree(root / name, cold / name)
+    shutil.copy(root / "archive.toml", cold / "archive.toml")
+    _build(cold)
+    served = {p: b for p, (b, _) in _snapshot(root / "site").items()}
+    assert served == {p: b for p, (b, _) in _snapshot(cold / "site").items()}
+    assert served != site  # the search files did change
