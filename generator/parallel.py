@@ -7,10 +7,12 @@ number of cores. Shared by the normalizer and the renderer.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -65,8 +67,29 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     _WORK = (function, items)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with fork_pool(jobs) as pool:
             parts = pool.map(_run_chunk, bounds, chunksize=1)
     finally:
         _WORK = None
     return [result for part in parts for result in part]
+
+
+@contextlib.contextmanager
+def fork_pool(processes: int) -> Iterator[Any]:
+    """A pool of forked workers whose SIGTERM is the default one.
+
+    The pool stops its workers with SIGTERM; a handler the caller installed
+    (archive serve has one) would be inherited by the workers and could
+    swallow it, leaving the pool waiting for ever.
+    """
+    try:
+        handler = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except ValueError:  # not the main thread: nothing was changed
+        handler = None
+    try:
+        pool = multiprocessing.get_context("fork").Pool(processes)
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGTERM, handler)
+    with pool:
+        yield pool

@@ -56,6 +56,7 @@ import numpy.typing as npt
 from ..cache import BuildCache
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
+from ..parallel import fork_pool
 from ..urls import entry_url
 from . import shards, text, vendor
 from .index import FIELDS, Analyzer, Index, Vocabulary, index_from_terms
@@ -289,7 +290,7 @@ def _analyse_parallel(docs: Sequence[tuple[Entry, str]], vocabulary: Vocabulary,
     base = len(vocabulary.terms)
     records: list[Record] = []
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with fork_pool(workers) as pool:
             for new_terms, part in pool.imap(_analyse_slice, bounds):
                 # The worker's own ids past `base` -> ours, for the whole slice at once.
                 table = np.concatenate((np.arange(base, dtype=np.int32),
