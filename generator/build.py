@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .cache import BuildCache
 from .config import Config
-from .content import ContentFile, ContentPlan, list_content, load_entries, recover, sync_content
+from .content import ContentFile, ContentPlan, list_content, load_entries, patch_listing, recover, sync_content
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
 from .write import WriteReport, find_collisions, write_site
 
@@ -88,7 +88,7 @@ class BuildReport:
 
 def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _quiet,
               stat_cache: dict[str, tuple[int, int, str]] | None = None,
-              files: Sequence[ContentFile] | None = None) -> NormalizeReport:
+              files: Sequence[ContentFile] | None = None, swept: bool = False) -> NormalizeReport:
     """Read every source, normalize it, and sync the result into content/."""
     from .drafts import normalize_cached
     from .ingest import read_sources
@@ -114,6 +114,7 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
         drafts, sources, config.content_dir, config.paths.sources,
         unreadable_sources=unreadable, content_label=config.paths.content, dry_run=dry_run,
         stat_cache=stat_cache, files=files, replay=replay if drafts_key else None, drafts_key=drafts_key,
+        swept=swept,
     )
     if not dry_run and replay.get("fingerprint") != before:
         store.save("content-plan", replay)
@@ -141,6 +142,8 @@ class Rendered(NamedTuple):
 # an edit with it first (see build's `defer`), a few hundred milliseconds sooner at 10,000 entries.
 _LAST_SEARCH: dict[Path, SearchOutput] = {}
 _SEARCH_PENDING = "|search pending"
+# The listing of content/ the last build of this process made, by directory (see `changed`).
+_LISTINGS: dict[Path, list[ContentFile]] = {}
 
 
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
@@ -180,7 +183,7 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
 
 
 def build(config: Config, *, progress: Progress = _quiet,
-          defer: list[Callable[[], bool]] | None = None) -> BuildReport:
+          defer: list[Callable[[], bool]] | None = None, changed: frozenset[Path] | None = None) -> BuildReport:
     """Normalize, then render content/ into the output directory, atomically.
 
     `defer` (archive serve): when this process built the site before, the
@@ -188,17 +191,31 @@ def build(config: Config, *, progress: Progress = _quiet,
     new search index is left as work appended to `defer` (a full build, which
     returns whether it changed the site). The site is whole at every moment:
     for a second its search index is the previous one, which is what someone
-    waiting for an edited page to show can afford.
+    waiting for an edited page to show can afford. Saving the caches is left
+    to `defer` too.
+
+    `changed` (archive serve): every file not in it is as the last build of
+    this process saw it (absolute paths; a directory stands for all below it),
+    so content/ need not be walked again.
     """
     started = time.perf_counter()
     cache = BuildCache(config)
     stat_cache = cache.load("content-stat", keep=True)
     before_stats = dict(stat_cache)
-    recover(config.content_dir)  # an interrupted commit, finished before content/ is listed
-    listing: list[ContentFile] | None = list_content(config.content_dir)
-    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing)
+    content_dir = config.content_dir.absolute()
+    known = _LISTINGS.get(content_dir) if changed is not None else None
+    # An interrupted commit is finished before content/ is listed (a process that built
+    # without raising left no leftovers to sweep).
+    recover(config.content_dir, sweep=known is None)
+    listing: list[ContentFile] | None = (patch_listing(known, content_dir, changed) if known is not None
+                                         and changed is not None else None)
+    if listing is None:
+        listing = list_content(config.content_dir)
+    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True)
     if normalized.plan.writes or normalized.plan.deletes:
-        listing = None  # content/ changed under the listing
+        listing = list_content(config.content_dir)  # content/ changed under the listing
+    _LISTINGS[content_dir] = listing
+    saves: list[Callable[[], None]] = []
     stage_seconds = {"normalize": normalized.seconds}
     progress("loading content")
     entry_cache, entries_held = cache.load_sharded("entries", keep=True)
@@ -207,9 +224,10 @@ def build(config: Config, *, progress: Progress = _quiet,
                                           files=listing)
     if set(entry_cache) != before[0]:
         # Keys are "path:text-hash": by path, so an edited file stays in its shard.
-        cache.save_sharded("entries", entry_cache, entries_held, shard_key=lambda key: key.rpartition(":")[0])
+        saves.append(lambda: cache.save_sharded("entries", entry_cache, entries_held,
+                                                shard_key=lambda key: key.rpartition(":")[0]))
     if stat_cache != before[1]:
-        cache.save("content-stat", stat_cache)
+        saves.append(lambda: cache.save("content-stat", stat_cache))
     # The cache's keys are "path:text-hash" of every content file: their digest
     # changes whenever the entries can.
     inputs = hashlib.sha256("\n".join(sorted(entry_cache)).encode("utf-8", "surrogatepass")).hexdigest()
@@ -250,20 +268,30 @@ def build(config: Config, *, progress: Progress = _quiet,
     else:
         progress(f"writing {len(files)} files to {config.paths.output}/")
         written = write_site(files, config.output_dir, same=same, spare=config.cache_dir / SPARE_SITE)
-        record_render()
+        saves.append(record_render)
         paths = [*(f.path for f in files), *same]
     stage_seconds["write"] = time.perf_counter() - write_started
-    if earlier_search is not None and defer is not None:
-        def finish_search() -> bool:
-            later = build(config, progress=progress)
-            return later.written is not None and (later.written.written + later.written.removed) > 0
+    if defer is None:
+        _run(saves)
+    else:
+        defer.append(lambda: _run(saves))
+        if earlier_search is not None:
+            def finish_search() -> bool:
+                later = build(config, progress=progress, changed=frozenset())
+                return later.written is not None and (later.written.written + later.written.removed) > 0
 
-        defer.append(finish_search)
+            defer.append(finish_search)
     pages = sum(1 for path in paths if path.endswith(".html"))
     return BuildReport(
         normalized, tuple(entries), written, pages=pages, files=len(paths),
         problems=_ordered(problems), seconds=time.perf_counter() - started, extra=stage_seconds,
     )
+
+
+def _run(work: Sequence[Callable[[], None]]) -> bool:
+    for step in work:
+        step()
+    return False  # saving caches changes nothing in the site
 
 
 def _ordered(problems: Sequence[Problem]) -> tuple[Problem, ...]:

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import posixpath
+import stat
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -307,6 +308,38 @@ def list_content(content_dir: Path) -> list[ContentFile]:
     return found
 
 
+def patch_listing(listing: Sequence[ContentFile], content_dir: Path,
+                  changed: Iterable[Path]) -> list[ContentFile] | None:
+    """`listing` brought up to date with the files in `changed` (absolute paths); None when a
+    change cannot be applied file by file (a folder, say) and content/ must be listed again."""
+    by_path = {file.relative: file for file in listing}
+    for path in changed:
+        try:
+            relative = path.relative_to(content_dir).as_posix()
+        except ValueError:
+            continue  # not in content/
+        parts = relative.split("/")
+        if any(part.startswith(".") for part in parts):
+            continue
+        if not relative.endswith(".md"):
+            if path.is_dir() or any(known.startswith(f"{relative}/") for known in by_path):
+                return None
+            continue
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            by_path.pop(relative, None)
+            continue
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        by_path[relative] = ContentFile(relative, str(path), info.st_size, info.st_mtime_ns)
+    patched = list(by_path.values())
+    patched.sort(key=lambda file: file.relative.split("/"))
+    return patched
+
+
 def scan_content(content_dir: Path, stat_cache: StatCache | None = None,
                  files: Sequence[ContentFile] | None = None) -> dict[str, str]:
     """Every Markdown file in content/ (relative path -> text hash), hidden ones skipped.
@@ -390,8 +423,8 @@ def apply_plan(content_dir: Path, plan: ContentPlan) -> None:
     recover(content_dir)
 
 
-def recover(content_dir: Path) -> None:
-    """Roll a committed-but-unfinished journal forward; drop uncommitted temp files."""
+def recover(content_dir: Path, sweep: bool = True) -> None:
+    """Roll a committed-but-unfinished journal forward; drop uncommitted temp files (`sweep`)."""
     journal_path = content_dir / JOURNAL_NAME
     if journal_path.exists():
         journal = json.loads(journal_path.read_text(encoding="utf-8"))
@@ -408,7 +441,7 @@ def recover(content_dir: Path) -> None:
         if manifest_temp.exists():
             os.replace(manifest_temp, content_dir / MANIFEST_NAME)
         journal_path.unlink()
-    for directory, _, names in os.walk(content_dir):
+    for directory, _, names in os.walk(content_dir) if sweep else ():
         for name in names:
             if name.startswith(".") and name.endswith(".new"):
                 os.unlink(os.path.join(directory, name))
@@ -509,6 +542,7 @@ def sync_content(
     files: Sequence[ContentFile] | None = None,
     replay: dict[str, Any] | None = None,
     drafts_key: str = "",
+    swept: bool = False,
 ) -> ContentPlan:
     """Plan and (unless dry_run) apply the sync of drafts into content/ (listed in `files`, when given).
 
@@ -517,9 +551,10 @@ def sync_content(
     skips that when nothing changed: given `drafts_key` (equal keys, equal
     drafts), the plan is replayed when the drafts, the manifest and every file
     of content/ are as the last sync left them; the mapping is then updated.
+    `swept`: the caller has just run `recover` on content/.
     """
     if not dry_run:
-        recover(content_dir)
+        recover(content_dir, sweep=not swept)
     text = _manifest_text(content_dir)
     existing = scan_content(content_dir, stat_cache, files)
     failed = sorted(unreadable_sources)

@@ -166,20 +166,22 @@ def test_serve_quick_pass_shows_the_edit_first_then_the_search_catches_up_to_a_c
     root = make_project(tmp_path / "served", generate(40, words=80), dumps=False, content=True)
     config = load_config(root=root)
     first: list[Callable[[], bool]] = []
-    assert build(config, defer=first).ok and first == []  # nothing to render with yet: a full build
+    assert build(config, defer=first).ok and len(first) == 1  # nothing to render with yet: a full build
+    first[0]()
     search_before = {p: b for p, (b, _) in _snapshot(root / "site").items() if p.startswith("search/")}
 
     entry = sorted((root / "content").rglob("*.md"))[7]
     entry.write_text(entry.read_text(encoding="utf-8") + "\nZanzibarquux appears in a correction.\n",
                      encoding="utf-8")
     later: list[Callable[[], bool]] = []
-    report = build(config, defer=later)
-    assert report.ok and len(later) == 1
+    report = build(config, defer=later, changed=frozenset({entry.absolute()}))
+    assert report.ok and len(later) == 2  # saving the caches, the search index
     site = _snapshot(root / "site")
     assert any(b"Zanzibarquux" in data for path, (data, _) in site.items() if not path.startswith("search/"))
     assert {p: b for p, (b, _) in site.items() if p.startswith("search/")} == search_before
 
-    assert later[0]() is True  # the new search index: the site changed again
+    assert later[0]() is False  # caches saved: the site is as it was
+    assert later[1]() is True  # the new search index: the site changed again
     cold = tmp_path / "cold"
     for name in ("content", "seeds"):
         shutil.copytree(root / name, cold / name)

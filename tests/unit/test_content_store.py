@@ -101,7 +101,7 @@ def test_interrupted_commit_is_rolled_forward(tmp_path: Path) -> None:
     from generator import content as store
 
     real_recover = store.recover
-    store.recover = lambda _dir: None  # type: ignore[assignment]
+    store.recover = lambda _dir, sweep=True: None  # type: ignore[assignment]
     try:
         sync(content, [draft("Hello World", body="New body.")], [source("a.txt", "d2")])
     finally:
@@ -122,3 +122,22 @@ def test_invalid_content_file_is_reported_by_name(tmp_path: Path) -> None:
     entries, problems = load_entries(content)
     assert [e.title for e in entries] == ["Good"]
     assert problems[0].path == "content/bad.md" and "YAML" in problems[0].message
+
+
+def test_a_listing_patched_with_changed_files_equals_a_fresh_listing(tmp_path: Path) -> None:
+    from generator.content import list_content, patch_listing
+
+    content = tmp_path / "content"
+    sync(content, [draft("Hello World"), draft("Second One", day=2)])
+    listing = list_content(content)
+    edited, added, removed = content / "2019/03/hello-world.md", content / "2019/03/added.md", \
+        content / "2019/03/second-one.md"
+    edited.write_text(edited.read_text() + "More.\n")
+    added.write_text(edited.read_text())
+    removed.unlink()
+    (content / "notes.txt").write_text("not an entry")
+    patched = patch_listing(listing, content, [edited, added, removed, content / "notes.txt", content / ".hidden.md"])
+    assert patched == list_content(content)
+    # A folder cannot be patched file by file: the caller lists content/ again.
+    (content / "2020").mkdir()
+    assert patch_listing(listing, content, [content / "2020"]) is None
