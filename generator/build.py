@@ -37,6 +37,16 @@ BUILD_STAGES = 6  # progress messages a full build sends: a progress bar's total
 SPARE_SITE = "site-spare"
 
 
+# The last search stage's output, by output directory: `archive serve` renders the pages of
+# an edit with it first (see build's `defer`), a few hundred milliseconds sooner at 10,000 entries.
+_LAST_SEARCH: dict[Path, SearchOutput] = {}
+_SEARCH_PENDING = "|search pending"
+# The listing of content/ the last build of this process made, by directory, and what
+# reading the sources gave, by sources directory (see build's `changed`).
+_LISTINGS: dict[Path, list[ContentFile]] = {}
+_READ: dict[Path, tuple[list[SourceDocument], list[Problem]]] = {}
+
+
 def _quiet(_: str) -> None:
     pass
 
@@ -88,15 +98,20 @@ class BuildReport:
 
 def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _quiet,
               stat_cache: dict[str, tuple[int, int, str]] | None = None,
-              files: Sequence[ContentFile] | None = None, swept: bool = False) -> NormalizeReport:
-    """Read every source, normalize it, and sync the result into content/."""
+              files: Sequence[ContentFile] | None = None, swept: bool = False,
+              read: tuple[list[SourceDocument], list[Problem]] | None = None) -> NormalizeReport:
+    """Read every source, normalize it, and sync the result into content/.
+
+    `read`: what reading the sources gave, when the caller knows it is still true.
+    """
     from .drafts import normalize_cached
     from .ingest import read_sources
 
     started = time.perf_counter()
     store = BuildCache(config)
     progress("reading sources")
-    sources, read_problems = read_sources(config.sources_dir, config.root)
+    sources, read_problems = read if read is not None else read_sources(config.sources_dir, config.root)
+    _READ[config.sources_dir.absolute()] = (sources, read_problems)
     progress(f"normalizing {len(sources)} sources")
     try:
         drafts, normalize_problems, drafts_key = normalize_cached(sources, config, store)
@@ -138,12 +153,6 @@ class Rendered(NamedTuple):
     """Paths (not in `files`) whose file in site/ is already the new one, byte for byte."""
 
 
-# The last search stage's output, by output directory: `archive serve` renders the pages of
-# an edit with it first (see build's `defer`), a few hundred milliseconds sooner at 10,000 entries.
-_LAST_SEARCH: dict[Path, SearchOutput] = {}
-_SEARCH_PENDING = "|search pending"
-# The listing of content/ the last build of this process made, by directory (see `changed`).
-_LISTINGS: dict[Path, list[ContentFile]] = {}
 
 
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
@@ -196,7 +205,7 @@ def build(config: Config, *, progress: Progress = _quiet,
 
     `changed` (archive serve): every file not in it is as the last build of
     this process saw it (absolute paths; a directory stands for all below it),
-    so content/ need not be walked again.
+    so content/ need not be walked again, nor seeds/ read when nothing in it changed.
     """
     started = time.perf_counter()
     cache = BuildCache(config)
@@ -211,7 +220,10 @@ def build(config: Config, *, progress: Progress = _quiet,
                                          and changed is not None else None)
     if listing is None:
         listing = list_content(config.content_dir)
-    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True)
+    sources_dir = config.sources_dir.absolute()
+    unread = changed is None or any(path == sources_dir or sources_dir in path.parents for path in changed)
+    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True,
+                           read=None if unread else _READ.get(sources_dir))
     if normalized.plan.writes or normalized.plan.deletes:
         listing = list_content(config.content_dir)  # content/ changed under the listing
     _LISTINGS[content_dir] = listing

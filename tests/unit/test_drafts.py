@@ -146,3 +146,20 @@ def test_a_replayed_sync_plans_like_a_fresh_one_after_a_hand_edit_is_undone(tmp_
     plan = sync()
     assert list(plan.writes) == [target.relative_to(config.content_dir).as_posix()]  # type: ignore[attr-defined]
     assert "victory" in target.read_text()
+
+
+def test_a_build_told_what_changed_reads_seeds_only_when_something_in_them_did(tmp_path: Path) -> None:
+    from generator.build import build
+
+    (tmp_path / "seeds").mkdir()
+    seed = tmp_path / "seeds" / "p0.txt"
+    seed.write_text(page(0))
+    config = load_config(None, root=tmp_path)
+    assert build(config).ok
+    seed.write_text(page(0).replace("stopped work", "walked out"))
+    # Told that nothing in seeds/ changed (the watcher's complete account), it trusts the last read...
+    build(config, changed=frozenset())
+    assert "walked out" not in next(config.content_dir.rglob("*.md")).read_text()
+    # ...and told that the seed changed, it reads it again.
+    build(config, changed=frozenset({seed.absolute()}))
+    assert "walked out" in next(config.content_dir.rglob("*.md")).read_text()
