@@ -36,13 +36,13 @@ from .lines import (
     SHORT,
     Line,
     ends_sentence,
-    has_any,
     is_furniture,
     is_title_like,
     joined_stems,
     stems,
     word_count,
 )
+from .needles import has_any
 from .noise import is_footer_text
 
 # Marks of a photo caption or credit, in the languages we read (generic vocabulary, no site names).

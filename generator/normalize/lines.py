@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from .bylines import byline_names, image_credit_of, is_credit_line, is_name
 from .dates import date_line_value
-from .needles import caseless, has_any
+from .needles import has_any
 
 BLANK = "blank"
 PROSE = "prose"

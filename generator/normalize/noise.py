@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from .lines import fold, has_any, has_few_words, word_count
+from .lines import fold, has_few_words, word_count
+from .needles import has_any
 
 _CATEGORY = re.compile(
     r"^(?:category|categories|tag|tags|topic|topics|section|archive|archives|category archives|tag archives|"

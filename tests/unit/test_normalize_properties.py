@@ -109,7 +109,8 @@ def test_caseless_maps_every_case_variant_of_the_needles_onto_them() -> None:
 
     from generator.normalize.article import _CAPTION_NEEDS, _ROLE_NEEDS, _TZ_NEEDS
     from generator.normalize.bylines import _CREDIT_NEEDS
-    from generator.normalize.lines import _CREDIT_WORDS, caseless
+    from generator.normalize.lines import _CREDIT_WORDS
+    from generator.normalize.needles import caseless
     from generator.normalize.noise import _FOOTER_NEEDS
 
     needles = (*_CAPTION_NEEDS, *_FOOTER_NEEDS, *_CREDIT_NEEDS, *_CREDIT_WORDS, *_ROLE_NEEDS, *_TZ_NEEDS)
