@@ -420,27 +420,28 @@ def _read_plain_block(text: str) -> dict[str, Any] | None:
                         return None
                     items.append(value)
                     continue
-                block = [f"  {item}"]
-                while index < len(lines) and lines[index].startswith("  "):
-                    block.append(lines[index])
-                    index += 1
-                mapping = _read_nested(block)
+                mapping, index = _read_indented(lines, index, [f"  {item}"])
                 if mapping is None:
                     return None
                 items.append(mapping)
             data[key] = items
         elif index < len(lines) and lines[index].startswith("  "):
-            block = []
-            while index < len(lines) and lines[index].startswith("  "):
-                block.append(lines[index])
-                index += 1
-            mapping = _read_nested(block)
+            mapping, index = _read_indented(lines, index, [])
             if mapping is None:
                 return None
             data[key] = mapping
         else:
             return None  # "key:" alone is null in YAML: rare enough to leave to the loader
     return data if data else None
+
+
+def _read_indented(lines: list[str], index: int, block: list[str]) -> tuple[dict[str, Any] | None, int]:
+    """The mapping indented by two spaces from lines[index] on (after `block`, its first lines
+    when already taken), and the index of the first line after it."""
+    while index < len(lines) and lines[index].startswith("  "):
+        block.append(lines[index])
+        index += 1
+    return _read_nested(block), index
 
 
 def _read_nested(block: list[str]) -> dict[str, Any] | None:
