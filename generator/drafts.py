@@ -22,7 +22,7 @@ a source's short lines can be recurring noise in it: the key needs no more.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -56,11 +56,12 @@ def source_key(doc: SourceDocument, config: Config, recurring_here: Sequence[str
 
 
 class MergedDrafts(Sequence[Entry]):
-    """The drafts with duplicates merged, merged when first read: a sync that replays its last
-    plan (nothing changed) never reads them, and merging tens of thousands costs seconds."""
+    """The drafts with duplicates merged, made when first read: a sync that replays its last
+    plan (nothing changed) never reads them, and loading and merging tens of thousands of
+    drafts costs seconds."""
 
-    def __init__(self, unmerged: Sequence[Entry]) -> None:
-        self._unmerged: Sequence[Entry] | None = unmerged
+    def __init__(self, unmerged: Callable[[], list[Entry]]) -> None:
+        self._unmerged: Callable[[], list[Entry]] | None = unmerged
         self._merged: list[Entry] | None = None
 
     def _items(self) -> list[Entry]:
@@ -68,7 +69,7 @@ class MergedDrafts(Sequence[Entry]):
             from .normalize.dedupe import merge_duplicates
 
             assert self._unmerged is not None
-            self._merged, self._unmerged = merge_duplicates(self._unmerged), None
+            self._merged, self._unmerged = merge_duplicates(self._unmerged()), None
         return self._merged
 
     def __len__(self) -> int:
@@ -98,7 +99,12 @@ class Drafts(NamedTuple):
 
 def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: BuildCache | None,
                      jobs: int | None = None) -> Drafts:
-    """`normalize_all(sources, config)`, reusing the cached drafts of every source whose key is unchanged."""
+    """`normalize_all(sources, config)`, reusing the cached drafts of every source whose key is unchanged.
+
+    The cache is in two parts: per source its digest, short lines, key and problem
+    (`drafts`, small, read on every build), and its drafts (`drafts-entries`, the
+    bulk, read only when the drafts are: see MergedDrafts).
+    """
     if not sources:
         return Drafts([], [], hashlib.sha256(b"").hexdigest())  # and the normalizer is not even imported
     from .normalize import normalize_source
@@ -109,7 +115,7 @@ def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: B
         memo, held = store.load_sharded(CACHE_NAME, keep=True)
     else:
         memo, held = {}, {}
-    # path -> {"digest", "short", "key", "entries", "problem"}
+    # path -> {"digest", "short", "key", "problem"}
     records: dict[str, dict[str, Any]] = {}
     for doc in ordered:
         old = memo.get(doc.path)
@@ -119,27 +125,57 @@ def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: B
         records[doc.path]["short"] = keys
     recurring = recurring_keys([records[d.path]["short"] for d in ordered if d.kind is SourceKind.TEXT])
     noise = noise_keys(config.normalize.noise) | recurring
+    normalize_one = partial(normalize_source, config=config, noise=noise)
     stale: list[SourceDocument] = []
     for doc in ordered:
         record = records[doc.path]
         key = source_key(doc, config, sorted(record["short"] & recurring))
         if record.get("key") != key:
-            record.update(key=key, entries=None, problem=None)
+            record.update(key=key, problem=None)
             stale.append(doc)
-    for doc, (found, problem) in zip(stale, parallel_map(partial(normalize_source, config=config, noise=noise),
-                                                         stale, jobs)):
-        records[doc.path].update(entries=tuple(found), problem=problem)
-    entries: list[Entry] = []
-    problems: list[Problem] = []
-    for doc in ordered:
-        record = records[doc.path]
-        entries.extend(record["entries"])
-        if record["problem"] is not None:
-            problems.append(record["problem"])
+    fresh: dict[str, tuple[Entry, ...]] = {}
+    for doc, (found, problem) in zip(stale, parallel_map(normalize_one, stale, jobs)):
+        records[doc.path]["problem"] = problem
+        fresh[doc.path] = tuple(found)
+    problems = [records[doc.path]["problem"] for doc in ordered if records[doc.path]["problem"] is not None]
     if store is not None and (stale or unknown or set(memo) != set(records)):
+        # Drafts first: killed in between, the index still says "stale" and they are made again.
+        _save_entries(store, fresh, [path for path in memo if path not in records])
         store.save_sharded(CACHE_NAME, records, held if not (stale or unknown) else _changed(held, stale, unknown))
+
+    def unmerged() -> list[Entry]:
+        saved = _load_entries(store) if store is not None and len(fresh) < len(ordered) else {}
+        entries: list[Entry] = []
+        for doc in ordered:
+            found = fresh.get(doc.path)
+            if found is None:
+                found = saved.get(doc.path)
+            if found is None:  # the cache lost them (a file removed by hand): normalize again
+                found = tuple(normalize_one(doc)[0])
+            entries.extend(found)
+        return entries
+
     key = hashlib.sha256("\n".join(records[doc.path]["key"] for doc in ordered).encode()).hexdigest()
-    return Drafts(MergedDrafts(entries), problems, key)
+    return Drafts(MergedDrafts(unmerged), problems, key)
+
+
+ENTRIES_NAME = f"{CACHE_NAME}-entries"
+
+
+def _load_entries(store: BuildCache) -> dict[str, tuple[Entry, ...]]:
+    return store.load_sharded(ENTRIES_NAME, keep=True)[0]
+
+
+def _save_entries(store: BuildCache, fresh: dict[str, tuple[Entry, ...]], gone: Sequence[str]) -> None:
+    """Put the fresh drafts in their shards and drop those of sources gone; other shards are not read."""
+    from .cache import shard_of
+
+    dirty = {shard_of(path) for path in (*fresh, *gone)}
+    for shard in sorted(dirty):
+        name = f"{ENTRIES_NAME}-{shard}"
+        part = {path: found for path, found in store.load(name, keep=True).items() if path not in gone}
+        part.update((path, found) for path, found in fresh.items() if shard_of(path) == shard)
+        store.save(name, part)
 
 
 def _changed(held: dict[str, frozenset[str]], *docs: Sequence[SourceDocument]) -> dict[str, frozenset[str]]:

@@ -163,3 +163,27 @@ def test_a_build_told_what_changed_reads_seeds_only_when_something_in_them_did(t
     # ...and told that the seed changed, it reads it again.
     build(config, changed=frozenset({seed.absolute()}))
     assert "walked out" in next(config.content_dir.rglob("*.md")).read_text()
+
+
+def test_drafts_are_read_only_when_needed_and_made_again_when_their_file_is_lost(
+        tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(None, root=tmp_path)
+    store = BuildCache(config)
+    sources = [doc(f"p{n}.txt", page(n)) for n in range(4)]
+    expected = normalize_all(sources, config, jobs=1)
+    list(normalize_cached(sources, config, store, jobs=1).entries)
+    loaded: list[str] = []
+    original_load = BuildCache.load
+
+    def spy(self: BuildCache, name: str, keep: bool = False) -> dict[str, object]:
+        loaded.append(name)
+        return original_load(self, name, keep)
+
+    monkeypatch.setattr(BuildCache, "load", spy)
+    again = normalize_cached(sources, config, store, jobs=1)
+    assert not any(name.startswith("drafts-entries") for name in loaded)  # not read until used
+    for lost in config.cache_dir.glob("drafts-entries-*"):
+        lost.unlink()
+    counted.clear()
+    assert (list(again.entries), again.problems) == (expected[0], expected[1])
+    assert sorted(counted) == [f"p{n}.txt" for n in range(4)]  # made again, not lost
