@@ -136,3 +136,20 @@ def test_report_counts_changed_files_as_written_not_removed(tmp_path: Path, with
     report = write_site([OutputFile("a.html", b"A"), OutputFile("b.html", b"b"), OutputFile("d.html", b"d")],
                         out, spare=spare)
     assert (report.written, report.unchanged, report.removed) == (2, 1, 1)
+
+
+def test_a_big_tree_is_written_by_several_threads_exactly_and_a_failure_leaves_the_old_site(tmp_path: Path) -> None:
+    from generator.write import PARALLEL_WRITES
+
+    out = tmp_path / "site"
+    files = [OutputFile(f"d{n % 97}/p{n}/index.html", f"page {n}".encode()) for n in range(PARALLEL_WRITES + 500)]
+    report = write_site(files, out)
+    assert report.written == len(files)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(f.path for f in files)
+    assert all((out / f.path).read_bytes() == f.data for f in files[::101])
+    # A file where a directory must be, late in the list: the write fails in a thread.
+    broken = [*files[:-1], OutputFile(files[0].path + "/x", b"y")]
+    with pytest.raises(OSError):
+        write_site(broken, out)
+    assert (out / files[-1].path).read_bytes() == files[-1].data
+    assert not list(tmp_path.glob(".site.*"))
