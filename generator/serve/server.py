@@ -466,6 +466,7 @@ class LiveServer:
         errors = tuple(p for p in outcome.errors if p.severity is Severity.ERROR)
         status = self.hub.publish(site_changed=outcome.site_changed, errors=errors,
                                   failed=outcome.failed, css_only=css_only)
+        wall_published, told = time.time(), time.perf_counter() - started
         # After the pages are told (hashing what the build wrote takes a while after a big
         # normalize), before the events those writes caused are looked at (the next run_pending).
         self._own.record(outcome.own_writes)
@@ -481,8 +482,9 @@ class LiveServer:
             status = self.hub.publish(site_changed=True, errors=errors, failed=outcome.failed, css_only=False)
         if self.trace:
             self._say(f"trace: version={status.version} first_event={first_event or 0:.6f} "
-                      f"build_start={wall_started:.6f} build_end={wall_built:.6f} published={time.time():.6f}")
-        self._report(outcome, errors, status, time.perf_counter() - started)
+                      f"build_start={wall_started:.6f} build_end={wall_built:.6f} published={wall_published:.6f} "
+                      f"after_end={time.time():.6f}")
+        self._report(outcome, errors, status, told, time.perf_counter() - started - told)
         if self.on_built is not None:
             self.on_built(outcome)
         return outcome
@@ -502,7 +504,9 @@ class LiveServer:
             stream.write(f"[{stamp}] {text}\n")
             stream.flush()
 
-    def _report(self, outcome: BuildOutcome, errors: tuple[Problem, ...], status: Status, seconds: float) -> None:
+    def _report(self, outcome: BuildOutcome, errors: tuple[Problem, ...], status: Status, seconds: float,
+                after: float = 0.0) -> None:
+        """`seconds` until the pages were told; `after`: the build's deferred work after that."""
         if errors:
             head = ("build FAILED, still serving the last good site" if outcome.failed
                     else f"built with {len(errors)} error(s)")
@@ -516,8 +520,9 @@ class LiveServer:
         elif self.verbosity >= 1:
             what = ("stylesheets swapped in" if status.css_only else "reloading") if outcome.site_changed \
                 else "nothing to reload"
+            later = f"; then {after:.2f} s for the search index and caches" if after >= 0.05 else ""
             self._say(f"built in {seconds:.2f} s: {outcome.summary or 'done'}; epoch {status.epoch}, {what} "
-                      f"({self.open_pages} connected)")
+                      f"({self.open_pages} connected){later}")
 
     # --- requests (no socket needed) ----------------------------------------
 
