@@ -15,6 +15,7 @@ renamed-away path never is (an editor may be about to write it again).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,5 +169,10 @@ class Watcher:
 
     def stop(self) -> None:
         if self._observer.is_alive():
+            # Events still arriving while the inotify threads wind down make watchdog log a
+            # warning per thread ("queue_events() called when the thread is inactive"): noise.
+            logging.getLogger("watchdog.observers.inotify_buffer").setLevel(logging.ERROR)
+            logging.getLogger("watchdog.observers.api").setLevel(logging.ERROR)
+            logging.getLogger("watchdog").setLevel(logging.ERROR)
             self._observer.stop()
             self._observer.join(timeout=10)
