@@ -21,9 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from .cache import BuildCache
+from .cache import BuildCache, shard_of
 from .config import Config
-from .content import ContentFile, ContentPlan, list_content, load_entries, patch_listing, recover, sync_content
+from .content import (
+    ContentFile,
+    ContentPlan,
+    list_content,
+    load_entries,
+    patch_listing,
+    recover,
+    sync_content,
+)
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
 from .write import WriteReport, find_collisions, write_site
 
@@ -153,8 +161,6 @@ class Rendered(NamedTuple):
     """Paths (not in `files`) whose file in site/ is already the new one, byte for byte."""
 
 
-
-
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
                versions: Mapping[str, str] | None = None, search: SearchOutput | None = None) -> Rendered:
     """Search index and pages for `entries`; raises only when the theme itself is broken.
@@ -231,14 +237,14 @@ def build(config: Config, *, progress: Progress = _quiet,
     stage_seconds = {"normalize": normalized.seconds}
     progress("loading content")
     entry_cache, entries_held = cache.load_sharded("entries", keep=True)
-    before = (set(entry_cache), before_stats)
+    keys_before = set(entry_cache)
     entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache, stat_cache,
                                           files=listing)
-    if set(entry_cache) != before[0]:
+    if set(entry_cache) != keys_before:
         # Keys are "path:text-hash": by path, so an edited file stays in its shard.
         saves.append(lambda: cache.save_sharded("entries", entry_cache, entries_held,
-                                                shard_key=lambda key: key.rpartition(":")[0]))
-    if stat_cache != before[1]:
+                                                shard=lambda key: shard_of(key.rpartition(":")[0])))
+    if stat_cache != before_stats:
         saves.append(lambda: cache.save("content-stat", stat_cache))
     # The cache's keys are "path:text-hash" of every content file: their digest
     # changes whenever the entries can.

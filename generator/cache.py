@@ -109,15 +109,16 @@ class BuildCache:
         return merged, held
 
     def save_sharded(self, name: str, data: Mapping[str, Any], held: Mapping[str, frozenset[str]],
-                     shard_key: Callable[[str], str] = lambda key: key) -> None:
-        """Save `data` in SHARDS files by `shard_key(key)`, rewriting only shards whose keys changed.
+                     shard: Callable[[str], str] = shard_of) -> None:
+        """Save `data` in SHARDS files, a key in shard `shard(key)`, rewriting only shards whose
+        keys changed (pass `held={}` to rewrite them all).
 
         Values must be determined by their keys (content-hash keys): a shard
         holding the same keys as when loaded is not written again.
         """
-        parts: dict[str, dict[str, Any]] = {shard: {} for shard in SHARDS}
+        parts: dict[str, dict[str, Any]] = {suffix: {} for suffix in SHARDS}
         for key, value in data.items():
-            parts[shard_of(shard_key(key))][key] = value
-        for shard, part in parts.items():
-            if held.get(shard) != frozenset(part):
-                self.save(f"{name}-{shard}", part)
+            parts[shard(key)][key] = value
+        for suffix, part in parts.items():
+            if held.get(suffix) != frozenset(part):
+                self.save(f"{name}-{suffix}", part)

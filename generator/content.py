@@ -303,9 +303,12 @@ def list_content(content_dir: Path) -> list[ContentFile]:
                     continue
 
     walk(str(content_dir), "")
-    # Folder by folder, as Path ordering sorts ("a/b.md" before "a-b.md").
-    found.sort(key=lambda file: file.relative.split("/"))
-    return found
+    return _in_path_order(found)
+
+
+def _in_path_order(files: Iterable[ContentFile]) -> list[ContentFile]:
+    """Folder by folder, as Path ordering sorts ("a/b.md" before "a-b.md")."""
+    return sorted(files, key=lambda file: file.relative.split("/"))
 
 
 def patch_listing(listing: Sequence[ContentFile], content_dir: Path,
@@ -335,9 +338,7 @@ def patch_listing(listing: Sequence[ContentFile], content_dir: Path,
         if not stat.S_ISREG(info.st_mode):
             return None
         by_path[relative] = ContentFile(relative, str(path), info.st_size, info.st_mtime_ns)
-    patched = list(by_path.values())
-    patched.sort(key=lambda file: file.relative.split("/"))
-    return patched
+    return _in_path_order(by_path.values())
 
 
 def scan_content(content_dir: Path, stat_cache: StatCache | None = None,
@@ -409,6 +410,7 @@ def apply_plan(content_dir: Path, plan: ContentPlan) -> None:
         temp = target.with_name(f".{target.name}.new")
         _write(temp, text)
         staged[path] = temp.relative_to(content_dir).as_posix()
+    assert plan.manifest is not None, "a replayed plan has nothing to apply"
     manifest_temp = content_dir / f".{MANIFEST_NAME}.new"
     _write(manifest_temp, plan.manifest.to_json())
     # One flush of everything staged before the commit point, rather than an fsync per
@@ -559,16 +561,18 @@ def sync_content(
     existing = scan_content(content_dir, stat_cache, files)
     failed = sorted(unreadable_sources)
     fingerprint = _sync_fingerprint(drafts_key, text_hash(text or ""), existing, failed)
-    if replay is not None and replay.get("fingerprint") == fingerprint and isinstance(replay.get("plan"), ContentPlan):
-        return replay["plan"]  # content/ is as the last sync of these drafts left it: nothing to do
+    replayed = replay.get("plan") if replay is not None and replay.get("fingerprint") == fingerprint else None
+    if isinstance(replayed, ContentPlan):
+        return replayed  # content/ is as the last sync of these drafts left it: nothing to do
     manifest, problems = _parse_manifest(content_dir, text)
     digests = {f"{sources_label}/{doc.path}": doc.digest for doc in sources}
     current = (replay is not None and bool(drafts_key) and replay.get("drafts") == drafts_key
                and replay.get("manifest") == text_hash(text or ""))
     plan = plan_content(drafts, manifest, existing, digests, failed, content_label,
                         settled=replay["plan"].settled if current and replay else frozenset())
-    assert plan.manifest is not None
-    written = not dry_run and (plan.writes or plan.deletes or plan.manifest != manifest)
+    new_manifest = plan.manifest
+    assert new_manifest is not None  # only a replayed plan has none
+    written = not dry_run and (plan.writes or plan.deletes or new_manifest != manifest)
     if written:
         content_dir.mkdir(parents=True, exist_ok=True)
         apply_plan(content_dir, plan)
@@ -577,8 +581,8 @@ def sync_content(
         # What a sync of the same drafts right after this one finds: nothing to write.
         deleted = set(plan.deletes)
         after = {path: digest for path, digest in existing.items() if path not in deleted}
-        after.update((path, text_hash(text)) for path, text in plan.writes.items())
-        manifest_hash = text_hash(plan.manifest.to_json() if written else text or "")
+        after.update((path, text_hash(new_text)) for path, new_text in plan.writes.items())
+        manifest_hash = text_hash(new_manifest.to_json() if written else text or "")
         replay["fingerprint"] = _sync_fingerprint(drafts_key, manifest_hash, after, failed)
         replay["plan"] = replace(plan, writes={}, deletes=(), manifest=None,
                                  unchanged=plan.unchanged + len(plan.writes))

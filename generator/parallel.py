@@ -52,16 +52,7 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
     """
     global _WORK
     jobs = default_jobs() if jobs is None else jobs
-    minimum = PARALLEL_MIN if minimum is None else minimum
-    if (
-        jobs <= 1
-        or not items
-        or len(items) < minimum
-        or _WORK is not None
-        or threading.active_count() > 1
-        or multiprocessing.current_process().daemon
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if _WORK is not None or not fork_pays(jobs, len(items), PARALLEL_MIN if minimum is None else minimum):
         return [function(item) for item in items]
     size = -(-len(items) // (jobs * 4))  # a few chunks per worker even out uneven pages
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
@@ -72,6 +63,20 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
     finally:
         _WORK = None
     return [result for part in parts for result in part]
+
+
+def fork_pays(jobs: int, count: int, minimum: int) -> bool:
+    """Whether `count` items are worth forking `jobs` processes for, and forking is safe: not
+    inside a worker, not beside other threads (a fork copies only the calling thread; locks
+    held by the others would stay held in the child), and a platform that forks."""
+    return (
+        jobs > 1
+        and count > 0
+        and count >= minimum
+        and threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
 
 
 @contextlib.contextmanager

@@ -51,7 +51,6 @@ import json
 import multiprocessing
 import posixpath
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +64,7 @@ from . import feeds
 from .config import Config
 from .markdown import render_markdown
 from .models import TEASER, Entry, OutputFile, Problem, Severity, count_words
+from .parallel import fork_pays, fork_pool
 from .taxonomy import (
     MONTH_NAMES,
     Taxonomy,
@@ -1098,14 +1098,7 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
     results is never pickled. The first chunk is always left to a worker.
     """
     global _SHARED
-    if (
-        jobs <= 1
-        or len(items) < PARALLEL_MIN
-        or _SHARED is not None
-        or threading.active_count() > 1
-        or multiprocessing.current_process().daemon
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
+    if _SHARED is not None or not fork_pays(jobs, len(items), PARALLEL_MIN):
         return [function(item) for item in items]
     context = multiprocessing.get_context("fork")
     size = -(-len(items) // (jobs * 8))  # many chunks, so neither end waits long for the other
@@ -1117,7 +1110,7 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
     # a worker would write to every inherited object, copying the parent's memory page by page.
     gc.freeze()
     try:
-        with context.Pool(jobs - 1) as pool:
+        with fork_pool(jobs - 1) as pool:
             taken = pool.map_async(_take_front, range(len(bounds)), chunksize=1)
             while True:
                 with ends.get_lock():

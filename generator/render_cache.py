@@ -23,15 +23,13 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from .cache import BuildCache
+from .cache import SHARDS, BuildCache
 from .config import Config
 from .models import Problem
 from .render import RenderMemo
 from .write import walk_files
 
-SHARDS = "0123456789abcdef"
 Stat = tuple[int, int, int]
 
 
@@ -46,18 +44,13 @@ class RenderState:
     """Every file of site/ -> (size, mtime_ns, inode) right after the write."""
     problems: tuple[Problem, ...] = ()
     """The render's problems, repeated when the site is reused whole."""
-    shards: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """Cache file name -> the keys it held, to rewrite only shards that changed."""
+    shards: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
+    """Cache name -> shard -> the keys it held, to rewrite only shards that changed."""
 
 
-def _sharded(cache: BuildCache, prefix: str) -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
-    merged: dict[str, Any] = {}
-    keys: dict[str, frozenset[str]] = {}
-    for shard in SHARDS:
-        part = cache.load(f"{prefix}-{shard}")
-        merged.update(part)
-        keys[f"{prefix}-{shard}"] = frozenset(part)
-    return merged, keys
+def _by_prefix(key: str) -> str:
+    """A hex digest's shard: its first digit."""
+    return key[:1] if key[:1] in SHARDS else "0"
 
 
 def load_state(config: Config, bodies: bool = True) -> RenderState:
@@ -86,10 +79,10 @@ def with_bodies(config: Config, state: RenderState) -> RenderState:
     if not state.memo.key:
         return state
     cache = BuildCache(config)
-    markdown, markdown_keys = _sharded(cache, "render-markdown")
-    fragments, fragment_keys = _sharded(cache, "render-fragments")
+    markdown, markdown_keys = cache.load_sharded("render-markdown")
+    fragments, fragment_keys = cache.load_sharded("render-fragments")
     memo = replace(state.memo, markdown=markdown, fragments=fragments)
-    return replace(state, memo=memo, shards={**markdown_keys, **fragment_keys})
+    return replace(state, memo=memo, shards={"render-markdown": markdown_keys, "render-fragments": fragment_keys})
 
 
 def manifest_of(output_dir: Path) -> dict[str, Stat]:
@@ -181,12 +174,8 @@ def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
     """Record a render whose files were just written to output_dir (whose `manifest`, if known)."""
     cache = BuildCache(config)
     for prefix, values in (("render-markdown", memo.markdown), ("render-fragments", memo.fragments)):
-        parts: dict[str, dict[str, Any]] = {f"{prefix}-{shard}": {} for shard in SHARDS}
-        for key, value in values.items():
-            parts.get(f"{prefix}-{key[:1]}", parts[f"{prefix}-0"])[key] = value
-        for name, part in parts.items():
-            if old.shards.get(name) != frozenset(part) or old.memo.key != memo.key:
-                cache.save(name, part)
+        held = old.shards.get(prefix, {}) if old.memo.key == memo.key else {}
+        cache.save_sharded(prefix, values, held, shard=_by_prefix)
     cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs, "others": list(memo.others),
                           "order": list(memo.order), "versions": dict(memo.versions), "shapes": dict(memo.shapes),
                           "taxonomies": dict(memo.taxonomies), "taxonomy_problems": list(memo.taxonomy_problems),

@@ -39,10 +39,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import multiprocessing
 import os
 import re
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -56,7 +54,7 @@ import numpy.typing as npt
 from ..cache import BuildCache
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
-from ..parallel import fork_pool
+from ..parallel import fork_pays, fork_pool
 from ..urls import entry_url
 from . import shards, text, vendor
 from .index import FIELDS, Analyzer, Index, Vocabulary, index_from_terms
@@ -337,8 +335,7 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
     if missing:
         todo = [docs[p] for p in missing]
         cores = workers if workers is not None else (os.cpu_count() or 1)
-        if (cores > 1 and len(todo) > PARALLEL_FROM and threading.active_count() == 1
-                and "fork" in multiprocessing.get_all_start_methods()):  # forking beside threads can hang
+        if fork_pays(cores, len(todo), PARALLEL_FROM + 1):
             fresh = _analyse_parallel(todo, vocabulary, cores)
         else:
             analyzer = Analyzer(vocabulary)

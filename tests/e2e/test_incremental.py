@@ -81,16 +81,7 @@ def test_rebuild_after_one_edit_rewrites_only_changed_files_and_equals_a_cold_bu
     after = _snapshot(project / "site")
 
     # Byte-identical to a cold build of the edited project (no cache, no old site).
-    cold_root = tmp_path / "cold"
-    cold_root.mkdir()
-    for name in ("archive.toml", "content", "seeds"):
-        source = project / name
-        if source.is_dir():
-            shutil.copytree(source, cold_root / name)
-        else:
-            shutil.copy(source, cold_root / name)
-    _build(cold_root)
-    cold = _snapshot(cold_root / "site")
+    cold = _cold_site(project, tmp_path)
     assert sorted(after) == sorted(cold)
     differing = [path for path in cold if after[path][0] != cold[path][0]]
     assert not differing, differing[:20]
@@ -182,11 +173,6 @@ def test_serve_quick_pass_shows_the_edit_first_then_the_search_catches_up_to_a_c
 
     assert later[0]() is False  # caches saved: the site is as it was
     assert later[1]() is True  # the new search index: the site changed again
-    cold = tmp_path / "cold"
-    for name in ("content", "seeds"):
-        shutil.copytree(root / name, cold / name)
-    shutil.copy(root / "archive.toml", cold / "archive.toml")
-    _build(cold)
     served = {p: b for p, (b, _) in _snapshot(root / "site").items()}
-    assert served == {p: b for p, (b, _) in _snapshot(cold / "site").items()}
+    assert served == {p: b for p, (b, _) in _cold_site(root, tmp_path).items()}
     assert served != site  # the search files did change
