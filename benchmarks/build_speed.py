@@ -160,12 +160,46 @@ def count_html(directory: Path) -> int:
     return sum(1 for _ in directory.rglob("*.html")) if directory.is_dir() else 0
 
 
+_TRASH: list[Path] = []
+"""The directory cleared outputs wait in until the benchmark ends (see _clear); set by main."""
+
+
 def _clear(*paths: Path) -> None:
+    """Take `paths` out of the way; delete them only later, when a trash directory is set.
+
+    Deleting tens of thousands of files right before a timed build makes that
+    build's file creation slower on some file systems (ext4 without a journal
+    skips recently freed inodes one by one, for hours), which would charge
+    each tool for the previous one's output. A rename into the trash costs
+    nothing; `empty_trash` deletes it all after the last measurement.
+    """
     for path in paths:
-        if path.is_dir():
+        if not (path.exists() or path.is_symlink()):
+            continue
+        if _TRASH:
+            os.replace(path, _TRASH[0] / f"{len(os.listdir(_TRASH[0]))}-{path.name}")
+        elif path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
-        elif path.exists():
+        else:
             path.unlink()
+
+
+def empty_trash() -> None:
+    for trash in _TRASH:
+        shutil.rmtree(trash, ignore_errors=True)
+    _TRASH.clear()
+
+
+def file_system_of(path: Path) -> str:
+    """The file system `path` lives on, as /proc/mounts says (type and options)."""
+    try:
+        mounts = [line.split() for line in Path("/proc/mounts").read_text().splitlines()]
+    except OSError:
+        return "unknown"
+    target = str(path.resolve())
+    best = max((m for m in mounts if len(m) > 3 and (target == m[1] or target.startswith(m[1].rstrip("/") + "/"))),
+               key=lambda m: len(m[1]), default=None)
+    return f"{best[2]} ({best[3]}) at {best[1]}" if best else "unknown"
 
 
 def hugo_command() -> list[str]:
@@ -379,23 +413,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     peers = [p.strip().lower() for p in args.peers.split(",") if p.strip()]
     work = args.work or Path(tempfile.mkdtemp(prefix="archive-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    (work / ".trash").mkdir(exist_ok=True)
+    _TRASH[:] = [work / ".trash"]
     # Ours must import from this checkout whatever the project directory is.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    say(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; runs {args.runs}")
+    say(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; runs {args.runs}; "
+        f"work directory {work} on {file_system_of(work)}")
     results: list[Series] = []
     big: Series | None = None
     try:
         for size in sizes:
             results.extend(run_size(size, args.runs, work / f"n{size}", peers, args.timeout, say, not args.no_dumps))
             if not args.keep:
-                shutil.rmtree(work / f"n{size}", ignore_errors=True)
+                _clear(work / f"n{size}")
         if args.big:
             big = run_big(args.big, args.big_runs, work / f"n{args.big}", args.timeout, say)
     finally:
+        empty_trash()
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     print(table(results, big))
