@@ -13,6 +13,8 @@ that any enabled block or inline rule reacts to, see `_plain_paragraphs`) are
 rendered directly, as MarkdownIt would render them, about 50 times faster;
 everything else goes through MarkdownIt. The output is the same either way
 (tests/unit/test_markdown.py compares the two on generated text).
+MarkdownIt is imported only when a body needs it: a rebuild after one edit
+of a plain body never pays for the import.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.anchors.index import unique_slug
-from mdit_py_plugins.footnote import footnote_plugin
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
 
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -63,14 +64,27 @@ def _shift_headings(state: StateCore) -> None:
             token.tag = f"h{max(1, min(6, int(token.tag[1]) + shift))}"
 
 
-class _SafeMarkdownIt(MarkdownIt):
-    def validateLink(self, url: str) -> bool:
-        return is_safe_link(url)
+def unique_slug(slug: str, slugs: set[str]) -> str:
+    """`slug`, or "slug-1", "slug-2" ... when taken; added to `slugs` (what the anchors plugin does)."""
+    unique, number = slug, 1
+    while unique in slugs:
+        unique = f"{slug}-{number}"
+        number += 1
+    slugs.add(unique)
+    return unique
 
 
 @lru_cache(maxsize=1)
 def markdown_renderer() -> MarkdownIt:
     """The configured MarkdownIt (built once; MarkdownIt is safe to reuse)."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.anchors import anchors_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+
+    class _SafeMarkdownIt(MarkdownIt):  # type: ignore[misc]
+        def validateLink(self, url: str) -> bool:
+            return is_safe_link(url)
+
     md = _SafeMarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin)

@@ -51,6 +51,7 @@ import json
 import multiprocessing
 import posixpath
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ from .taxonomy import (
     month_name,
     normalize_name,
     sort_entries,
+    sort_key,
 )
 from .urls import entry_url, page_file, safe_relative
 
@@ -157,6 +159,12 @@ class RenderMemo:
     """The warnings grouping them gave (slug clashes)."""
     taxonomy_signatures: Mapping[str, str] = field(default_factory=dict)
     """Kind -> the `_Signer` signature of its taxonomy (big: every term's entry keys), reused with it."""
+    related: bytes = b""
+    """Every entry's related entries, by position in `order` (`_RelatedTable.data`)."""
+    teasers: int = 0
+    """How many entries are teasers (the home page's count)."""
+    undated: tuple[str, ...] = ()
+    """Keys of the undated entries, in the archive's order."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -291,6 +299,13 @@ class _Site:
     taxonomies: Mapping[str, Taxonomy]
     assets: Mapping[str, str]
     search_assets: Mapping[str, str]
+    order: Sequence[str] = ()
+    """Entry keys in the archive's order."""
+    related: _RelatedTable | None = None
+    """Every entry's related entries."""
+    teasers: int = 0
+    undated: Sequence[str] = ()
+    """Keys of the undated entries, in order."""
 
 
 # ---------------------------------------------------------------- helpers
@@ -756,6 +771,61 @@ class _TagPositions(dict[str, dict[str, int]]):
         return made
 
 
+class _RelatedTable:
+    """Every entry's related entries as positions in the archive's order: RELATED_LIMIT
+    int32 slots per entry (-1 where it has fewer). Saved with the memo as bytes, so a
+    rebuild that keeps the order and every entry's tags reads its related lists instead
+    of ranking them again, and finds the entries listing a changed one in one scan."""
+
+    def __init__(self, table: array) -> None:  # type: ignore[type-arg]
+        self._table = table
+
+    @classmethod
+    def of(cls, lists: Iterable[Sequence[int]]) -> _RelatedTable:
+        table = array("i")
+        for positions in lists:
+            table.extend(positions)
+            table.extend([-1] * (RELATED_LIMIT - len(positions)))
+        return cls(table)
+
+    @classmethod
+    def load(cls, data: bytes, count: int) -> _RelatedTable | None:
+        """The table saved as `data` for `count` entries, or None when it does not fit."""
+        table = array("i")
+        table.frombytes(data)
+        return cls(table) if len(table) == count * RELATED_LIMIT else None
+
+    def data(self) -> bytes:
+        return self._table.tobytes()
+
+    def at(self, position: int) -> list[int]:
+        """The related entries of the entry at `position`, best first."""
+        return [p for p in self._table[position * RELATED_LIMIT:(position + 1) * RELATED_LIMIT] if p >= 0]
+
+    def listing(self, position: int) -> list[int]:
+        """The positions of the entries that list the one at `position` as related."""
+        found: list[int] = []
+        start = 0
+        while True:
+            try:
+                start = self._table.index(position, start) + 1
+            except ValueError:
+                return found
+            found.append((start - 1) // RELATED_LIMIT)
+
+
+def _related_table(site_order: Sequence[str], taxonomies: Mapping[str, Taxonomy],
+                   entries: Mapping[str, Entry]) -> _RelatedTable:
+    """Rank every entry's related entries (see _RelatedIndex)."""
+    related = _RelatedIndex({t.name: t.keys for t in taxonomies["tags"].terms}, site_order)
+    position = {k: i for i, k in enumerate(site_order)}
+    every = related.every_keys()
+    if every is None:
+        every = [related.keys(k, list(dict.fromkeys(
+            name for name in map(normalize_name, entries[k].tags) if name))) for k in site_order]
+    return _RelatedTable.of([position[k] for k in keys] for keys in every)
+
+
 # ---------------------------------------------------------------- pages
 
 
@@ -792,10 +862,12 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
     def term_views(term: Term) -> Sequence[EntryView]:
         return _LazyOrdered(term.keys, site.views)
 
-    month_of = {k: (e.date.year, e.date.month) for k, e in site.entries.items() if e.date is not None}
+    entries = site.entries
 
     def timeline_of(keys: Iterable[str]) -> Timeline | None:
-        return _timeline(Counter(month_of[k] for k in keys if k in month_of), link_months=True)
+        # Only the entries of the lists planned are looked at (a rebuild plans a few).
+        dates = [date for date in (entries[k].date for k in keys) if date is not None]
+        return _timeline(Counter((date.year, date.month) for date in dates), link_months=True)
 
     def wanted(base: str) -> Container[int] | None:
         """None: every page of the list; otherwise the page numbers planned (maybe none)."""
@@ -809,23 +881,22 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
         return tuple(links[:limit])
 
     # Entry pages.
-    related = _RelatedIndex({t.name: t.keys for t in tax["tags"].terms}, list(site.entries))
-    every_related = related.every_keys() if plan is None else None
+    related = site.related
+    assert related is not None
+    order = site.order
     for index in range(len(ordered)) if plan is None else sorted(plan.entries):
         view = ordered[index]
         newer = ordered[index - 1] if index > 0 else None
         older = ordered[index + 1] if index + 1 < len(ordered) else None
         specs.append(_PageSpec(view.url, ("entry.html",), {
             "view": view, "newer": newer, "older": older,
-            "related": tuple(site.views[k] for k in (
-                every_related[index] if every_related is not None
-                else related.keys(view.key, [link.name for link in view.tags]))),
+            "related": tuple(site.views[order[p]] for p in related.at(index)),
             "feed_url": None,
         }))
 
     # Home: the ways in, then every entry, paginated.
     years = tuple(Link(t.name, f"{t.slug}/", t.count) for t in tax["years"].terms)
-    teasers = sum(1 for e in site.entries.values() if e.kind == TEASER)
+    teasers = site.teasers
     stats = {
         "entries": len(ordered),
         "articles": len(ordered) - teasers,
@@ -867,7 +938,7 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
 
     # Date pages: the archive, years, months, undated.
     month_terms = tax["months"].terms
-    undated = [k for k, e in site.entries.items() if e.date is None]
+    undated = site.undated
     if plan is None:  # the archive page shows only counts by date, which a plan never changes
         specs.append(_PageSpec("archive/", ("archive.html",), {
             "timeline": timeline_of(site.entries),
@@ -1259,7 +1330,7 @@ class _Feeds:
         if path == "feed.xml":
             spec = feeds.FeedSpec(config.site.title, base + "feed.xml", base, author, config.site.description,
                                   config.site.language)
-            entries = list(self.site.entries.values())
+            entries = [self.site.entries[k] for k in self.site.order[: feeds.FEED_LIMIT]]
         else:
             kind, term = self._terms[path]
             labels = {"tags": "Topic", "authors": "Author", "publications": "Publication"}
@@ -1307,13 +1378,14 @@ def render_site(
     memo = memo or RenderMemo()
     _RENDER_GENERATION[0] += 1
     problems: list[Problem] = []
-    ordered_entries = sort_entries(entries)
+    in_memo_order = _memo_order(entries, memo, versions)
+    ordered_entries = in_memo_order or sort_entries(entries)
     assets, asset_files = _fingerprint(config.theme_dirs)
     env = _environment(config.theme_dirs, bytecode_dir)
     has_search = bool(search_assets) and _has_template(env, "search.html")
     key = _memo_key(config, assets, has_search)
     reuse = memo.key == key
-    order = tuple(entry_key(e) for e in ordered_entries)
+    order = memo.order if in_memo_order else tuple(entry_key(e) for e in ordered_entries)
     versions = {k: versions[k] for k in order if k in versions} if versions is not None else {}
     changed = _changed_entries(memo, order, versions, ordered_entries) if reuse and unchanged is not None else None
     taxonomies: dict[str, Taxonomy] = {}
@@ -1345,14 +1417,27 @@ def render_site(
         bodies = _bodies(ordered_entries, memo.markdown, jobs, digest_of)
         views = _views(ordered_entries, taxonomies, bodies, digest_of)
         ordered = tuple(views[k] for k in order)
+    by_key = {k: e for k, e in zip(order, ordered_entries, strict=True)}
+    related = _RelatedTable.load(memo.related, len(order)) if changed is not None else None
+    if changed is not None and related is not None:
+        # Same order, same tags, same kinds and dates (see _changed_entries): same derived lists.
+        teasers, undated = memo.teasers, memo.undated
+    else:
+        related = _related_table(order, taxonomies, by_key)
+        teasers = sum(1 for e in ordered_entries if e.kind == TEASER)
+        undated = tuple(k for k, e in by_key.items() if e.date is None)
     site = _Site(
         config=config,
         views=views,
         ordered=ordered,
-        entries={k: e for k, e in zip(order, ordered_entries, strict=True)},
+        entries=by_key,
         taxonomies=taxonomies,
         assets=assets,
         search_assets=dict(search_assets),
+        order=order,
+        related=related,
+        teasers=teasers,
+        undated=undated,
     )
     renderer = _Renderer(site, env, has_search)
     plan, feed_paths = _changed_plan(site, changed) if changed is not None else (None, None)
@@ -1473,10 +1558,40 @@ def render_site(
         memo=RenderMemo(key=key, markdown=bodies, fragments=fragments, pages=pages, others=others,
                         order=order, versions=versions, shapes=shapes, taxonomies=taxonomies,
                         taxonomy_problems=tuple(taxonomy_problems),
-                        taxonomy_signatures={kind: signer.sign(taxonomies[kind]) for kind in TAXONOMY_KINDS}),
+                        taxonomy_signatures={kind: signer.sign(taxonomies[kind]) for kind in TAXONOMY_KINDS},
+                        related=related.data(), teasers=teasers, undated=tuple(undated)),
         rendered=len(stale),
         kept=frozenset([*kept_rest, *(path for path, file in files.items() if isinstance(file, _Kept))]),
     )
+
+
+def _memo_order(entries: Sequence[Entry], memo: RenderMemo, versions: Mapping[str, str] | None
+                ) -> tuple[Entry, ...] | None:
+    """`entries` in the memo's order, when that is still the archive's order; else None.
+
+    An entry whose content file is unchanged (same version) has the same sort key as
+    when the memo was made, so the memo's order holds if each of the few changed
+    entries still sorts between its neighbours; only those are looked at.
+    """
+    if versions is None or not memo.order or len(entries) != len(memo.order):
+        return None
+    by_key = {entry_key(e): e for e in entries}
+    try:
+        ordered = tuple([by_key[k] for k in memo.order])
+    except KeyError:
+        return None
+    if len(by_key) != len(ordered):
+        return None
+    old = memo.versions
+    changed = [i for i, k in enumerate(memo.order) if versions.get(k) is None or versions.get(k) != old.get(k)]
+    if len(changed) > CHANGED_MAX:
+        return None
+    for i in changed:
+        here = sort_key(ordered[i])
+        if (i > 0 and not sort_key(ordered[i - 1]) < here) or (
+                i + 1 < len(ordered) and not here < sort_key(ordered[i + 1])):
+            return None
+    return ordered
 
 
 def _shape(entry: Entry) -> str:
@@ -1513,10 +1628,9 @@ def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset
 
     per_page = max(1, site.config.site.per_page)
     tax = site.taxonomies
-    order = list(site.entries)
-    position = {k: i for i, k in enumerate(order)}
-    tag_keys = {t.name: t.keys for t in tax["tags"].terms}
-    related = _RelatedIndex(tag_keys, order)
+    order = site.order
+    related = site.related
+    assert related is not None
     by_name = {kind: {t.name: t for t in tax[kind].terms} for kind in ("tags", "authors", "publications")}
 
     def names(values: Iterable[str]) -> list[str]:
@@ -1525,22 +1639,14 @@ def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset
     entries: set[int] = set()
     lists: dict[str, set[int]] = {}
     feed_paths: set[str] = set()
-    undated: list[str] | None = None
     for k in changed:
-        i = position[k]
+        i = order.index(k)
         entry = site.entries[k]
         entries.update(j for j in (i - 1, i, i + 1) if 0 <= j < len(order))
         lists.setdefault("", set()).add(i // per_page + 1)
         if i < feeds.FEED_LIMIT:
             feed_paths.add("feed.xml")
-        # Entry c lists k as related only if k is within c's window in a tag they share.
-        for name in names(entry.tags):
-            here = related.where[name][k]
-            for other in tag_keys[name][max(0, here - RELATED_WINDOW): here + RELATED_WINDOW + 1]:
-                if other != k and position[other] not in entries and k in related.keys(
-                    other, names(site.entries[other].tags),
-                ):
-                    entries.add(position[other])
+        entries.update(related.listing(i))  # the pages listing k as related
         memberships = [
             ("tags", names(entry.tags)), ("authors", names(entry.authors)),
             ("publications", names([entry.publication] if entry.publication else [])),
@@ -1557,9 +1663,7 @@ def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset
                 keys = next(t.keys for t in (*tax["years"].terms, *tax["months"].terms) if t.slug == slug)
                 lists.setdefault(f"{slug}/", set()).add(keys.index(k) // per_page + 1)
         else:
-            if undated is None:
-                undated = [key for key, e in site.entries.items() if e.date is None]
-            lists.setdefault("undated/", set()).add(undated.index(k) // per_page + 1)
+            lists.setdefault("undated/", set()).add(list(site.undated).index(k) // per_page + 1)
     return (_Plan(frozenset(entries), {base: frozenset(numbers) for base, numbers in lists.items()}),
             frozenset(feed_paths))
 

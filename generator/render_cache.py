@@ -67,7 +67,9 @@ def load_state(config: Config, bodies: bool = True) -> RenderState:
                           others=tuple(head["others"]), order=tuple(head["order"]), versions=head["versions"],
                           shapes=head["shapes"], taxonomies=head["taxonomies"],
                           taxonomy_problems=tuple(head["taxonomy_problems"]),
-                          taxonomy_signatures=head.get("taxonomy_signatures", {}))
+                          taxonomy_signatures=head.get("taxonomy_signatures", {}),
+                          related=head.get("related", b""), teasers=head.get("teasers", 0),
+                          undated=tuple(head.get("undated", ())))
         state = RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]))
     except (KeyError, TypeError):
         return RenderState()
@@ -180,4 +182,5 @@ def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
                           "order": list(memo.order), "versions": dict(memo.versions), "shapes": dict(memo.shapes),
                           "taxonomies": dict(memo.taxonomies), "taxonomy_problems": list(memo.taxonomy_problems),
                           "taxonomy_signatures": dict(memo.taxonomy_signatures),
+                          "related": memo.related, "teasers": memo.teasers, "undated": list(memo.undated),
                           "manifest": dict(manifest) if manifest is not None else manifest_of(output_dir), "problems": list(problems)})
