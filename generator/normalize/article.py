@@ -20,6 +20,7 @@ import datetime as dt
 import heapq
 import math
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,6 +39,7 @@ from .lines import (
     ends_sentence,
     is_furniture,
     is_title_like,
+    JoinedStems,
     joined_stems,
     stems,
     word_count,
@@ -309,6 +311,34 @@ def _canon(text: str) -> str:
             key = key.replace("  ", " ")
         return key.strip()
     return _NON_WORD.sub(" ", text).strip().casefold()
+
+
+def canon_all(texts: list[str]) -> list[str]:
+    """`[_canon(x) for x in texts]`, the ASCII texts canonized together.
+
+    Lines hold no newline: the ASCII texts joined by newlines are translated and
+    their runs of spaces folded at once (a newline is no space here), then cut apart.
+    """
+    keys = [""] * len(texts)
+    plain: list[int] = []
+    for j, x in enumerate(texts):
+        if not x:
+            continue
+        if x.isascii() and "\n" not in x:
+            plain.append(j)
+        else:
+            keys[j] = _canon(x)
+    if plain:
+        key = "\n".join([texts[j] for j in plain]).translate(_ASCII_CANON_LINES)
+        while "  " in key:
+            key = key.replace("  ", " ")
+        for j, k in zip(plain, key.split("\n")):
+            keys[j] = k.strip(" ")
+    return keys
+
+
+# _ASCII_CANON, a newline kept as the line separator.
+_ASCII_CANON_LINES = {**_ASCII_CANON, 10: 10}
 
 
 @dataclass
@@ -624,7 +654,7 @@ class _Copies:
     """
 
     def __init__(self, texts: list[str]) -> None:
-        keyed = sorted((len(k), j, k) for j, x in enumerate(texts) if (k := _canon(x)))
+        keyed = sorted((len(k), j, k) for j, k in enumerate(canon_all(texts)) if k)
         self.lengths = [n for n, _, _ in keyed]
         self.keyed = keyed
         self.known: dict[int, bool] = {}
@@ -638,7 +668,7 @@ class _Copies:
 
 
 def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _Header,
-                 body_words: set[str], copies: _Copies) -> float:
+                 body_words: Container[str], copies: _Copies) -> float:
     line = lines[t]
     score = 0.0
     marks = [i for i in (header.date_line, header.author_line) if i is not None and i > t]
@@ -676,7 +706,7 @@ _HEADER_MAX = 4.7
 _CEILING_MAX = _HEADER_MAX + 2.0 + 1.2 + 1e-3
 
 
-def _score_ceiling(lines: list[Line], t: int, body_words: set[str], copies: _Copies) -> float:
+def _score_ceiling(lines: list[Line], t: int, body_words: Container[str], copies: _Copies) -> float:
     """A bound on `_title_score` from the line alone (the header's best case, its penalties left out).
 
     Reading a header is the costly part of scoring: a line whose bound cannot beat the best
@@ -789,11 +819,11 @@ def main_layout(lines: list[Line]) -> Layout | None:
         order += len(heads)
     # (-ceiling, order, 0, line, plan) for a candidate; (-bound, order, 1, -1, plan) for a run not yet read
     pending: list[tuple[float, int, int, int, int]] = []
-    body_words: list[set[str]] = [set() for _ in plans]
+    body_words: list[Container[str]] = [frozenset() for _ in plans]
 
     def expand(k: int) -> None:
         run, heads, first, handicap = plans[k]
-        body_words[k] = joined_stems(texts[run[0]:run[1]], 5, limit=6000)
+        body_words[k] = JoinedStems(texts[run[0]:run[1]], 5, limit=6000)
         for n, t in enumerate(heads):
             ceiling = _score_ceiling(lines, t, body_words[k], copies) + handicap
             heapq.heappush(pending, (-ceiling, first + n, 0, t, k))
@@ -840,7 +870,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
 __all__ = ["NAME", "SHORT", "Layout", "is_caption", "main_layout", "names_in", "runs"]
 
 
-def _add_line_terms(score: float, line: Line, t: int, body_words: set[str], copies: _Copies) -> float:
+def _add_line_terms(score: float, line: Line, t: int, body_words: Container[str], copies: _Copies) -> float:
     """`score` plus the terms of a headline's score that depend on the line alone.
 
     Shared by `_title_score` and its bound `_score_ceiling`, in one order, so the two
@@ -848,7 +878,7 @@ def _add_line_terms(score: float, line: Line, t: int, body_words: set[str], copi
     """
     words = stems(line.text, 5)
     if words:
-        score += 2.0 * len(words & body_words) / len(words)
+        score += 2.0 * sum(1 for w in words if w in body_words) / len(words)  # = len(words & body stems)
     key = _canon(line.text)
     if len(key) > 12 and copies.shown_again(t, key):
         score += 1.2

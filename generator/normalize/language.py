@@ -18,6 +18,9 @@ _STOP: dict[str, frozenset[str]] = {
 }
 
 _ANY_STOP = frozenset().union(*_STOP.values())
+# The languages each function word counts for, in the order of _STOP.
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {w: tuple(lang for lang, words in _STOP.items() if w in words)
+                                             for w in sorted(_ANY_STOP)}
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 _ASCII_NON_LETTER = {c: 32 for c in range(128) if not chr(c).isalpha()}
@@ -32,7 +35,12 @@ def detect_language(text: str) -> str | None:
         return None
     # Only function words are counted: the others are dropped at C speed before counting.
     seen = Counter(filter(_ANY_STOP.__contains__, tokens))
-    counts = sorted(((sum(seen[w] for w in words if w in seen), lang) for lang, words in _STOP.items()), reverse=True)
+    # Each function word met adds its count to its languages (the few words met, not every word listed).
+    totals = dict.fromkeys(_STOP, 0)
+    for word, n in seen.items():
+        for lang in _LANGUAGES_OF[word]:
+            totals[lang] += n
+    counts = sorted(((n, lang) for lang, n in totals.items()), reverse=True)
     (n, best), (runner_up, _) = counts[0], counts[1]
     # A tie at the top is never an answer (n < 1.2 * runner_up), so the order of ties does not matter.
     if n < 3 or n < 1.2 * runner_up:

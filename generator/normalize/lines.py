@@ -170,6 +170,60 @@ def joined_stems(texts: Sequence[str], size: int, min_letters: int = 4, limit: i
     return found
 
 
+_AZ_RUN = re.compile(r"[a-z]*")
+
+
+class JoinedStems:
+    """`stem in joined_stems(texts, size, min_letters, limit)`, without gathering every stem.
+
+    A headline is scored by how many of its few stems come back in the text under it:
+    finding each of them in the lowered ASCII lines costs far less than listing the
+    stems of thousands of words. (The other lines: their memoized stems, as before.)
+    Words never span the joining spaces, so the stems of the joined text are those
+    of the ASCII lines joined together and those of the other lines.
+    """
+
+    def __init__(self, texts: Sequence[str], size: int, min_letters: int = 4, limit: int | None = None) -> None:
+        if min_letters < 4:
+            raise ValueError("stems are of words of four letters or more")
+        self.size = size
+        self.min_letters = min_letters
+        plain: list[str] = []
+        known: set[str] = set()
+        pos = 0
+        for k, text in enumerate(texts):  # the pieces of " ".join(texts)[:limit], as joined_stems cuts them
+            if k:
+                pos += 1  # the joining space
+            if limit is not None and pos >= limit:
+                break
+            piece = text if limit is None or pos + len(text) <= limit else text[:limit - pos]
+            if piece.isascii():
+                plain.append(piece)
+            else:
+                known |= stems(piece, size, min_letters)
+            pos += len(text)
+        self.low = " ".join(plain).lower()
+        self.known = known
+
+    def __contains__(self, stem: object) -> bool:
+        if stem in self.known:
+            return True
+        low = self.low
+        if not isinstance(stem, str) or not (stem.isascii() and stem.isalpha() and stem.islower()):
+            return False  # the lowered stems of ASCII text are all a-z
+        # A stem is the first `size` letters of a maximal run of a-z of at least `min_letters`,
+        # or the whole run when it is shorter than `size`.
+        n = len(stem)
+        pos = low.find(stem)
+        while pos >= 0:
+            if pos == 0 or not ("a" <= low[pos - 1] <= "z"):
+                run = _AZ_RUN.match(low, pos).end() - pos  # type: ignore[union-attr]
+                if run >= self.min_letters and min(run, self.size) == n:
+                    return True
+            pos = low.find(stem, pos + 1)
+        return False
+
+
 class StemIndex:
     """Where each stem occurs among a page's lines, to ask "is this stem in the text of lines a..b?".
 

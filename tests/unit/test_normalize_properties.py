@@ -382,3 +382,29 @@ def test_page_index_answers_as_the_line_scans_do(kinds: list[tuple[str, int]]) -
         for stop in range(len(lines) + 1):
             assert page.prose_mass(start, stop) == prose_mass(lines, start, stop)
             assert page.hard_stop(start, stop) == _hard_stop(lines, start, stop)
+
+
+_STEM_TEXT = st.text(alphabet=st.sampled_from(list("abcdeABCDE é-1_’İßﬃ\u212a")), max_size=16)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_STEM_TEXT, max_size=6), st.sampled_from([(5, 4), (6, 6), (3, 4), (4, 5)]),
+       st.one_of(st.none(), st.integers(0, 80)), st.lists(st.text(alphabet="abcdeAé", max_size=7), max_size=6))
+def test_joined_stems_probe_answers_as_the_stem_set(texts: list[str], sizes: tuple[int, int], limit: int | None,
+                                                    others: list[str]) -> None:
+    from generator.normalize.lines import JoinedStems, joined_stems
+
+    size, least = sizes
+    expected = joined_stems(texts, size, least, limit)
+    probe = JoinedStems(texts, size, least, limit)
+    # every stem, every prefix of one (a stem of a shorter word?) and some strings that may be none
+    for stem in {*expected, *(w[:k] for w in expected for k in range(1, size + 2)), *others}:
+        assert (stem in probe) == (stem in expected), stem
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SOME_TEXT, max_size=8))
+def test_page_keys_are_each_lines_key(texts: list[str]) -> None:
+    from generator.normalize.article import _canon, canon_all
+
+    assert canon_all(texts) == [_canon(x) for x in texts]
