@@ -239,7 +239,7 @@ def build(config: Config, *, progress: Progress = _quiet,
     entry_cache, entries_held = cache.load_sharded("entries", keep=True)
     keys_before = set(entry_cache)
     entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache, stat_cache,
-                                          files=listing)
+                                          files=listing, texts=normalized.plan.writes)
     if set(entry_cache) != keys_before:
         # Keys are "path:text-hash": by path, so an edited file stays in its shard.
         saves.append(lambda: cache.save_sharded("entries", entry_cache, entries_held,

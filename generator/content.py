@@ -38,11 +38,14 @@ from typing import Any
 
 from .frontmatter import dump_entry, parse_entry
 from .models import Entry, Problem, Severity, SourceDocument
+from .parallel import parallel_map
 from .urls import content_path_for, safe_relative, slugify
 
 MANIFEST_NAME = ".archive-manifest.json"
 JOURNAL_NAME = ".archive-journal.json"
 MANIFEST_VERSION = 1
+PARALLEL_DUMPS = 1_000
+"""Drafts to write out (or files to parse) before worker processes pay for themselves."""
 
 
 def text_hash(text: str) -> str:
@@ -159,6 +162,7 @@ def plan_content(
 
     ordered = sorted(drafts, key=lambda e: (entry_identity(e), e.sources[0].lines if e.sources and e.sources[0].lines else (0, 0)))
     seen_identities: set[str] = set()
+    placed: list[tuple[Entry, str, ManifestRecord | None, str]] = []  # draft (at its path), identity, record, path
     for draft in ordered:
         identity = entry_identity(draft)
         if identity in seen_identities:  # two drafts of one title in one source: keep them apart
@@ -174,11 +178,15 @@ def plan_content(
             slug = _unique_slug(slugify(draft.title), draft, taken_slugs)
             taken_slugs.add(slug)
             path = content_path_for(draft, slug)
-        slug = _stem(path)
+        placed.append((replace(draft, slug=_stem(path), path=path), identity, previous, path))
+    # Writing drafts out is most of a first sync's time (thousands of them): spread over the cores.
+    todo = [draft for draft, _, previous, path in placed if previous is None or path not in settled]
+    dumped = iter(parallel_map(dump_entry, todo, minimum=PARALLEL_DUMPS))
+    for draft, identity, previous, path in placed:
         if previous is not None and path in settled:
             text, new_hash = None, previous.hash
         else:
-            text = dump_entry(replace(draft, slug=slug, path=path))
+            text = next(dumped)
             new_hash = text_hash(text)
         sources = {ref.file: source_digests.get(ref.file, "") for ref in draft.sources}
         current_hash = existing.get(path)
@@ -206,7 +214,7 @@ def plan_content(
         if current_hash == new_hash:
             unchanged += 1
         else:
-            writes[path] = text if text is not None else dump_entry(replace(draft, slug=slug, path=path))
+            writes[path] = text if text is not None else dump_entry(draft)
 
     produced = set(records)
     deletes: list[str] = []
@@ -458,57 +466,80 @@ def _remove_empty_dirs(directory: Path, stop: Path) -> None:
 def load_entries(
     content_dir: Path, content_label: str = "content", cache: dict[str, Entry] | None = None,
     stat_cache: StatCache | None = None, files: Sequence[ContentFile] | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> tuple[list[Entry], list[Problem]]:
     """Every entry in content/, generated or hand-made, with `path` and `slug` set.
 
     `cache` maps "path:text-hash" to the parsed entry; hits skip the YAML parse,
     misses are added, and entries no longer present are dropped from it. With
     `stat_cache` too, unchanged files are not even read. `files`: the listing of
-    content/ when the caller has a current one.
+    content/ when the caller has a current one. `texts`: path -> text of files the
+    caller has just written (they are not read back). Many misses (a first
+    build) are parsed in worker processes.
     """
-    entries: list[Entry] = []
-    fresh: dict[str, Entry] = {}
     problems: list[Problem] = []
     if files is None:
         files = list_content(content_dir)
     hashes = scan_content(content_dir, stat_cache, files) if cache is not None and stat_cache is not None else None
+    found: list[tuple[str, Entry | None, Problem | None] | None] = []
+    misses: list[tuple[int, ContentFile]] = []
     for listed in files:
-        relative = listed.relative
-        label = f"{content_label}/{relative}"
         if hashes is not None and cache is not None:
-            hit = cache.get(f"{relative}:{hashes.get(relative)}")
+            key = f"{listed.relative}:{hashes.get(listed.relative)}"
+            hit = cache.get(key)
             if hit is not None:
-                fresh[f"{relative}:{hashes[relative]}"] = hit
-                entries.append(hit)
+                found.append((key, hit, None))
                 continue
-        try:
-            safe_relative(relative)
-            text = listed.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            problems.append(Problem(label, "not UTF-8 text; save it as UTF-8"))
-            continue
-        except (OSError, ValueError) as error:
-            problems.append(Problem(label, f"cannot read: {error}"))
-            continue
-        key = f"{relative}:{text_hash(text)}"
-        cached = cache.get(key) if cache is not None else None
-        if cached is not None:
-            fresh[key] = cached
-            entries.append(cached)
-            continue
-        entry, problem = parse_entry(text, label)
+        misses.append((len(found), listed))
+        found.append(None)
+
+    def read_and_parse(item: tuple[int, ContentFile]) -> tuple[str, Entry | None, Problem | None]:
+        listed = item[1]
+        known = texts.get(listed.relative) if texts is not None else None
+        # Reading a file back turns "\r" into "\n": such a text is read, not taken as written.
+        return entry_of_file(listed, content_label, cache, None if known is None or "\r" in known else known)
+
+    for (position, _), result in zip(misses, parallel_map(read_and_parse, misses, minimum=PARALLEL_DUMPS)):
+        found[position] = result
+    entries: list[Entry] = []
+    fresh: dict[str, Entry] = {}
+    for key, entry, problem in filter(None, found):
         if problem is not None:
             problems.append(problem)
-            continue
-        assert entry is not None
-        slug = slugify(entry.slug or Path(relative).stem)
-        entry = replace(entry, path=relative, slug=slug)
-        fresh[key] = entry
-        entries.append(entry)
+        elif entry is not None:
+            fresh[key] = entry
+            entries.append(entry)
     if cache is not None:
         cache.clear()
         cache.update(fresh)
     return _dedupe_slugs(entries, problems, content_label)
+
+
+def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Mapping[str, Entry] | None = None,
+                  text: str | None = None) -> tuple[str, Entry | None, Problem | None]:
+    """(cache key "path:text-hash", the file's entry with `path` and `slug` set, or the problem).
+
+    `text`: the file's text when the caller has it."""
+    relative = listed.relative
+    label = f"{content_label}/{relative}"
+    if text is None:
+        try:
+            safe_relative(relative)
+            with open(listed.location, encoding="utf-8") as handle:
+                text = handle.read()
+        except UnicodeDecodeError:
+            return "", None, Problem(label, "not UTF-8 text; save it as UTF-8")
+        except (OSError, ValueError) as error:
+            return "", None, Problem(label, f"cannot read: {error}")
+    key = f"{relative}:{text_hash(text)}"
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return key, cached, None
+    entry, problem = parse_entry(text, label)
+    if problem is not None:
+        return key, None, problem
+    assert entry is not None
+    return key, replace(entry, path=relative, slug=slugify(entry.slug or Path(relative).stem)), None
 
 
 def _dedupe_slugs(entries: list[Entry], problems: list[Problem], label: str) -> tuple[list[Entry], list[Problem]]:
@@ -558,6 +589,10 @@ def sync_content(
     if not dry_run:
         recover(content_dir, sweep=not swept)
     text = _manifest_text(content_dir)
+    if text is None and not drafts and not unreadable_sources:
+        # Nothing generated before, nothing to generate now (an archive kept as content/
+        # alone): every file is a person's, and there is nothing to plan.
+        return ContentPlan(writes={}, deletes=(), manifest=Manifest(), unchanged=0, kept_edits=(), problems=())
     existing = scan_content(content_dir, stat_cache, files)
     failed = sorted(unreadable_sources)
     fingerprint = _sync_fingerprint(drafts_key, text_hash(text or ""), existing, failed)
@@ -576,6 +611,16 @@ def sync_content(
     if written:
         content_dir.mkdir(parents=True, exist_ok=True)
         apply_plan(content_dir, plan)
+        if stat_cache is not None:
+            # The files just written need not be read back to know their hash.
+            for path in plan.writes:
+                record = new_manifest.records.get(path)
+                try:
+                    info = os.stat(content_dir / path)
+                except OSError:
+                    continue
+                if record is not None:
+                    stat_cache[path] = (info.st_size, info.st_mtime_ns, record.hash)
     plan = replace(plan, problems=tuple(problems) + plan.problems)
     if replay is not None and not dry_run:
         # What a sync of the same drafts right after this one finds: nothing to write.

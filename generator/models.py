@@ -160,11 +160,41 @@ class Entry:
 
 
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+(?:['’-][^\W_]+)*")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Bytes of a text's UTF-8 once every non-ASCII character left is a word character
+# (see count_words): word characters -> "a", joiners (' and -) -> "-", the rest -> " ".
+_WORD_BYTES = bytes(
+    ord("a") if byte >= 0x80 or chr(byte).isalnum() else ord("-") if chr(byte) in "'-" else ord(" ")
+    for byte in range(256)
+)
+
+
+def count_words_slowly(text: str) -> int:
+    """What count_words counts, by its definition: one regular expression."""
+    return len(_WORD.findall(text))
 
 
 def count_words(text: str) -> int:
-    """Count words the way a reader would, ignoring Markdown punctuation."""
-    return len(_WORD.findall(text))
+    """Count words the way a reader would, ignoring Markdown punctuation.
+
+    A word is a run of word characters ([^\\W_]); a run joined to the next by
+    one ' ’ or - counts once; each CJK character is a word (count_words_slowly
+    says it in one expression). Counted here on a translation of the text to
+    three byte classes, about ten times faster, since every cold build counts
+    every body: the number of runs minus the number of joins. Text with CJK
+    characters goes to the expression.
+    """
+    if not text.isascii():
+        if _CJK.search(text) is not None:
+            return count_words_slowly(text)
+        text = text.replace("’", "'")
+        for char in {char for char in set(text) if char > "\x7f" and not char.isalnum()}:
+            text = text.replace(char, " ")
+    classes = text.encode("utf-8").translate(_WORD_BYTES)
+    runs = classes.count(b" a") + classes.count(b"-a") + classes.startswith(b"a")
+    # "a-a" matches do not overlap once every run after a joiner is at least two long.
+    joins = classes.replace(b"-a", b"-aa").count(b"a-a") if b"-" in classes else 0
+    return runs - joins
 
 
 @dataclass(frozen=True)
