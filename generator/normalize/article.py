@@ -770,6 +770,7 @@ def is_ui_name(name: str) -> bool:
     return any(t.strip(".,:;!").casefold() in _UI_WORDS for t in name.split())
 
 
+@lru_cache(maxsize=_MEMO)  # pure; the same teasers are listed on many pages of a site
 def is_junk_title(text: str) -> bool:
     """Not a headline whatever stands around it: a dateline, a byline, a counter row or a UI phrase."""
     words = word_count(text)

@@ -95,6 +95,9 @@ _LOWER_START = re.compile(r"^[a-zà-ÿ]")
 
 
 def _escape(text: str) -> str:
+    first = text[:1]
+    if first and first not in "#>+=" and not first.isdigit():
+        return text  # no mark below can start it (what \d matches is a digit to isdigit() too)
     if _HEADING_MARK.match(text):
         return "\\" + text
     if _NUMBERED.match(text):  # "2019. The year" is not a numbered list

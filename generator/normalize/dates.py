@@ -170,6 +170,8 @@ def date_line_value(line: str, max_extra_words: int = 3) -> dt.date | None:
     A sentence that mentions a date is not a date line; a line that starts
     with a date followed by " | " and a teaser (listing pages) is.
     """
+    if line.isascii() and "19" not in line and "20" not in line:
+        return None  # every date has a year (ASCII text is its own NFC form): most lines end here
     text = _fold(line.strip())
     if not text or len(text) > 400:
         return None

@@ -28,7 +28,8 @@ _ASCII_NON_LETTER = {c: 32 for c in range(128) if not chr(c).isalpha()}
 
 def detect_language(text: str) -> str | None:
     """The most likely language of `text`, or None for too little evidence."""
-    low = text.lower()[:20000]
+    # (lowering can lengthen non-ASCII text: only ASCII text is cut before it is lowered)
+    low = text[:20000].lower() if text.isascii() else text.lower()[:20000]
     # In ASCII text the letters are a-z: splitting on everything else finds the same words, faster.
     tokens = low.translate(_ASCII_NON_LETTER).split() if low.isascii() else _LETTER_RUN.findall(low)
     if len(tokens) < 8:

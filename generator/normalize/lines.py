@@ -337,9 +337,25 @@ def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
 
 
 def split_lines(text: str) -> list[Line]:
-    """Every line of a dump, classified (blank lines included, 1-based numbers)."""
-    return [classify(fold(raw).strip(), no) if raw else make_line(no, "", BLANK, 0)
-            for no, raw in enumerate(text.split("\n"), start=1)]
+    """Every line of a dump, classified (blank lines included, 1-based numbers).
+
+    `[classify(fold(raw).strip(), no) if raw else make_line(no, "", BLANK, 0) ...]`, with the
+    calls of those helpers unrolled: this runs for every line of every page.
+    """
+    found: list[Line] = []
+    append = found.append
+    new = object.__new__
+    classified = _classified
+    for no, raw in enumerate(text.split("\n"), start=1):
+        line: Line = new(Line)
+        if raw:
+            stripped = (raw if raw.isascii() else fold(raw)).strip()
+            kind, words, date, names = classified(stripped)
+            line.__dict__.update(no=no, text=stripped, kind=kind, words=words, date=date, names=names)
+        else:
+            line.__dict__.update(no=no, text="", kind=BLANK, words=0, date=None, names=())
+        append(line)
+    return found
 
 
 _INITIALS_END = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")

@@ -66,7 +66,8 @@ def recurring_lines(texts: Sequence[str], min_sources: int = 3, share: float = 0
 
 def short_line_keys(text: str) -> frozenset[str]:
     """The folded short lines of one source: what `recurring_lines` counts (one source at a time)."""
-    return frozenset(_key(line) for line in text.split("\n") if has_few_words(line, 12))
+    # (an empty line has no word: half the lines of a dump are settled without counting)
+    return frozenset(_key(line) for line in text.split("\n") if line and has_few_words(line, 12))
 
 
 def recurring_keys(key_sets: Sequence[frozenset[str]], min_sources: int = 3, share: float = 0.3) -> frozenset[str]:
