@@ -56,8 +56,8 @@ from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
 from ..parallel import fork_pays, fork_pool
 from ..urls import entry_url
-from . import shards, text, vendor
-from .index import FIELDS, Analyzer, Index, Vocabulary, index_from_terms
+from . import live, shards, text, vendor
+from .index import FIELDS, Analyzer, Index, Vocabulary, index_from_terms, stable_order
 
 __all__ = ["FIELDS", "SearchOutput", "build_search"]
 
@@ -211,7 +211,8 @@ def code_version() -> str:
 
     digest = hashlib.sha256(CACHE_FORMAT.encode())
     here = Path(__file__).resolve().parent
-    for path in (*(here / name for name in ("__init__.py", "index.py", "shards.py", "text.py", "vendor.py")),
+    for path in (*(here / name for name in ("__init__.py", "index.py", "shards.py", "text.py", "vendor.py",
+                                            "live.py", "encode.py", "fields.py")),
                  here.parent / "urls.py"):
         digest.update(path.read_bytes())
     spec = importlib.util.find_spec("snowballstemmer")
@@ -371,41 +372,46 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
     """
     store = BuildCache(config) if cache else None
     quick = _quick_key(entries, config, versions)
-    if store and quick:
+    if store and quick and versions is not None:
         summary = store.load("search-output-key")
-        if summary.get("quick") == quick and isinstance(summary.get("assets"), dict):
-            lazy = _CachedFiles(store, summary["key"], entries, config)
-            return SearchOutput(files=lazy, assets=MappingProxyType(summary["assets"]),
-                                problems=tuple(summary["problems"]))
+        if isinstance(summary.get("assets"), dict) and isinstance(summary.get("paths"), list):
+            if summary.get("quick") == quick:
+                return SearchOutput(files=_lazy_files(store, summary["paths"], entries, config),
+                                    assets=MappingProxyType(summary["assets"]), problems=tuple(summary["problems"]))
+            if summary.get("live"):
+                done = live.rebuild(entries, versions, store, summary, _context(config))
+                if done is not None:
+                    new_summary, fresh = done
+                    store.save("search-output-key", {**new_summary, "key": quick, "quick": quick})
+                    return SearchOutput(files=_lazy_files(store, new_summary["paths"], entries, config, fresh),
+                                        assets=MappingProxyType(new_summary["assets"]),
+                                        problems=tuple(new_summary["problems"]))
     return _build(entries, config, store, workers, versions, quick)
 
 
-class _CachedFiles(Sequence[OutputFile]):
-    """The files of the last build, read from the build cache on first use (an unchanged
-    build whose site/ is intact never uses them). Should the cache have changed in
-    between, they are built again: the files are always those of `entries`."""
+def _lazy_files(store: BuildCache, paths: Sequence[str], entries: Sequence[Entry], config: Config,
+                fresh: Mapping[str, bytes] | None = None) -> live.LazyFiles:
+    """The files of the last build (`fresh`: those just made), read from the build cache on first
+    use (an unchanged build whose site/ is intact never uses them). Should the cache have
+    changed in between, they are built again: the files are always those of `entries`."""
+    return live.LazyFiles(store, paths, _load, lambda: build_search(entries, config, cache=False).files, fresh)
 
-    def __init__(self, store: BuildCache, key: str, entries: Sequence[Entry], config: Config) -> None:
-        self._store, self._key, self._entries, self._config = store, key, entries, config
-        self._files: Sequence[OutputFile] | None = None
 
-    def _get(self) -> Sequence[OutputFile]:
-        if self._files is None:
-            saved = _load(self._store, "search-output")
-            if saved.get("key") == self._key and isinstance(saved.get("files"), tuple):
-                self._files = saved["files"]
-            else:
-                self._files = build_search(self._entries, self._config, cache=False).files
-        return self._files
+def _stored(entry: Entry, url: str, language: str) -> tuple[Any, ...]:
+    """What the document store and facets show of an entry (its sort key follows from it)."""
+    return (entry.title, url, _date(entry.date), entry.authors, entry.publication or "", entry.tags,
+            language, str(entry.date.year) if entry.date else "")
 
-    def __len__(self) -> int:
-        return len(self._get())
 
-    def __getitem__(self, item):  # type: ignore[no-untyped-def]
-        return self._get()[item]
+def _doc_bucket(key: str) -> str:
+    return f"search-docs-{int(key[0], 16) % DOC_BUCKETS:x}"
 
-    def __iter__(self) -> Iterator[OutputFile]:
-        return iter(self._get())
+
+def _context(config: Config) -> live.Context:
+    default = text.language_of(config.site.language, "en")
+    return live.Context(code=code_version(), load=_load, save=_save, fields=_fields, stored=_stored,
+                        language=lambda entry: text.language_of(entry.language, default),
+                        version_key=_version_key, url=entry_url, doc_bucket=_doc_bucket)
 
 
 def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, workers: int | None,
@@ -435,20 +441,16 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
         keys = [_version_key(language, entry.path, versions[entry.path]) for entry, language in docs]
     else:
         keys = [_doc_key(entry, language) for entry, language in docs]
-    stored_meta = [
-        (entry.title, url, _date(entry.date), entry.authors, entry.publication or "", entry.tags,
-         language, str(entry.date.year) if entry.date else "")
-        for (entry, language), url in zip(docs, urls)
-    ]
+    stored_meta = [_stored(entry, url, language) for (entry, language), url in zip(docs, urls)]
     # `quick`, when there is one, stands for every input as well.
     output_key = quick or hashlib.sha256(repr((code_version(), languages, keys, stored_meta)).encode(
         "utf-8", "surrogatepass")).hexdigest()
-    files: tuple[OutputFile, ...] | None = None
+    files: Sequence[OutputFile] | None = None
     summary = store.load("search-output-key") if store else {}
-    if store and summary.get("key") == output_key:
-        saved = _load(store, "search-output")
-        if saved.get("key") == output_key and isinstance(saved.get("files"), tuple):
-            files = saved["files"]
+    old_paths = summary.get("paths") if isinstance(summary.get("paths"), list) else None
+    if store and summary.get("key") == output_key and old_paths is not None:
+        files = live.load_files(store, old_paths, _load)
+    live_state: tuple[str, int] | None = summary.get("live")
     if files is None:
         vocabulary, records = _analyse(docs, keys, store, workers)
         index = index_from_terms([str(n) for n in range(len(docs))], [r[1:] for r in records],
@@ -469,18 +471,98 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
                 in zip(stored_meta, records)
             ]
             doc_data = [*shards.document_files(stored), shards.facet_file(stored)]
-        data, texts = _index_files(index, languages, doc_data, reusable, stale)
+        made: dict[str, Any] = {}
+        data, texts = _index_files(index, languages, doc_data, reusable, stale, made)
         files = _package(data, languages)
         if store:
-            _save(store, "search-texts", {"code": code_version(), "texts": texts, **postings})
+            # The summary goes last: a build stopped half-way leaves none, and the next one
+            # trusts none of the file chunks and term store files.
+            if summary:
+                store.save("search-output-key", {})
+            generation = os.urandom(8).hex()
+            previous_live = _load(store, "search-live")
+            trusted = (previous_live.get("generation") is not None and live_state is not None
+                       and previous.get("live") == previous_live["generation"] == live_state[0])
+            _save(store, "search-texts", {"code": code_version(), "texts": texts, "live": generation, **postings})
             if saved_docs.get("key") != docs_key:
                 _save(store, "search-store", {"key": docs_key, "files": doc_data})
-            _save(store, "search-output", {"key": output_key, "files": files})
+            live.save_files(store, files, old_paths, _load, _save)
+            live_state = None
+            if quick is not None and versions is not None:
+                _save_live(store, generation, docs, versions, records, index, vocabulary, stored_meta, made,
+                           len(files) - len(data), stale if trusted else None,
+                           previous_live if trusted else {})
+                live_state = (generation, 0)
+            else:
+                _save(store, "search-live", {})
     output = SearchOutput(files=files, assets=MappingProxyType(_assets(files)), problems=tuple(problems))
-    if store and (summary.get("key"), summary.get("quick")) != (output_key, quick):
-        store.save("search-output-key", {"key": output_key, "quick": quick, "assets": dict(output.assets),
-                                         "problems": output.problems})
+    new_summary = {"key": output_key, "quick": quick, "assets": dict(output.assets), "problems": output.problems,
+                   "paths": [f.path for f in files], "live": live_state}
+    if store and any(summary.get(name) != value for name, value in new_summary.items()):
+        store.save("search-output-key", new_summary)
     return output
+
+
+def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, str]], versions: Mapping[str, str],
+               records: Sequence[Record], index: Index, vocabulary: Sequence[str], stored_meta: Sequence[Any],
+               made: Mapping[str, Any], first_shard: int, stale: npt.NDArray[np.bool_] | None,
+               previous: Mapping[str, Any]) -> None:
+    """What live.rebuild needs to apply the next edit in place (see live.py): the term store
+    (rewriting only the files of terms whose postings may have changed, when `previous`,
+    the last state, can be trusted), then the state itself."""
+    assert index.tf is not None and index.numbers is not None and index.first_doc is not None
+    field_count = len(FIELDS)
+    term_count = len(index.terms)
+    previous_delta = _load(store, "search-live-delta") if previous else {}
+    if previous_delta.get("generation") != previous.get("generation"):
+        previous, previous_delta = {}, {}
+    tokens: dict[int, str] = {**previous.get("buckets", {}), **previous_delta.get("buckets", {})}
+    rewrite = set(range(live.TERM_BUCKETS)) if not previous or stale is None else set(previous_delta["touched"])
+    buckets_of = [live.term_bucket(term) for term in index.terms]
+    if stale is not None and previous:
+        rewrite.update(buckets_of[n] for n in np.flatnonzero(stale).tolist())
+    rewrite.update(b for b in range(live.TERM_BUCKETS) if b not in tokens)
+    order = stable_order(index.term.astype(np.int64) * field_count + index.field, max(term_count * field_count, 1))
+    fields = index.field[order].astype(np.int32)
+    doc_numbers = index.doc[order].astype(np.int32)
+    frequencies = index.tf[order].astype(np.int32)
+    ends = np.cumsum(np.bincount(index.term, minlength=term_count)).tolist()
+    wanted: dict[int, dict[str, live.Postings]] = {b: {} for b in rewrite}
+    start = 0
+    for number, end in enumerate(ends):
+        part = wanted.get(buckets_of[number])
+        if part is not None:
+            part[index.terms[number]] = (fields[start:end].tobytes(), doc_numbers[start:end].tobytes(),
+                                         frequencies[start:end].tobytes())
+        start = end
+    for number, part in wanted.items():
+        tokens[number] = live.token()
+        _save(store, f"search-postings-{number:02x}", {"token": tokens[number], "terms": part})
+    holders = np.bincount(index.term, minlength=term_count)
+    numbers = index.numbers
+    by_vocabulary = np.where(numbers >= 0, holders[np.maximum(numbers, 0)], 0).astype(np.int32)
+    ranks = np.zeros(term_count, dtype=np.int32)
+    ranks[list(index.js_order)] = np.arange(term_count, dtype=np.int32)
+    lengths = np.array([record[4] for record in records], dtype=np.int32).reshape(-1, field_count)
+    layout: shards.Layout = made["layout"]
+    _save(store, "search-live", {
+        "code": code_version(), "generation": generation,
+        "terms_generation": _load(store, "search-terms").get("generation"), "vocab_size": len(vocabulary),
+        "docs": {entry.path: (position, versions[entry.path], live.meta_hash(meta, record[0], entry.language),
+                              language)
+                 for position, ((entry, language), meta, record) in enumerate(zip(docs, stored_meta, records))},
+        "lengths": lengths.tobytes(), "totals": lengths.sum(axis=0).tolist() if len(records) else [0] * field_count,
+        "count": len(records),
+        "numbers": numbers.astype(np.int32).tobytes(), "first_doc": index.first_doc.astype(np.int32).tobytes(),
+        "holders": by_vocabulary.tobytes(), "ranks": ranks.tobytes(),
+        "ranked": [index.terms[n] for n in index.js_order],
+        "grows": np.array(layout.grows, dtype=np.int32).tobytes(), "starts": layout.starts,
+        "shard_paths": made["shard_paths"], "first_shard": first_shard, "manifest": made["manifest"],
+        "buckets": tokens,
+    })
+    _save(store, "search-live-delta", {"generation": generation, "step": 0, "versions": {}, "records": {},
+                                       "holders": {}, "grows": {}, "starts": None, "shard_paths": None,
+                                       "manifest": None, "buckets": {}, "touched": set()})
 
 
 def _postings(keys: Sequence[str], index: Index) -> dict[str, Any]:
@@ -535,11 +617,14 @@ def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Ind
 def _index_files(
     index: Index, languages: Sequence[str], doc_data: Sequence[tuple[str, bytes]],
     previous: shards.TermTexts | None = None, stale: npt.NDArray[np.bool_] | None = None,
+    made: dict[str, Any] | None = None,
 ) -> tuple[list[tuple[str, bytes]], shards.TermTexts]:
     """The index data files and, last, the manifest: [(path, bytes)]; and the shard text
-    cache. `doc_data` are the document store files and, last, the facets."""
+    cache. `doc_data` are the document store files and, last, the facets. `made` receives
+    the shards' layout and paths and the manifest's data (live.py's state)."""
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
-    firsts, shard_files, texts = shards.shard_index(index, previous, stale)
+    layout: list[shards.Layout] = []
+    firsts, shard_files, texts = shards.shard_index(index, previous, stale, layout)
     doc_files, facets = list(doc_data[:-1]), doc_data[-1]
     terms = shards.terms_file(index)
     # Files are named by their own hash (shards) or by one per family (the document
@@ -548,11 +633,14 @@ def _index_files(
     digest = shards.build_hash([terms])
     docs_digest = shards.build_hash([*doc_files, facets])
     stop_words = {code: sorted(text.stop_words(code)) for code in languages}
-    manifest_name, manifest = shards.manifest_file(
+    manifest_data = shards.manifest_data(
         index, languages, lunr_languages, stop_words, firsts, shard_hashes, len(doc_files), digest, docs_digest,
     )
+    manifest_name, manifest = shards.manifest_bytes(manifest_data)
     files = [(f"{INDEX_DIR}/{shards.file_name(key, hash_)}", body)
              for (key, body), hash_ in zip(shard_files, shard_hashes)]
+    if made is not None:
+        made.update(layout=layout[0], manifest=manifest_data, shard_paths=[path for path, _ in files])
     files += [(f"{INDEX_DIR}/{shards.file_name(key, docs_digest)}", body) for key, body in [*doc_files, facets]]
     files.append((f"{INDEX_DIR}/{shards.file_name(terms[0], digest)}", terms[1]))
     files.append((f"{INDEX_DIR}/{manifest_name}", manifest))

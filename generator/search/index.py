@@ -34,22 +34,12 @@ import numpy as np
 import numpy.typing as npt
 
 from . import text
+from .fields import B, FIELDS, K1
 from .vendor import LUNR_VERSION
 
-K1 = 1.2
-B = 0.75
 ANALYSIS_VERSION = "1"
 """Bump when the analysis (text.py) changes what terms a text gives: it keys cached analyses."""
 
-FIELDS: tuple[tuple[str, int], ...] = (
-    ("title", 10),
-    ("authors", 3),
-    ("tags", 2),
-    ("publication", 2),
-    ("summary", 2),
-    ("body", 1),
-)
-"""The indexed fields and their boosts, in lunr field order."""
 
 Ints = npt.NDArray[np.integer[Any]]
 
@@ -107,6 +97,12 @@ class Index:
     """Per posting: the field-vector value x 1000."""
     pipeline: tuple[str, ...]
     """The serialized search pipeline (lunr function labels)."""
+    tf: Ints | None = None
+    """Per posting: the term's frequency in the field (index_from_terms sets it)."""
+    numbers: Ints | None = None
+    """Per vocabulary id: the term's index, -1 for a term no document has (index_from_terms sets it)."""
+    first_doc: Ints | None = None
+    """Per vocabulary id: the first document holding the term, -1 for none (index_from_terms sets it)."""
 
     def postings(self) -> list[list[list[tuple[int, int]]]]:
         """postings[term][field] = [(doc, milli), ...] by doc (slow; for tests and small indexes)."""
@@ -270,11 +266,12 @@ def index_from_terms(
     doc_count = len(analysed)
     if doc_count:
         ids = np.frombuffer(b"".join([a[0] for a in analysed]), dtype=np.int32)
-        tf = np.frombuffer(b"".join([a[1] for a in analysed]), dtype=np.int32).astype(np.float64)
+        counts = np.frombuffer(b"".join([a[1] for a in analysed]), dtype=np.int32)
+        tf = counts.astype(np.float64)
         per_field = np.array([a[2] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
         lengths = np.array([a[3] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
     else:
-        ids = np.zeros(0, np.int32)
+        ids = counts = np.zeros(0, np.int32)
         tf = np.zeros(0, np.float64)
         per_field = lengths = np.zeros((0, field_count), np.int64)
     # Postings are in document order, each document's fields in order.
@@ -288,8 +285,10 @@ def index_from_terms(
     np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))
     present = np.flatnonzero(first < len(ids))
     by_first = present[np.argsort(first[present], kind="stable")]
-    lunr_number = np.zeros(len(vocabulary), dtype=np.int32)
+    lunr_number = np.full(len(vocabulary), -1, dtype=np.int32)
     lunr_number[by_first] = np.arange(len(by_first), dtype=np.int32)
+    first_doc = np.full(len(vocabulary), -1, dtype=np.int32)
+    first_doc[present] = doc[first[present]]
     terms = tuple(vocabulary[i] for i in by_first.tolist())
     ordered = sorted(range(len(terms)), key=lambda n: js_order(terms[n]))
     term = lunr_number[ids]
@@ -321,6 +320,9 @@ def index_from_terms(
         doc=doc,
         milli=milli,
         pipeline=search_pipeline_labels(languages),
+        tf=counts,
+        numbers=lunr_number,
+        first_doc=first_doc,
     )
 
 

@@ -22,7 +22,6 @@ files can be cached forever).
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import sys
@@ -35,9 +34,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .encode import (SHARD_BYTES, SHARD_HASH, data_file, dumps, entry_size, file_name,  # noqa: F401 (re-exported)
+                     manifest_bytes, shard_file, shard_hash)
 from .index import Index, stable_order
 
-SHARD_BYTES = 40_000
 DOC_CHUNK = 4
 PAGE_SIZE = 10
 
@@ -57,16 +57,6 @@ class StoredDoc:
     year: str
 
 
-def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def data_file(key: str, data: Any, encoded: str | None = None) -> tuple[str, bytes]:
-    """(key, bytes) of a self-registering data script; `encoded` is `data` already as JSON."""
-    body = f"archiveSearchLoaded({json.dumps(key)},{encoded if encoded is not None else dumps(data)});\n"
-    return key, body.encode()
-
-
 def build_hash(files: Sequence[tuple[str, bytes]]) -> str:
     """One content hash for all data files: it goes in every name, so the manifest
     lists counts, not thousands of incompressible per-file hashes."""
@@ -74,18 +64,6 @@ def build_hash(files: Sequence[tuple[str, bytes]]) -> str:
     for key, body in files:
         digest.update(key.encode() + b"\0" + hashlib.sha256(body).digest())
     return digest.hexdigest()[:10]
-
-
-def file_name(key: str, digest: str) -> str:
-    return f"{key}.{digest}.js"
-
-
-SHARD_HASH = 8
-"""Hex characters of a shard's own content hash (its name; the client reads them from the manifest)."""
-
-
-def shard_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:SHARD_HASH]
 
 
 @lru_cache(maxsize=4)
@@ -281,10 +259,23 @@ def term_entries(index: Index, previous: TermTexts | None = None,
     return entries, texts
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where the shards are cut, for a rebuild that rewrites a few of them (live.py)."""
+
+    starts: list[int]
+    """Each shard's first term, as a position in JavaScript order."""
+    grows: list[int]
+    """Per term in JavaScript order, what it adds to its shard's size (the cut's measure)."""
+
+
 def shard_index(index: Index, previous: TermTexts | None = None, stale: npt.NDArray[np.bool_] | None = None,
-                ) -> tuple[list[str], list[tuple[str, bytes]], TermTexts]:
-    """The index shards: (first term of each shard, [(file name, bytes)], TermTexts for the next build)."""
+                layout: list[Layout] | None = None) -> tuple[list[str], list[tuple[str, bytes]], TermTexts]:
+    """The index shards: (first term of each shard, [(file name, bytes)], TermTexts for the next build);
+    `layout`, when given, receives the cut."""
     firsts: list[str] = []
+    starts: list[int] = []
+    grows_all: list[int] = []
     files: list[tuple[str, bytes]] = []
     terms: list[str] = []
     entries: list[str] = []
@@ -292,20 +283,24 @@ def shard_index(index: Index, previous: TermTexts | None = None, stale: npt.NDAr
 
     def close() -> None:
         firsts.append(terms[0])
-        encoded = '{"t":' + dumps(terms) + ',"p":[' + ",".join(entries) + "]}"
-        files.append(data_file(f"s{len(files)}", None, encoded))
+        files.append(shard_file(len(files), terms, entries))
 
     all_entries, texts = term_entries(index, previous, stale)
-    for number, encoded in zip(index.js_order, all_entries):
-        grows = len(encoded) + len(index.terms[number]) * 3 + 4
+    for rank, (number, encoded) in enumerate(zip(index.js_order, all_entries)):
+        grows = entry_size(encoded, index.terms[number])
+        grows_all.append(grows)
         if terms and size + grows > SHARD_BYTES:
             close()
             terms, entries, size = [], [], 0
+        if not terms:
+            starts.append(rank)
         terms.append(index.terms[number])
         entries.append(encoded)
         size += grows
     if terms:
         close()
+    if layout is not None:
+        layout.append(Layout(starts, grows_all))
     return firsts, files, texts
 
 
@@ -348,7 +343,14 @@ def manifest_file(index: Index, languages: Sequence[str], lunr_languages: dict[s
                   stop_words: dict[str, list[str]], firsts: list[str], shard_hashes: list[str],
                   doc_files: int, digest: str, docs_digest: str) -> tuple[str, bytes]:
     """The manifest, named by its own content hash (the page links to it)."""
-    key, body = data_file("manifest", {
+    return manifest_bytes(manifest_data(index, languages, lunr_languages, stop_words, firsts, shard_hashes,
+                                        doc_files, digest, docs_digest))
+
+
+def manifest_data(index: Index, languages: Sequence[str], lunr_languages: dict[str, str],
+                  stop_words: dict[str, list[str]], firsts: list[str], shard_hashes: list[str],
+                  doc_files: int, digest: str, docs_digest: str) -> dict[str, Any]:
+    return {
         "version": 1,
         "fields": list(index.fields),
         "pipeline": list(index.pipeline),
@@ -361,5 +363,4 @@ def manifest_file(index: Index, languages: Sequence[str], lunr_languages: dict[s
         "docsHash": docs_digest,
         "shards": {"first": firsts, "hashes": "".join(shard_hashes)},
         "docs": {"size": DOC_CHUNK, "count": doc_files},
-    })
-    return file_name(key, hashlib.sha256(body).hexdigest()[:10]), body
+    }

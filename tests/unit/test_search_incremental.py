@@ -64,7 +64,7 @@ def test_unchanged_build_does_not_read_the_files_until_asked(tmp_path: Path) -> 
     versions = _versions(entries)
     first = build_search(entries, config, versions=versions)
     again = build_search(entries, config, versions=versions)
-    assert isinstance(again.files, search._CachedFiles) and again.files._files is None
+    assert isinstance(again.files, search.live.LazyFiles) and again.files._files is None
     assert dict(again.assets) == dict(first.assets) and again.problems == first.problems
     # The cache changes before the files are read: they are still those of `entries`.
     other = [*entries[:5], *entries[6:]]
@@ -94,3 +94,77 @@ def test_assets_name_the_client_scripts_and_the_manifest() -> None:
                                   "search.js", "manifest"}
     assert all(path in paths for path in output.assets.values())
     assert output.assets["manifest"].startswith("search/index/manifest.")
+
+
+def _numbered_corpus() -> list[Entry]:
+    """The corpus, and a newest entry holding the words a benchmark-style edit uses (so an
+    edit of an older entry brings no term the index lacks)."""
+    import datetime as dt
+
+    return [*corpus(40, 60), Entry(title="Numbers", date=dt.date(2099, 1, 1), slug="numbers",
+                                   path="2099/01/numbers.md",
+                                   body="Edited for the benchmark, run " + " ".join(str(n) for n in range(12)))]
+
+
+def _benchmark_edit(entries: list[Entry], run: int, position: int | None = None) -> list[Entry]:
+    """benchmarks/build_speed.py's edit: "Edited for the benchmark, run N." at the end of a body."""
+    edited = list(entries)
+    target = min(range(len(edited)), key=lambda n: edited[n].path) if position is None else position
+    body = edited[target].body
+    marker = "\n\nEdited for the benchmark, run "
+    if marker in body:
+        body = body[: body.index(marker)]
+    edited[target] = dataclasses.replace(edited[target], body=f"{body}{marker}{run}.\n")
+    return edited
+
+
+@pytest.mark.parametrize("memo", [True, False])
+def test_edits_applied_in_place_equal_cold_builds(tmp_path: Path, memo: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    applied: list[bool] = []
+    original = search.live.rebuild
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = original(*args, **kwargs)
+        applied.append(result is not None)
+        return result
+
+    monkeypatch.setattr(search.live, "rebuild", spy)
+    config = Config(root=tmp_path)
+    entries = _numbered_corpus()
+    steps = [("cold", entries)]
+    current = entries
+    for run in range(1, 6):
+        current = _benchmark_edit(current, run)
+        steps.append((f"run {run}", current))
+    for run in range(1, 4):  # another entry, then both at once
+        current = _benchmark_edit(current, run, position=5)
+        steps.append((f"other run {run}", current))
+    both = _benchmark_edit(_benchmark_edit(current, 7), 9, position=5)
+    steps += [("both", both), ("back", entries)]
+    for label, step in steps:
+        if not memo:
+            search._MEMO.clear()
+        applied.clear()
+        assert _files(build_search(step, config, versions=_versions(step))) == _files(
+            build_search(step, config, cache=False)), label
+        if label.startswith("run ") and label != "run 1" or label in ("other run 2", "other run 3", "both"):
+            assert applied == [True], (label, search.live.last_refusal)
+
+
+def test_a_damaged_live_state_falls_back_to_a_full_build(tmp_path: Path) -> None:
+    config = Config(root=tmp_path)
+    entries = _numbered_corpus()
+    current = _benchmark_edit(entries, 1)
+    build_search(current, config, versions=_versions(current))
+    cache_dir = config.cache_dir
+    for damage in ("search-live-delta", "search-postings", "search-files", "search-live"):
+        current = _benchmark_edit(current, 2 if damage != "search-postings" else 3)
+        for path in cache_dir.glob(f"{damage}*.pickle"):
+            path.unlink()
+        search._MEMO.clear()
+        assert _files(build_search(current, config, versions=_versions(current))) == _files(
+            build_search(current, config, cache=False)), damage
+        again = _benchmark_edit(current, 4)
+        assert _files(build_search(again, config, versions=_versions(again))) == _files(
+            build_search(again, config, cache=False)), damage
+        current = again

@@ -1,0 +1,50 @@
+"""How the search data files are spelled: JSON, self-registering scripts, names.  [pure]
+
+Kept apart from shards.py (which needs numpy) so that live.py, the in-place
+rebuild, writes exactly the same bytes without importing numpy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+SHARD_HASH = 8
+"""Hex characters of a shard's own content hash (its name; the client reads them from the manifest)."""
+SHARD_BYTES = 40_000
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def data_file(key: str, data: Any, encoded: str | None = None) -> tuple[str, bytes]:
+    """(key, bytes) of a self-registering data script; `encoded` is `data` already as JSON."""
+    body = f"archiveSearchLoaded({json.dumps(key)},{encoded if encoded is not None else dumps(data)});\n"
+    return key, body.encode()
+
+
+def file_name(key: str, digest: str) -> str:
+    return f"{key}.{digest}.js"
+
+
+def shard_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:SHARD_HASH]
+
+
+def entry_size(entry: str, term: str) -> int:
+    """What a term's entry adds to its shard's size: the shards are cut by this measure."""
+    return len(entry) + len(term) * 3 + 4
+
+
+def shard_file(number: int, terms: Sequence[str], entries: Sequence[str]) -> tuple[str, bytes]:
+    """One index shard: its terms and their entries."""
+    encoded = '{"t":' + dumps(list(terms)) + ',"p":[' + ",".join(entries) + "]}"
+    return data_file(f"s{number}", None, encoded)
+
+
+def manifest_bytes(data: dict[str, Any]) -> tuple[str, bytes]:
+    """(file name, bytes) of the manifest, named by its own content hash (the page links to it)."""
+    key, body = data_file("manifest", data)
+    return file_name(key, hashlib.sha256(body).hexdigest()[:10]), body

@@ -1,0 +1,512 @@
+"""A rebuild after a few edits, from the last build's state: changed entries -> the new search files.  [pure]
+
+`rebuild(...)` takes the entries, their content files' text hashes and the
+state the last build left in the build cache, and returns the search output
+when the edit is one it can apply in place, else None (the caller then
+builds the whole index, search/__init__.py). It applies an edit when:
+
+- the same content files are there, at most MAX_CHANGED of them changed,
+  each keeps its place in the document order, its language, snippet and
+  every field a result shows (so the document store is unchanged);
+- each changed document keeps its field lengths (so lunr's average field
+  lengths, which every score depends on, stay) and uses only terms the index
+  has and first met in an earlier document (so lunr's term numbers stay);
+- the shards keep their number.
+
+Then only the terms whose postings changed (their frequency in an edited
+document, or their idf) get new entries: their postings come from the term
+store (`search-postings-<n>`, each term's (field, document, frequency) list,
+kept by the full build), their scores are computed here with the same
+floating-point operations as index.index_from_terms, element by element, and
+only the shards holding them are written again (the other terms of those
+shards come from the last shard files). The result is byte for byte what a
+cold build gives; tests/unit/test_search_incremental.py checks it.
+
+This module stays off numpy (its import costs more than such a rebuild).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import math
+import os
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from ..cache import BuildCache
+from ..models import Entry, OutputFile
+from .encode import SHARD_BYTES, entry_size, file_name, manifest_bytes, shard_file, shard_hash
+from .fields import B, FIELDS, K1
+
+TERM_BUCKETS = 256
+"""Files the term store is spread over (an edit rewrites those of its terms)."""
+FILE_CHUNKS = 256
+"""Files the last build's output files are kept in, by path (an edit rewrites those of its new files)."""
+MAX_CHANGED = 8
+"""Changed entries a rebuild applies in place; more, and the whole index is built."""
+MAX_POSTINGS = 300_000
+"""Postings of changed terms a rebuild recomputes in place; more, and the whole index is built."""
+MAX_RECORDS = 64
+"""Analyses kept in the live state for documents edited since the last full build."""
+
+Record = tuple[str, bytes, bytes, tuple[int, ...], tuple[int, ...]]
+Postings = tuple[bytes, bytes, bytes]
+"""A term's postings: fields, documents and frequencies as int32 bytes, ordered by field then document."""
+
+
+def term_bucket(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8", "surrogatepass")) % TERM_BUCKETS
+
+
+def file_chunk(path: str) -> int:
+    return zlib.crc32(path.encode("utf-8", "surrogatepass")) % FILE_CHUNKS
+
+
+def ints(data: bytes) -> array[int]:
+    values = array("i")
+    values.frombytes(data)
+    return values
+
+
+def meta_hash(stored: tuple[Any, ...], snippet: str, raw_language: str | None) -> bytes:
+    """A hash of what a document shows in results and where it sorts (its stored fields and
+    snippet), and of its language as written (its problem, if any)."""
+    return hashlib.blake2b(repr((stored, snippet, raw_language)).encode("utf-8", "surrogatepass"),
+                           digest_size=8).digest()
+
+
+def token() -> str:
+    return os.urandom(8).hex()
+
+
+# --- the last build's output files, kept by path in FILE_CHUNKS files ---
+
+def load_files(store: BuildCache, paths: Sequence[str], load: Any) -> tuple[OutputFile, ...] | None:
+    """The files at `paths` from the file chunks, in order; None when one is missing."""
+    chunks: dict[int, Mapping[str, bytes]] = {}
+    files = []
+    for path in paths:
+        number = file_chunk(path)
+        chunk = chunks.get(number)
+        if chunk is None:
+            saved = load(store, f"search-files-{number:02x}")
+            chunk = chunks[number] = saved.get("files") if isinstance(saved.get("files"), dict) else {}
+        data = chunk.get(path)
+        if data is None:
+            return None
+        files.append(OutputFile(path, data))
+    return tuple(files)
+
+
+def save_files(store: BuildCache, files: Iterable[OutputFile], previous: Sequence[str] | None,
+               load: Any, save: Any) -> None:
+    """Keep `files` in the file chunks, rewriting only the chunks whose paths changed since
+    `previous` (the paths the chunks held; None: rewrite them all). Paths name their
+    content (a hash), so a chunk with the same paths holds the same bytes."""
+    wanted: dict[int, dict[str, bytes]] = {}
+    for file in files:
+        wanted.setdefault(file_chunk(file.path), {})[file.path] = file.data
+    held: dict[int, set[str]] = {}
+    for path in previous or ():
+        held.setdefault(file_chunk(path), set()).add(path)
+    for number in range(FILE_CHUNKS):
+        new = wanted.get(number, {})
+        if previous is None or held.get(number, set()) != new.keys():
+            save(store, f"search-files-{number:02x}", {"files": new})
+
+
+class LazyFiles(Sequence[OutputFile]):
+    """Output files read from the file chunks on first use; `rebuild` makes them when the
+    chunks do not have them all (a cache changed in between): always those of the build."""
+
+    def __init__(self, store: BuildCache, paths: Sequence[str], load: Any, rebuild: Any,
+                 fresh: Mapping[str, bytes] | None = None) -> None:
+        self._store, self._paths, self._load, self._rebuild = store, paths, load, rebuild
+        self._fresh = fresh or {}
+        self._files: Sequence[OutputFile] | None = None
+
+    def _get(self) -> Sequence[OutputFile]:
+        if self._files is None:
+            old = [p for p in self._paths if p not in self._fresh]
+            loaded = load_files(self._store, old, self._load)
+            if loaded is None:
+                self._files = self._rebuild()
+            else:
+                known = {f.path: f for f in loaded}
+                self._files = tuple(known[p] if p in known else OutputFile(p, self._fresh[p]) for p in self._paths)
+        return self._files
+
+    def __len__(self) -> int:
+        return len(self._paths) if self._files is None else len(self._files)
+
+    def __getitem__(self, item):  # type: ignore[no-untyped-def]
+        return self._get()[item]
+
+    def __iter__(self) -> Iterator[OutputFile]:
+        return iter(self._get())
+
+
+# --- scores and shard entries, as index.py and shards.py make them ---
+
+def milli(score: float) -> int:
+    """round(score, 3) * 1000 as an int, as lunr.py rounds (index._milli)."""
+    return round(round(score, 3) * 1000)
+
+
+_BOOSTS = [float(boost) for _, boost in FIELDS]
+
+
+def term_text(postings: Postings, holders: int, doc_count: int, lengths: array[int],
+              averages: Sequence[float]) -> str:
+    """A term's shard text (shards._texts_of) from its postings, with the same floating-point
+    operations as index.index_from_terms, one posting at a time."""
+    field_count = len(FIELDS)
+    idf = math.log(1 + abs((doc_count - holders + 0.5) / (holders + 0.5)))
+    safe = [a if a else 1.0 for a in averages]
+    parts = ["[]"] * field_count
+    fields, docs, tfs = ints(postings[0]), ints(postings[1]), ints(postings[2])
+    current = -1
+    values: list[int] = []
+    previous_doc = 0
+
+    def close() -> None:
+        parts[current] = "[" + ",".join(map(str, values)) + "]"
+
+    for field, doc, tf in zip(fields, docs, tfs):
+        if field != current:
+            if current >= 0:
+                close()
+            current, values, previous_doc = field, [], 0
+        norm = K1 * ((1 - B) + B * (lengths[doc * field_count + field] / safe[field]))
+        score = idf * ((K1 + 1) * tf)
+        score = score / (tf + norm)
+        score = score * _BOOSTS[field]
+        values.append(doc - previous_doc)
+        values.append(milli(score))
+        previous_doc = doc
+    if current >= 0:
+        close()
+    return ",".join(parts)
+
+
+def shard_entries(data: bytes) -> list[str]:
+    """The term entries of a shard file (shards.shard_file), as they were written."""
+    body = data.decode("utf-8")
+    start = body.index(",") + 1
+    parsed = json.loads(body[start:body.rindex(")")])
+    return [json.dumps(entry, separators=(",", ":")) for entry in parsed["p"]]
+
+
+def recut(starts: Sequence[int], grows: Sequence[int], changed: Sequence[int], limit: int) -> list[int] | None:
+    """Shard starts after the terms at `changed` (sorted ranks) changed size: the greedy cut of
+    shards.shard_index, redone only where it can differ. None when the shard count changes."""
+    total = len(grows)
+    count = len(starts)
+    result: list[int] = []
+    rank, number = 0, 0
+    while rank < total:
+        if number < count and starts[number] == rank:
+            end = starts[number + 1] if number + 1 < count else total
+            # The cut from `rank` looks at sizes up to and including the next shard's first term.
+            at = bisect.bisect_left(changed, rank)
+            if at == len(changed) or changed[at] > end:
+                result.append(rank)
+                rank, number = end, number + 1
+                continue
+        result.append(rank)
+        size = 0
+        start = rank
+        while rank < total:
+            grow = grows[rank]
+            if rank > start and size + grow > limit:
+                break
+            size += grow
+            rank += 1
+        number += 1
+    return result if len(result) == count else None
+
+
+# --- the in-place rebuild ---
+
+INDEX_DIR = "search/index"
+
+
+class Context:
+    """What the rebuild borrows from the full build (search/__init__.py), so both make the same things."""
+
+    def __init__(self, *, code: str, load: Any, save: Any, fields: Any, stored: Any, language: Any,
+                 version_key: Any, url: Any, doc_bucket: Any) -> None:
+        self.code = code
+        """code_version()."""
+        self.load, self.save = load, save
+        """(store, name) -> mapping; (store, name, mapping): the build cache, memoized."""
+        self.fields = fields
+        """entry -> (field texts, snippet)."""
+        self.stored = stored
+        """(entry, url, language) -> the stored fields (the document store's row, and its sort key)."""
+        self.language = language
+        """entry -> analysis language."""
+        self.version_key = version_key
+        """(language, path, version) -> the document's analysis cache key."""
+        self.url = url
+        """entry -> its URL."""
+        self.doc_bucket = doc_bucket
+        """analysis cache key -> the name of the cache file holding it."""
+
+
+def _cells(record: Record) -> dict[tuple[int, int], int]:
+    """(term id, field) -> frequency, of one analysed document."""
+    ids, frequencies = ints(record[1]), ints(record[2])
+    cells: dict[tuple[int, int], int] = {}
+    at = 0
+    for field, count in enumerate(record[3]):
+        for term_id, tf in zip(ids[at:at + count], frequencies[at:at + count]):
+            cells[term_id, field] = tf
+        at += count
+    return cells
+
+
+def _firsts(ids: Sequence[int], first_doc: Sequence[int], position: int) -> list[int] | None:
+    """The document's terms first met in it (lunr numbers them in this order), or None when it
+    has a term the index lacks or first meets later."""
+    seen: list[int] = []
+    for term_id in ids:
+        if term_id >= len(first_doc):
+            return None
+        first = first_doc[term_id]
+        if first < 0 or first > position:
+            return None
+        if first == position and term_id not in seen:
+            seen.append(term_id)
+    return seen
+
+
+last_refusal = ""
+"""Why the last `rebuild` built nothing (the step that refused), for tests."""
+
+
+def _refuse(reason: str) -> None:
+    global last_refusal
+    last_refusal = reason
+    return None
+
+
+def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildCache, summary: Mapping[str, Any],
+            context: Context) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+    """The new summary (paths, assets, problems) and the new files' bytes, or None when the
+    edit is not one this applies in place (see the module docstring); saves the state it changed."""
+    load, save = context.load, context.save
+    base = load(store, "search-live")
+    if base.get("code") != context.code or not base.get("docs"):
+        return _refuse("1")
+    delta = load(store, "search-live-delta")
+    if delta.get("generation") != base["generation"] or summary.get("live") != (base["generation"], delta.get("step")):
+        return _refuse("2")
+    docs: Mapping[str, tuple[int, str, bytes, str]] = base["docs"]
+    if len(entries) != len(docs):
+        return _refuse("3")
+    overrides: Mapping[str, str] = delta["versions"]
+    changed: list[tuple[Entry, tuple[int, str, bytes, str]]] = []
+    for entry in entries:
+        known = docs.get(entry.path)
+        if known is None:
+            return _refuse("4")
+        current = overrides.get(entry.path, known[1])
+        if versions[entry.path] != current:
+            changed.append((entry, (known[0], current, known[2], known[3])))
+            if len(changed) > MAX_CHANGED:
+                return _refuse("5")
+    if not changed or len({entry.path for entry in entries}) != len(docs):
+        return _refuse("6")
+    terms_state = load(store, "search-terms")
+    if terms_state.get("generation") != base["terms_generation"] or not isinstance(terms_state.get("terms"), list):
+        return _refuse("7")
+    from .index import Analyzer, Vocabulary  # (pure Python; index.py's numpy is imported by then, or cheap)
+
+    vocabulary = Vocabulary(terms_state["terms"])
+    analyzer = Analyzer(vocabulary)
+    vocab_size: int = base["vocab_size"]
+    numbers, first_doc = ints(base["numbers"]), ints(base["first_doc"])
+    holders = ints(base["holders"])
+    for term_id, count in delta["holders"].items():
+        holders[term_id] = count
+    lengths = ints(base["lengths"])
+    field_count = len(FIELDS)
+    records: dict[str, Record] = dict(delta["records"])
+    positions: set[int] = set()
+    new_cells: dict[int, dict[tuple[int, int], int]] = {}
+    stale: set[int] = set()
+    new_versions = dict(overrides)
+    for entry, (position, old_version, old_meta, language) in changed:
+        if context.language(entry) != language:
+            return _refuse("8")
+        fields, snippet = context.fields(entry)
+        if meta_hash(context.stored(entry, context.url(entry), language), snippet, entry.language) != old_meta:
+            return _refuse("9")
+        ids, frequencies, counts, field_lengths = analyzer.terms(language, fields)
+        if list(field_lengths) != lengths[position * field_count:(position + 1) * field_count].tolist():
+            return _refuse("10")
+        if len(vocabulary.terms) > vocab_size and max(ids, default=0) >= vocab_size:
+            return _refuse("11")
+        old_key = context.version_key(language, entry.path, old_version)
+        old = records.get(old_key)
+        if old is None:
+            bucket = load(store, context.doc_bucket(old_key))
+            if bucket.get("generation") != base["terms_generation"] or not isinstance(bucket.get("docs"), dict):
+                return _refuse("12")
+            old = bucket["docs"].get(old_key)
+            if old is None:
+                return _refuse("13")
+        firsts_now = _firsts(ids, first_doc, position)
+        if firsts_now is None or firsts_now != _firsts(ints(old[1]).tolist(), first_doc, position):
+            return _refuse("14")
+        record: Record = (snippet, array("i", ids).tobytes(), array("i", frequencies).tobytes(), counts,
+                          field_lengths)
+        records.pop(old_key, None)
+        records[context.version_key(language, entry.path, versions[entry.path])] = record
+        new_versions[entry.path] = versions[entry.path]
+        before, after = _cells(old), _cells(record)
+        for cell in before.keys() | after.keys():
+            if before.get(cell) != after.get(cell):
+                stale.add(cell[0])
+                holders[cell[0]] += (cell in after) - (cell in before)
+        positions.add(position)
+        new_cells[position] = after
+    if len(records) > MAX_RECORDS:
+        return _refuse("15")
+
+    # The changed terms' postings, from the term store, with the edited documents' put in.
+    bucket_tokens = {**base["buckets"], **delta["buckets"]}
+    term_of = vocabulary.terms
+    buckets: dict[int, dict[str, Any]] = {}
+    postings: dict[int, Postings] = {}
+    total = 0
+    for term_id in sorted(stale):
+        number = term_bucket(term_of[term_id])
+        bucket = buckets.get(number)
+        if bucket is None:
+            bucket = load(store, f"search-postings-{number:02x}")
+            if bucket.get("token") != bucket_tokens.get(number) or not isinstance(bucket.get("terms"), dict):
+                return _refuse("16")
+            buckets[number] = bucket = {"token": bucket["token"], "terms": dict(bucket["terms"])}
+        found = bucket["terms"].get(term_of[term_id])
+        if found is None:
+            return _refuse("17")
+        rows = [row for row in zip(ints(found[0]), ints(found[1]), ints(found[2])) if row[1] not in positions]
+        for position, cells in new_cells.items():
+            rows.extend((field, position, tf) for (cell_term, field), tf in cells.items() if cell_term == term_id)
+        rows.sort()
+        total += len(rows)
+        if total > MAX_POSTINGS:
+            return _refuse("18")
+        fresh = (array("i", [r[0] for r in rows]).tobytes(), array("i", [r[1] for r in rows]).tobytes(),
+                 array("i", [r[2] for r in rows]).tobytes())
+        postings[term_id] = fresh
+        bucket["terms"][term_of[term_id]] = fresh
+
+    # Their entries, and the shards that hold them.
+    doc_count: int = base["count"]
+    averages = [value / doc_count if doc_count else 0.0 for value in base["totals"]]
+    ranks = ints(base["ranks"])
+    ranked: list[str] = base["ranked"]
+    grows = ints(base["grows"])
+    for rank, size in delta["grows"].items():
+        grows[rank] = size
+    fresh_entries: dict[int, str] = {}
+    for term_id, found in postings.items():
+        number = numbers[term_id]
+        entry_text = f"[{number},{term_text(found, holders[term_id], doc_count, lengths, averages)}]"
+        rank = ranks[number]
+        fresh_entries[rank] = entry_text
+        grows[rank] = entry_size(entry_text, ranked[rank])
+    starts: list[int] = delta.get("starts") or base["starts"]
+    shard_paths: list[str] = delta.get("shard_paths") or base["shard_paths"]
+    new_starts = recut(starts, grows, sorted(fresh_entries), SHARD_BYTES)
+    if new_starts is None:
+        return _refuse("19")
+    ends = [*new_starts[1:], len(ranked)]
+    old_ends = [*starts[1:], len(ranked)]
+    old_chunks: dict[int, dict[str, bytes]] = {}
+    old_entries: dict[int, list[str]] = {}
+
+    def entry_at(rank: int) -> str:
+        if rank in fresh_entries:
+            return fresh_entries[rank]
+        shard = bisect.bisect_right(starts, rank) - 1
+        if shard not in old_entries:
+            path = shard_paths[shard]
+            chunk = old_chunks.get(file_chunk(path))
+            if chunk is None:
+                saved = load(store, f"search-files-{file_chunk(path):02x}")
+                chunk = old_chunks[file_chunk(path)] = saved.get("files") or {}
+            data = chunk.get(path)
+            if data is None:
+                raise LookupError(path)
+            old_entries[shard] = shard_entries(data)
+        return old_entries[shard][rank - starts[shard]]
+
+    new_paths = list(shard_paths)
+    fresh_files: dict[str, bytes] = {}
+    changed_ranks = sorted(fresh_entries)
+    try:
+        for shard, (start, end) in enumerate(zip(new_starts, ends)):
+            at = bisect.bisect_left(changed_ranks, start)
+            if (start, end) == (starts[shard], old_ends[shard]) and (at == len(changed_ranks)
+                                                                     or changed_ranks[at] >= end):
+                continue
+            key, data = shard_file(shard, ranked[start:end], [entry_at(r) for r in range(start, end)])
+            path = f"{INDEX_DIR}/{file_name(key, shard_hash(data))}"
+            new_paths[shard] = path
+            fresh_files[path] = data
+    except LookupError:
+        return _refuse("20")
+    manifest = dict(delta.get("manifest") or base["manifest"])
+    manifest["shards"] = {"first": [ranked[s] for s in new_starts],
+                          "hashes": "".join(p.rsplit(".", 2)[1] for p in new_paths)}
+    manifest_name, manifest_data = manifest_bytes(manifest)
+    manifest_path = f"{INDEX_DIR}/{manifest_name}"
+    fresh_files[manifest_path] = manifest_data
+    paths = list(summary["paths"])
+    first_shard: int = base["first_shard"]
+    paths[first_shard:first_shard + len(new_paths)] = new_paths
+    removed = [old for old, new in zip(shard_paths, new_paths) if old != new]
+    if paths[-1] != manifest_path:
+        removed.append(paths[-1])
+    paths[-1] = manifest_path
+    assets = {**summary["assets"], "manifest": manifest_path}
+
+    # Saved in an order that a build stopped half-way leaves detectable: the summary last.
+    save(store, "search-output-key", {})
+    new_tokens = dict(delta["buckets"])
+    for number, bucket in buckets.items():
+        bucket["token"] = new_tokens[number] = token()
+        save(store, f"search-postings-{number:02x}", bucket)
+    touched_chunks: dict[int, dict[str, bytes]] = {}
+    for path in [*fresh_files, *removed]:
+        number = file_chunk(path)
+        if number not in touched_chunks:
+            saved = old_chunks.get(number)
+            if saved is None:
+                saved = load(store, f"search-files-{number:02x}").get("files") or {}
+            touched_chunks[number] = dict(saved)
+    for path in removed:
+        touched_chunks[file_chunk(path)].pop(path, None)
+    for path, data in fresh_files.items():
+        touched_chunks[file_chunk(path)][path] = data
+    for number, chunk in touched_chunks.items():
+        save(store, f"search-files-{number:02x}", {"files": chunk})
+    step = delta["step"] + 1
+    save(store, "search-live-delta", {
+        "generation": base["generation"], "step": step, "versions": new_versions, "records": records,
+        "holders": {**delta["holders"], **{t: holders[t] for t in stale}},
+        "grows": {**delta["grows"], **{rank: grows[rank] for rank in fresh_entries}},
+        "starts": new_starts, "shard_paths": new_paths, "manifest": manifest, "buckets": new_tokens,
+        "touched": delta["touched"] | set(buckets),
+    })
+    new_summary = {"paths": paths, "assets": assets, "problems": summary["problems"],
+                   "live": (base["generation"], step)}
+    return new_summary, fresh_files
