@@ -81,7 +81,7 @@ def markdown_renderer() -> MarkdownIt:
     from mdit_py_plugins.anchors import anchors_plugin
     from mdit_py_plugins.footnote import footnote_plugin
 
-    class _SafeMarkdownIt(MarkdownIt):  # type: ignore[misc]
+    class _SafeMarkdownIt(MarkdownIt):
         def validateLink(self, url: str) -> bool:
             return is_safe_link(url)
 

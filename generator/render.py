@@ -52,7 +52,7 @@ import multiprocessing
 import posixpath
 import re
 from array import array
-from collections import Counter
+from collections import ChainMap, Counter
 from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -569,9 +569,10 @@ class _LazyViews(Mapping[str, EntryView]):
     pages it renders. `bodies` gets the HTML of bodies made on the way.
     """
 
-    def __init__(self, entries: Sequence[Entry], taxonomies: Mapping[str, Taxonomy],
+    def __init__(self, entries: Sequence[Entry] | Mapping[str, Entry], taxonomies: Mapping[str, Taxonomy],
                  known: Mapping[str, tuple[str, int]], bodies: dict[str, tuple[str, int]]) -> None:
-        self._entries = {entry_key(entry): entry for entry in entries}
+        """`entries`: a sequence, or a mapping by entry key (used as it is)."""
+        self._entries = entries if isinstance(entries, Mapping) else {entry_key(e): e for e in entries}
         self._made: dict[str, EntryView] = {}
         self._known = known
         self.bodies = bodies
@@ -864,6 +865,11 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
 
     entries = site.entries
 
+    def month_counts(terms: Iterable[Term]) -> Timeline | None:
+        """The timeline of the entries of these month terms (a month term's count is its entries')."""
+        counts = {(int(t.slug[:4]), int(t.slug[5:7])): t.count for t in terms}
+        return _timeline(counts, link_months=True)
+
     def timeline_of(keys: Iterable[str]) -> Timeline | None:
         # Only the entries of the lists planned are looked at (a rebuild plans a few).
         dates = [date for date in (entries[k].date for k in keys) if date is not None]
@@ -941,7 +947,7 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
     undated = site.undated
     if plan is None:  # the archive page shows only counts by date, which a plan never changes
         specs.append(_PageSpec("archive/", ("archive.html",), {
-            "timeline": timeline_of(site.entries),
+            "timeline": month_counts(month_terms),
             "years": years,
             "months_by_year": {
                 y.name: tuple(Link(t.name, f"{t.slug}/", t.count)
@@ -962,7 +968,7 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
         older_year = (
             Link(year_terms[index + 1].name, f"{year_terms[index + 1].slug}/") if index + 1 < len(year_terms) else None
         )
-        timeline = timeline_of(term.keys)
+        timeline = month_counts(t for t in month_terms if t.slug.startswith(term.slug + "/"))
         for pager in paginate(f"{term.slug}/", views, per_page, numbers):
             specs.append(_PageSpec(pager.url, ("year.html", "list.html"), {
                 "heading": term.name, "term": term, "pager": pager, "months": months,
@@ -1003,7 +1009,7 @@ class _Renderer:
         self.site = site
         self.env = env
         self.has_search = has_search
-        self.fragments: dict[str, tuple[str, ...]] = {}
+        self.fragments: Mapping[str, tuple[str, ...]] = {}
         self._extra_cards: dict[tuple[str, int], str] = {}
         self._macros: Any = None
         # Template per spec.template, looked up once a render: Jinja would stat the file on every get.
@@ -1378,16 +1384,29 @@ def render_site(
     memo = memo or RenderMemo()
     _RENDER_GENERATION[0] += 1
     problems: list[Problem] = []
-    in_memo_order = _memo_order(entries, memo, versions)
+    changes = _version_changes(memo, versions)
+    in_memo_order = _memo_order(entries, memo, changes) if changes is not None else None
     ordered_entries = in_memo_order or sort_entries(entries)
     assets, asset_files = _fingerprint(config.theme_dirs)
     env = _environment(config.theme_dirs, bytecode_dir)
     has_search = bool(search_assets) and _has_template(env, "search.html")
     key = _memo_key(config, assets, has_search)
     reuse = memo.key == key
-    order = memo.order if in_memo_order else tuple(entry_key(e) for e in ordered_entries)
-    versions = {k: versions[k] for k in order if k in versions} if versions is not None else {}
-    changed = _changed_entries(memo, order, versions, ordered_entries) if reuse and unchanged is not None else None
+    if in_memo_order is not None and changes is not None and versions is not None:
+        order = memo.order
+        given = versions
+        versions = dict(memo.versions)
+        for k in changes:
+            if k in given:
+                versions[k] = given[k]
+            else:
+                del versions[k]
+    else:
+        order = tuple(entry_key(e) for e in ordered_entries)
+        versions = {k: versions[k] for k in order if k in versions} if versions is not None else {}
+    by_key = dict(zip(order, ordered_entries, strict=True))
+    changed = (_changed_entries(memo, order, versions, by_key, changes if in_memo_order is not None else None)
+               if reuse and unchanged is not None else None)
     taxonomies: dict[str, Taxonomy] = {}
     taxonomies_reused = changed is not None and set(memo.taxonomies) == set(TAXONOMY_KINDS)
     if taxonomies_reused:
@@ -1410,14 +1429,13 @@ def render_site(
     if changed is not None:
         # A few entries changed and no page's structure did: only the pages that show them are planned.
         bodies: dict[str, tuple[str, int]] = {}
-        views: Mapping[str, EntryView] = _LazyViews(ordered_entries, taxonomies, memo.markdown, bodies)
+        views: Mapping[str, EntryView] = _LazyViews(by_key, taxonomies, memo.markdown, bodies)
         ordered: Sequence[EntryView] = _LazyOrdered(order, views)
     else:
         digest_of: dict[str, str] = {}
         bodies = _bodies(ordered_entries, memo.markdown, jobs, digest_of)
         views = _views(ordered_entries, taxonomies, bodies, digest_of)
         ordered = tuple(views[k] for k in order)
-    by_key = {k: e for k, e in zip(order, ordered_entries, strict=True)}
     related = _RelatedTable.load(memo.related, len(order)) if changed is not None else None
     if changed is not None and related is not None:
         # Same order, same tags, same kinds and dates (see _changed_entries): same derived lists.
@@ -1456,12 +1474,14 @@ def render_site(
 
     # Cards and feed fragments: once per entry, reused by every page and feed.
     known = memo.fragments if reuse else {}
+    fragments: MutableMapping[str, tuple[str, ...]]
     if isinstance(views, _LazyViews):
         for path in feed_paths or ():
             keys = order if path == "feed.xml" else _term_of_feed(site, path).keys
             for k in keys[: feeds.FEED_LIMIT]:
                 views[k]
-        fragments = dict(known)
+        # Over the memo's (read value by value from the cache): copying them all would cost more.
+        fragments = ChainMap({}, known)  # type: ignore[arg-type]  # only the first map is written
         todo = [v for v in views.made() if v.digest not in fragments]
     else:
         fragments = {v.digest: known[v.digest] for v in ordered if v.digest in known}
@@ -1528,7 +1548,7 @@ def render_site(
         extra = _feeds(site, fragments, feed_paths)
         others = memo.others
         shapes = memo.shapes
-        bodies = {**memo.markdown, **bodies}
+        bodies = ChainMap(bodies, memo.markdown)  # type: ignore[assignment, arg-type]  # only read
     else:
         entry_dates = {view.url: view.entry.date for view in ordered}
         sitemap_urls = [
@@ -1565,28 +1585,35 @@ def render_site(
     )
 
 
-def _memo_order(entries: Sequence[Entry], memo: RenderMemo, versions: Mapping[str, str] | None
-                ) -> tuple[Entry, ...] | None:
+def _version_changes(memo: RenderMemo, versions: Mapping[str, str] | None) -> set[str] | None:
+    """The keys of the memo's entries whose version is not the one in `versions` (changed or
+    gone); None when there are more than CHANGED_MAX or nothing to compare with."""
+    if versions is None or not memo.order or len(memo.versions) != len(memo.order):
+        return None
+    known = memo.versions
+    changes = {k for k, _ in versions.items() - known.items() if k in known}
+    changes.update(known.keys() - versions.keys())
+    return changes if len(changes) <= CHANGED_MAX else None
+
+
+def _memo_order(entries: Sequence[Entry], memo: RenderMemo, changes: set[str]) -> tuple[Entry, ...] | None:
     """`entries` in the memo's order, when that is still the archive's order; else None.
 
-    An entry whose content file is unchanged (same version) has the same sort key as
+    An entry whose content file is unchanged (not in `changes`) has the same sort key as
     when the memo was made, so the memo's order holds if each of the few changed
     entries still sorts between its neighbours; only those are looked at.
     """
-    if versions is None or not memo.order or len(entries) != len(memo.order):
+    if len(entries) != len(memo.order):
         return None
-    by_key = {entry_key(e): e for e in entries}
+    paths = [e.path for e in entries]
+    by_key = dict(zip(paths, entries)) if all(paths) else {entry_key(e): e for e in entries}
     try:
-        ordered = tuple([by_key[k] for k in memo.order])
+        ordered = tuple(map(by_key.__getitem__, memo.order))
     except KeyError:
         return None
     if len(by_key) != len(ordered):
         return None
-    old = memo.versions
-    changed = [i for i, k in enumerate(memo.order) if versions.get(k) is None or versions.get(k) != old.get(k)]
-    if len(changed) > CHANGED_MAX:
-        return None
-    for i in changed:
+    for i in map(memo.order.index, changes):
         here = sort_key(ordered[i])
         if (i > 0 and not sort_key(ordered[i - 1]) < here) or (
                 i + 1 < len(ordered) and not here < sort_key(ordered[i + 1])):
@@ -1601,15 +1628,18 @@ def _shape(entry: Entry) -> str:
 
 
 def _changed_entries(memo: RenderMemo, order: tuple[str, ...], versions: Mapping[str, str],
-                     entries: Sequence[Entry]) -> list[str] | None:
+                     by_key: Mapping[str, Entry], changes: set[str] | None = None) -> list[str] | None:
     """The keys of the entries whose content changed since the memo's render, when only those
-    entries' own pages and the lists and feeds showing them can differ; else None."""
+    entries' own pages and the lists and feeds showing them can differ; else None.
+    `changes`: those keys, when already known (see _version_changes)."""
     if not memo.order or order != memo.order or len(versions) != len(order):
         return None  # an entry came, went or moved: lists, counts and neighbours shift
-    changed = [k for k in order if versions[k] != memo.versions.get(k)]
+    if changes is not None:
+        changed = sorted(changes, key=order.index)
+    else:
+        changed = [k for k in order if versions[k] != memo.versions.get(k)]
     if len(changed) > CHANGED_MAX:
         return None
-    by_key = {k: e for k, e in zip(order, entries, strict=True)} if changed else {}
     if any(memo.shapes.get(k) != _shape(by_key[k]) for k in changed):
         return None
     return changed

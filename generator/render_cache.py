@@ -12,19 +12,28 @@ write), so it can never vouch for a page that was not written. The manifest
 after a write is the previous one for the kept files plus a stat of the
 others (`manifest_after`), not a walk of the whole tree.
 
-Bodies and fragments are saved in shards by hash prefix, so a rebuild after
-one edit rewrites two small cache files instead of all of them.
+Bodies and fragments (tens of megabytes) are kept in a blob file each, with
+a small index of where every value lies (`_Stored`): a build reads only the
+values it uses, and a rebuild after one edit appends the few new ones and
+rewrites only the index. Values no longer used stay in the blob until they
+are half of it; then it is written again with only the used ones.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
+import pickle
+import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from array import array
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from .cache import SHARDS, BuildCache
+from .cache import BuildCache
 from .config import Config
 from .models import Problem
 from .render import RenderMemo
@@ -44,13 +53,120 @@ class RenderState:
     """Every file of site/ -> (size, mtime_ns, inode) right after the write."""
     problems: tuple[Problem, ...] = ()
     """The render's problems, repeated when the site is reused whole."""
-    shards: Mapping[str, Mapping[str, frozenset[str]]] = field(default_factory=dict)
-    """Cache name -> shard -> the keys it held, to rewrite only shards that changed."""
+    structure: str = ""
+    """Token of the saved structure part of the memo (see _STRUCTURE) that goes with it."""
 
 
-def _by_prefix(key: str) -> str:
-    """A hex digest's shard: its first digit."""
-    return key[:1] if key[:1] in SHARDS else "0"
+class _Stored(Mapping[str, Any]):
+    """A mapping saved by `_save_store`: its keys in memory, each value read (and unpickled)
+    from the blob file when asked for. Only ever read: a render adds to a ChainMap over it."""
+
+    def __init__(self, blob: Path, size: int, keys: list[str], spans: array) -> None:  # type: ignore[type-arg]
+        self.blob = blob
+        self.size = size
+        """Bytes of the blob this index describes (it may have grown since)."""
+        self.spans = spans
+        """(offset, length) of every value, in the order of `keys`."""
+        self.index = dict(zip(keys, range(len(keys))))
+        self._map: mmap.mmap | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        at = self.index[key]
+        if self._map is None:
+            with open(self.blob, "rb") as handle:
+                self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            weakref.finalize(self, self._map.close)
+        offset, length = self.spans[2 * at], self.spans[2 * at + 1]
+        return pickle.loads(self._map[offset:offset + length])  # noqa: S301 - our own file, in the cache
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def live_bytes(self) -> int:
+        return sum(self.spans[1::2])
+
+
+def _load_store(cache: BuildCache, name: str) -> Mapping[str, Any]:
+    """The mapping `_save_store` saved under `name`, or an empty one."""
+    head = cache.load(name)
+    try:
+        blob = cache.directory / head["blob"]
+        size, keys, spans = head["size"], head["keys"], array("q", head["spans"])
+        if len(spans) != 2 * len(keys) or os.stat(blob).st_size < size or (keys and size == 0):
+            return {}
+    except (KeyError, TypeError, ValueError, OSError):
+        return {}
+    return _Stored(blob, size, keys, spans)
+
+
+def _save_store(cache: BuildCache, name: str, values: Mapping[str, Any], old: Mapping[str, Any] | None) -> None:
+    """Save `values` under `name`. With `old` (a `_Stored`, or a ChainMap ending in one, whose
+    values are still right), the values it holds are not written again: new ones are
+    appended to its blob, unless the blob would then be more than half unused."""
+    stored = old.maps[-1] if isinstance(old, ChainMap) else old
+    if not isinstance(stored, _Stored):
+        stored = None
+    if stored is not None and isinstance(values, ChainMap) and values.maps[-1] is stored:
+        # A rebuild's: the stored values and a few more, appended (nothing becomes unused).
+        extra = [key for part in values.maps[:-1] for key in part if key not in stored.index]
+        _append_store(cache, name, stored, dict(zip(extra, map(values.__getitem__, extra))))
+        return
+    keys = list(values)
+    spans = array("q", bytes(16 * len(keys)))
+    fresh: list[int] = []
+    live = 0
+    for at, key in enumerate(keys):
+        where = stored.index.get(key) if stored is not None else None
+        if stored is None or where is None:
+            fresh.append(at)
+        else:
+            spans[2 * at], spans[2 * at + 1] = stored.spans[2 * where], stored.spans[2 * where + 1]
+            live += spans[2 * at + 1]
+    try:
+        cache.directory.mkdir(parents=True, exist_ok=True)
+        if stored is not None and (not keys or live * 2 >= stored.size):
+            blob, size, mode = stored.blob, os.stat(stored.blob).st_size, "ab"
+        else:
+            blob, size, mode = cache.directory / f"{name}-{os.getpid()}-{time.time_ns()}.blob", 0, "wb"
+            fresh = list(range(len(keys)))
+        with open(blob, mode) as handle:
+            for at in fresh:
+                data = pickle.dumps(values[keys[at]], protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(data)
+                spans[2 * at], spans[2 * at + 1] = size, len(data)
+                size += len(data)
+    except (OSError, pickle.PickleError, TypeError, AttributeError):
+        return
+    cache.save(name, {"blob": blob.name, "size": size, "keys": keys, "spans": spans.tobytes()})
+    if mode == "wb":  # the blob it replaces, and the shards of older versions
+        for other in [*cache.directory.glob(f"{name}-*.blob"), *cache.directory.glob(f"{name}-?.pickle")]:
+            if other.name != blob.name:
+                other.unlink(missing_ok=True)
+
+
+def _append_store(cache: BuildCache, name: str, stored: _Stored, extra: Mapping[str, Any]) -> None:
+    """Save `stored` plus `extra` (keys it does not hold) by appending these to its blob."""
+    if not extra:
+        return  # the saved index still says it all
+    keys = [*stored.index, *extra]
+    spans = array("q", stored.spans)
+    try:
+        size = os.stat(stored.blob).st_size
+        with open(stored.blob, "ab") as handle:
+            for value in extra.values():
+                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(data)
+                spans.extend((size, len(data)))
+                size += len(data)
+    except (OSError, pickle.PickleError, TypeError, AttributeError):
+        return
+    cache.save(name, {"blob": stored.blob.name, "size": size, "keys": keys, "spans": spans.tobytes()})
 
 
 def load_state(config: Config, bodies: bool = True) -> RenderState:
@@ -63,28 +179,38 @@ def load_state(config: Config, bodies: bool = True) -> RenderState:
     cache = BuildCache(config)
     head = cache.load("render")
     try:
-        memo = RenderMemo(key=head["key"], pages=head["pages"],
-                          others=tuple(head["others"]), order=tuple(head["order"]), versions=head["versions"],
-                          shapes=head["shapes"], taxonomies=head["taxonomies"],
-                          taxonomy_problems=tuple(head["taxonomy_problems"]),
-                          taxonomy_signatures=head.get("taxonomy_signatures", {}),
-                          related=head.get("related", b""), teasers=head.get("teasers", 0),
-                          undated=tuple(head.get("undated", ())))
-        state = RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]))
+        memo = RenderMemo(key=head["key"], pages=head["pages"], others=tuple(head["others"]),
+                          versions=head["versions"])
+        state = RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]), head["structure"])
     except (KeyError, TypeError):
         return RenderState()
     return with_bodies(config, state) if bodies else state
 
 
 def with_bodies(config: Config, state: RenderState) -> RenderState:
-    """`state` with its memo's bodies and fragments loaded."""
+    """`state` with the rest of its memo loaded: what the archive's structure gave (order,
+    taxonomies ...) and the bodies and fragments (read one by one when used)."""
     if not state.memo.key:
         return state
     cache = BuildCache(config)
-    markdown, markdown_keys = cache.load_sharded("render-markdown")
-    fragments, fragment_keys = cache.load_sharded("render-fragments")
-    memo = replace(state.memo, markdown=markdown, fragments=fragments)
-    return replace(state, memo=memo, shards={"render-markdown": markdown_keys, "render-fragments": fragment_keys})
+    structure = cache.load("render-structure")
+    try:
+        if structure["token"] != state.structure:
+            raise KeyError("token")  # not the structure of this memo's render
+        memo = replace(state.memo, order=tuple(structure["order"]), shapes=structure["shapes"],
+                       taxonomies=structure["taxonomies"], taxonomy_problems=tuple(structure["taxonomy_problems"]),
+                       taxonomy_signatures=structure["taxonomy_signatures"], related=structure["related"],
+                       teasers=structure["teasers"], undated=tuple(structure["undated"]))
+    except (KeyError, TypeError):
+        memo = state.memo  # no order: a full render (whose pages and bodies may still be reused)
+    memo = replace(memo, markdown=_load_store(cache, "render-markdown"),
+                   fragments=_load_store(cache, "render-fragments"))
+    return replace(state, memo=memo)
+
+
+_STRUCTURE = ("order", "shapes", "taxonomies", "taxonomy_problems", "taxonomy_signatures", "related", "teasers",
+              "undated")
+"""RenderMemo fields that change only when the archive's structure does: saved apart, and only then."""
 
 
 def manifest_of(output_dir: Path) -> dict[str, Stat]:
@@ -175,12 +301,15 @@ def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
                manifest: Mapping[str, Stat] | None = None) -> None:
     """Record a render whose files were just written to output_dir (whose `manifest`, if known)."""
     cache = BuildCache(config)
-    for prefix, values in (("render-markdown", memo.markdown), ("render-fragments", memo.fragments)):
-        held = old.shards.get(prefix, {}) if old.memo.key == memo.key else {}
-        cache.save_sharded(prefix, values, held, shard=_by_prefix)
+    same_key = old.memo.key == memo.key  # fragments made under another key are other values
+    _save_store(cache, "render-markdown", memo.markdown, old.memo.markdown if same_key else None)
+    _save_store(cache, "render-fragments", memo.fragments, old.memo.fragments if same_key else None)
+    structure = old.structure
+    if not structure or any(getattr(memo, name) != getattr(old.memo, name) for name in _STRUCTURE):
+        # (Equal when a rebuild reused them: the same objects, compared by identity first.)
+        structure = f"{os.getpid()}-{time.time_ns()}"
+        cache.save("render-structure", {"token": structure, **{name: getattr(memo, name) for name in _STRUCTURE}})
     cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs, "others": list(memo.others),
-                          "order": list(memo.order), "versions": dict(memo.versions), "shapes": dict(memo.shapes),
-                          "taxonomies": dict(memo.taxonomies), "taxonomy_problems": list(memo.taxonomy_problems),
-                          "taxonomy_signatures": dict(memo.taxonomy_signatures),
-                          "related": memo.related, "teasers": memo.teasers, "undated": list(memo.undated),
-                          "manifest": dict(manifest) if manifest is not None else manifest_of(output_dir), "problems": list(problems)})
+                          "versions": dict(memo.versions), "structure": structure,
+                          "manifest": dict(manifest) if manifest is not None else manifest_of(output_dir),
+                          "problems": list(problems)})
