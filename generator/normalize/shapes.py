@@ -391,6 +391,8 @@ def candidates(lines: list[Line], limit: int | None = None, index: StemIndex | N
     strong_starts = []
     headers: dict[int, Header] = {}
     for i in range(limit):
+        if lines[i].kind == BLANK:
+            continue  # neither headline-like nor a name
         if is_title_like(lines[i]) and lines[i].kind != NAME or (
             lines[i].kind == NAME and lines[i].words >= 3 and _followed_by_prose(lines, i)
         ):

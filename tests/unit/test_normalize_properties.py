@@ -408,3 +408,14 @@ def test_page_keys_are_each_lines_key(texts: list[str]) -> None:
     from generator.normalize.article import _canon, canon_all
 
     assert canon_all(texts) == [_canon(x) for x in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab0 '-_.,\t")), max_size=400), st.integers(0, 14))
+def test_few_words_of_a_long_line_as_counted_to_its_end(text: str, most: int) -> None:
+    import re
+
+    from generator.normalize.lines import has_few_words
+
+    words = len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+    assert has_few_words(text, most) == (0 < words <= most)
