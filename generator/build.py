@@ -118,7 +118,13 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     started = time.perf_counter()
     store = BuildCache(config)
     progress("reading sources")
-    sources, read_problems = read if read is not None else read_sources(config.sources_dir, config.root)
+    if read is None:
+        source_stats = store.load("source-stat", keep=True)
+        before = dict(source_stats)
+        read = read_sources(config.sources_dir, config.root, source_stats)
+        if source_stats != before and not dry_run:
+            store.save("source-stat", source_stats)
+    sources, read_problems = read
     _READ[config.sources_dir.absolute()] = (sources, read_problems)
     progress(f"normalizing {len(sources)} sources")
     try:

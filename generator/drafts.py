@@ -107,6 +107,7 @@ def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: B
     """
     if not sources:
         return Drafts([], [], hashlib.sha256(b"").hexdigest())  # and the normalizer is not even imported
+    from .ingest import read_again
     from .normalize import normalize_source
     from .normalize.noise import noise_keys, recurring_keys, short_line_keys
 
@@ -120,12 +121,19 @@ def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: B
     for doc in ordered:
         old = memo.get(doc.path)
         records[doc.path] = dict(old) if old is not None and old["digest"] == doc.digest else {"digest": doc.digest}
+    def with_text(doc: SourceDocument) -> SourceDocument:
+        return read_again(doc, config.sources_dir, config.root)
+
     unknown = [doc for doc in ordered if "short" not in records[doc.path]]
-    for doc, keys in zip(unknown, parallel_map(short_line_keys, [d.text for d in unknown], jobs)):
+    for doc, keys in zip(unknown, parallel_map(short_line_keys, [with_text(d).text for d in unknown], jobs)):
         records[doc.path]["short"] = keys
     recurring = recurring_keys([records[d.path]["short"] for d in ordered if d.kind is SourceKind.TEXT])
     noise = noise_keys(config.normalize.noise) | recurring
-    normalize_one = partial(normalize_source, config=config, noise=noise)
+    normalize_source_ = partial(normalize_source, config=config, noise=noise)
+
+    def normalize_one(doc: SourceDocument) -> tuple[list[Entry], Problem | None]:
+        return normalize_source_(with_text(doc))
+
     stale: list[SourceDocument] = []
     for doc in ordered:
         record = records[doc.path]

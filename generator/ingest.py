@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
+from dataclasses import replace
 from pathlib import Path
 
 from .models import Problem, Severity, SourceDocument, SourceKind
@@ -84,59 +86,121 @@ def normalize_newlines(text: str) -> str:
 
 
 def read_source(path: Path, sources_dir: Path, root: Path,
-                rel: Path | None = None) -> tuple[SourceDocument | None, list[Problem]]:
+                rel: Path | str | None = None) -> tuple[SourceDocument | None, list[Problem]]:
     """Read one file into a SourceDocument, or explain why not (`rel`: path relative to sources_dir, if known)."""
-    shown = _shown(path, root)
     kind = KINDS[path.suffix.lower()]
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_BYTES:
-            return None, [Problem(shown, f"file is too large ({size // (1024 * 1024)} MB; the limit is "
-                                         f"{MAX_BYTES // (1024 * 1024)} MB): skipped")]
-        data = path.read_bytes()
+            return None, [Problem(_shown(path, root), f"file is too large ({size // (1024 * 1024)} MB; the limit "
+                                                      f"is {MAX_BYTES // (1024 * 1024)} MB): skipped")]
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as error:
-        return None, [Problem(shown, f"cannot be read: {error.strerror or error}")]
+        return None, [Problem(_shown(path, root), f"cannot be read: {error.strerror or error}")]
     if not data.strip():
-        return None, [Problem(shown, "file is empty: skipped")]
+        return None, [Problem(_shown(path, root), "file is empty: skipped")]
     decoded = decode(data)
     if decoded is None:
-        return None, [Problem(shown, "not a text file (binary content): skipped")]
+        return None, [Problem(_shown(path, root), "not a text file (binary content): skipped")]
     text, encoding = decoded
     text = normalize_newlines(text).lstrip("\ufeff")
     problems: list[Problem] = []
     if encoding not in ("utf-8", "utf-8-sig", "ascii"):
-        problems.append(Problem(shown, f"not UTF-8: decoded as {encoding}", Severity.NOTICE))
+        problems.append(Problem(_shown(path, root), f"not UTF-8: decoded as {encoding}", Severity.NOTICE))
     if not text.strip():
-        return None, [Problem(shown, "file is empty: skipped")]
-    shown_rel = (rel if rel is not None else path.relative_to(sources_dir)).as_posix()
+        return None, [Problem(_shown(path, root), "file is empty: skipped")]
+    if rel is None:
+        rel = path.relative_to(sources_dir)
+    shown_rel = rel if isinstance(rel, str) else rel.as_posix()
     digest = hashlib.sha256(data).hexdigest()
     return SourceDocument(shown_rel, kind, text, encoding, digest), problems
 
 
-def read_sources(sources_dir: Path, root: Path) -> tuple[list[SourceDocument], list[Problem]]:
-    """Every source file under `sources_dir`, decoded, with the problems met."""
+SourceStats = dict[str, tuple[int, int, str, str, tuple[Problem, ...]]]
+"""Path (relative to the sources directory) -> (size, mtime_ns, digest, encoding, problems) of
+a file as last read: see read_sources."""
+
+
+def read_sources(sources_dir: Path, root: Path,
+                 stats: SourceStats | None = None) -> tuple[list[SourceDocument], list[Problem]]:
+    """Every source file under `sources_dir`, decoded, with the problems met.
+
+    With `stats` (kept by the caller between builds, updated in place), a file
+    whose size and modification time are as recorded is not read: its
+    document comes back with `read=False` and no text, the digest and problems
+    as recorded (as make does; reading 10,000 page dumps costs a second).
+    """
     documents: list[SourceDocument] = []
     problems: list[Problem] = []
     if not sources_dir.is_dir():
         return [], [Problem(_shown(sources_dir, root), "sources directory not found")]
     base = sources_dir.resolve()
-    found = [(path.relative_to(sources_dir), path) for path in sources_dir.rglob("*")]
-    found.sort(key=lambda pair: pair[0].as_posix())
-    for rel, path in found:
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.suffix.lower() not in KINDS:
-            continue
-        if path.is_symlink():
+    fresh: SourceStats = {}
+    for rel, entry in _listing(sources_dir):
+        path = Path(entry.path)
+        if entry.is_symlink():
             target = path.resolve()
             if not target.is_relative_to(base):
                 problems.append(Problem(_shown(path, root), "symbolic link pointing outside the sources "
                                                             "directory: skipped"))
                 continue
-        if not path.is_file():
+        try:
+            if not entry.is_file():
+                continue
+            info = entry.stat()
+        except OSError:
+            info = None
+        known = stats.get(rel) if stats is not None and info is not None else None
+        if known is not None and info is not None and known[:2] == (info.st_size, info.st_mtime_ns):
+            fresh[rel] = known
+            problems.extend(known[4])
+            documents.append(SourceDocument(rel, KINDS[path.suffix.lower()], "", known[3], known[2], read=False))
             continue
         document, met = read_source(path, sources_dir, root, rel)
         problems.extend(met)
         if document is not None:
             documents.append(document)
+            if info is not None:
+                fresh[rel] = (info.st_size, info.st_mtime_ns, document.digest, document.encoding, tuple(met))
+    if stats is not None:
+        stats.clear()
+        stats.update(fresh)
     return documents, problems
+
+
+def read_again(document: SourceDocument, sources_dir: Path, root: Path) -> SourceDocument:
+    """`document` with its text: read now when read_sources skipped it (an empty text if the
+    file has gone since)."""
+    if document.read:
+        return document
+    again, _ = read_source(sources_dir / document.path, sources_dir, root, document.path)
+    return again if again is not None else replace(document, read=True)
+
+
+def _listing(sources_dir: Path) -> list[tuple[str, os.DirEntry[str]]]:
+    """(path relative to sources_dir, directory entry) of every non-hidden file whose suffix
+    is a source's, in path order; symlinked folders are not entered (as Path.rglob)."""
+    found: list[tuple[str, os.DirEntry[str]]] = []
+
+    def walk(directory: str, prefix: str) -> None:
+        try:
+            with os.scandir(directory) as entries:
+                listed = list(entries)
+        except OSError:
+            return
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            try:
+                folder = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                folder = False
+            if folder:
+                walk(entry.path, f"{prefix}{entry.name}/")
+            elif os.path.splitext(entry.name)[1].lower() in KINDS:
+                found.append((f"{prefix}{entry.name}", entry))
+
+    walk(os.fspath(sources_dir), "")
+    found.sort(key=lambda pair: pair[0])
+    return found

@@ -67,6 +67,9 @@ class SourceDocument:
     """The encoding the bytes were decoded from (reported when not UTF-8)."""
     digest: str
     """SHA-256 of the raw bytes, so content can tell when a source changed."""
+    read: bool = field(default=True, compare=False)
+    """False when the file was not read because it is unchanged since the last build
+    (`text` is then empty: ingest.read_again reads it when it is needed after all)."""
 
 
 @dataclass(frozen=True)

@@ -187,3 +187,23 @@ def test_drafts_are_read_only_when_needed_and_made_again_when_their_file_is_lost
     counted.clear()
     assert (list(again.entries), again.problems) == (expected[0], expected[1])
     assert sorted(counted) == [f"p{n}.txt" for n in range(4)]  # made again, not lost
+
+
+def test_sources_not_read_are_read_when_they_must_be_normalized_again(tmp_path: Path) -> None:
+    """read_sources skips unchanged files; when their drafts are stale anyway (a new setting),
+    normalize_cached reads them and gives what normalize_all gives on read ones."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for n in range(4):
+        (seeds / f"p{n}.txt").write_text(page(n), "utf-8")
+    config = load_config(None, root=tmp_path)
+    stats: dict = {}
+    read, _ = read_sources(config.sources_dir, tmp_path, stats)
+    normalize_cached(read, config, BuildCache(config), jobs=1)
+    unread, _ = read_sources(config.sources_dir, tmp_path, stats)
+    assert not any(d.read for d in unread)
+    (tmp_path / "archive.toml").write_text('[sources."p1.txt"]\npublication = "Harbor News"\n', "utf-8")
+    changed = load_config(None, root=tmp_path)
+    result = normalize_cached(unread, changed, BuildCache(changed), jobs=1)
+    assert (list(result.entries), result.problems) == tuple(normalize_all(read, changed, jobs=1))
+    assert any(e.publication == "Harbor News" for e in result.entries)

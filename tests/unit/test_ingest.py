@@ -75,3 +75,27 @@ def test_symlink_outside_is_refused(tmp_path: Path) -> None:
 def test_missing_directory(tmp_path: Path) -> None:
     docs, problems = read_sources(tmp_path / "nope", tmp_path)
     assert docs == [] and len(problems) == 1
+
+
+def test_unchanged_files_are_not_read_again_and_changed_ones_are(tmp_path: Path) -> None:
+    src = tmp_path / "seeds"
+    src.mkdir()
+    (src / "a.txt").write_text("Title A\n\nText of a.\n", "utf-8")
+    (src / "b.txt").write_bytes("Título\n\nTexto é.\n".encode("cp1252"))
+    stats: ingest.SourceStats = {}
+    first, first_problems = read_sources(src, tmp_path, stats)
+    assert all(d.read for d in first) and set(stats) == {"a.txt", "b.txt"}
+    again, again_problems = read_sources(src, tmp_path, stats)
+    assert [d.read for d in again] == [False, False] and [d.text for d in again] == ["", ""]
+    assert [(d.path, d.kind, d.encoding, d.digest) for d in again] == [
+        (d.path, d.kind, d.encoding, d.digest) for d in first]
+    assert again_problems == first_problems and [p.severity for p in again_problems] == [Severity.NOTICE]
+    # Read when needed after all: the same document as a first read.
+    assert [ingest.read_again(d, src, tmp_path) for d in again] == first
+    assert all(ingest.read_again(d, src, tmp_path).text for d in again)
+    (src / "a.txt").write_text("Title A\n\nText of a, longer now.\n", "utf-8")
+    (src / "c.md").write_text("---\ntitle: C\n---\nbody\n", "utf-8")
+    (src / "b.txt").unlink()
+    third, _ = read_sources(src, tmp_path, stats)
+    assert [(d.path, d.read) for d in third] == [("a.txt", True), ("c.md", True)]
+    assert "longer now" in third[0].text and set(stats) == {"a.txt", "c.md"}
