@@ -411,11 +411,12 @@ def test_page_keys_are_each_lines_key(texts: list[str]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab0 '-_.,\t")), max_size=400), st.integers(0, 14))
+@given(st.text(alphabet=st.sampled_from([*"ab0 '-_.,\t", *map(chr, range(128))]), max_size=400), st.integers(0, 14))
 def test_few_words_of_a_long_line_as_counted_to_its_end(text: str, most: int) -> None:
     import re
 
-    from generator.normalize.lines import has_few_words
+    from generator.normalize.lines import has_few_words, word_count
 
     words = len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+    assert word_count(text) == words
     assert has_few_words(text, most) == (0 < words <= most)
