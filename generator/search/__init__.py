@@ -41,23 +41,31 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from ..cache import BuildCache
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
 from ..parallel import fork_pays, fork_pool
 from ..urls import entry_url
-from . import live, shards, text, vendor
-from .index import FIELDS, Analyzer, Index, Vocabulary, index_from_terms, stable_order
+from . import encode, live, text, vendor
+from .analysis import Analyzer, Vocabulary
+from .fields import FIELDS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from . import shards
+    from .index import Index
+
+# numpy, index.py and shards.py are imported where a full build needs them: an edit applied in
+# place (live.py) costs less than importing numpy.
 
 __all__ = ["FIELDS", "SearchOutput", "build_search"]
 
@@ -218,7 +226,9 @@ def code_version() -> str:
     spec = importlib.util.find_spec("snowballstemmer")
     stemmers = Path(spec.origin if spec and spec.origin else "snowballstemmer")
     stamp = stemmers.stat().st_mtime_ns if stemmers.exists() else 0
-    digest.update(f"{lunr.__VERSION__}|{mkdocs.__version__}|{np.__version__}|{stemmers}|{stamp}".encode())
+    from importlib.metadata import version
+
+    digest.update(f"{lunr.__VERSION__}|{mkdocs.__version__}|{version('numpy')}|{stemmers}|{stamp}".encode())
     return digest.hexdigest()[:32]
 
 
@@ -283,6 +293,8 @@ def _analyse_parallel(docs: Sequence[tuple[Entry, str]], vocabulary: Vocabulary,
     """Records for many documents, analysed in `workers` forked processes; their new
     term ids are translated into `vocabulary`'s."""
     global _JOB, _BASE, _WORKER
+    import numpy as np
+
     chunk = max(1, -(-len(docs) // (workers * 4)))
     bounds = [(start, min(start + chunk, len(docs))) for start in range(0, len(docs), chunk)]
     _JOB, _BASE, _WORKER = (docs, vocabulary), list(vocabulary.terms), None
@@ -452,6 +464,9 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
         files = live.load_files(store, old_paths, _load)
     live_state: tuple[str, int] | None = summary.get("live")
     if files is None:
+        from . import shards
+        from .index import index_from_terms
+
         vocabulary, records = _analyse(docs, keys, store, workers)
         index = index_from_terms([str(n) for n in range(len(docs))], [r[1:] for r in records],
                                  vocabulary, languages)
@@ -510,6 +525,10 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
     """What live.rebuild needs to apply the next edit in place (see live.py): the term store
     (rewriting only the files of terms whose postings may have changed, when `previous`,
     the last state, can be trusted), then the state itself."""
+    import numpy as np
+
+    from .index import stable_order
+
     assert index.tf is not None and index.numbers is not None and index.first_doc is not None
     field_count = len(FIELDS)
     term_count = len(index.terms)
@@ -555,19 +574,22 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
         "count": len(records),
         "numbers": numbers.astype(np.int32).tobytes(), "first_doc": index.first_doc.astype(np.int32).tobytes(),
         "holders": by_vocabulary.tobytes(), "ranks": ranks.tobytes(),
-        "ranked": [index.terms[n] for n in index.js_order],
+        "ranked": [index.terms[n] for n in index.js_order], "order": np.array(index.js_order, dtype=np.int32).tobytes(),
         "grows": np.array(layout.grows, dtype=np.int32).tobytes(), "starts": layout.starts,
         "shard_paths": made["shard_paths"], "first_shard": first_shard, "manifest": made["manifest"],
         "buckets": tokens,
     })
     _save(store, "search-live-delta", {"generation": generation, "step": 0, "versions": {}, "records": {},
-                                       "holders": {}, "grows": {}, "starts": None, "shard_paths": None,
+                                       "holders": {}, "numbers": {}, "first_doc": {}, "ranked": None,
+                                       "order": None, "grows": None, "starts": None, "shard_paths": None,
                                        "manifest": None, "buckets": {}, "touched": set()})
 
 
 def _postings(keys: Sequence[str], index: Index) -> dict[str, Any]:
     """What the next build needs to tell which terms' postings changed: the documents'
     keys in order, the terms, postings per document and per term, every value."""
+    import numpy as np
+
     return {"keys": list(keys), "terms": index.terms,
             "per_doc": np.bincount(index.doc, minlength=len(keys)).astype(np.int32),
             "per_term": np.bincount(index.term, minlength=len(index.terms)).astype(np.int32),
@@ -585,6 +607,8 @@ def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Ind
     when it occurs in a document whose key changed, or when its posting count
     changed (it left one, or it is new).
     """
+    import numpy as np
+
     keys, old_keys, old_terms = now["keys"], previous.get("keys"), previous.get("terms")
     if not isinstance(old_keys, list) or len(old_keys) != len(keys) or not isinstance(old_terms, tuple):
         return None
@@ -622,6 +646,8 @@ def _index_files(
     """The index data files and, last, the manifest: [(path, bytes)]; and the shard text
     cache. `doc_data` are the document store files and, last, the facets. `made` receives
     the shards' layout and paths and the manifest's data (live.py's state)."""
+    from . import shards
+
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
     layout: list[shards.Layout] = []
     firsts, shard_files, texts = shards.shard_index(index, previous, stale, layout)
@@ -629,20 +655,20 @@ def _index_files(
     terms = shards.terms_file(index)
     # Files are named by their own hash (shards) or by one per family (the document
     # store and facets; the term list), so an edit renames only what it changes.
-    shard_hashes = [shards.shard_hash(body) for _, body in shard_files]
-    digest = shards.build_hash([terms])
-    docs_digest = shards.build_hash([*doc_files, facets])
+    shard_hashes = [encode.shard_hash(body) for _, body in shard_files]
+    digest = encode.build_hash([terms])
+    docs_digest = encode.build_hash([*doc_files, facets])
     stop_words = {code: sorted(text.stop_words(code)) for code in languages}
     manifest_data = shards.manifest_data(
         index, languages, lunr_languages, stop_words, firsts, shard_hashes, len(doc_files), digest, docs_digest,
     )
-    manifest_name, manifest = shards.manifest_bytes(manifest_data)
-    files = [(f"{INDEX_DIR}/{shards.file_name(key, hash_)}", body)
+    manifest_name, manifest = encode.manifest_bytes(manifest_data)
+    files = [(f"{INDEX_DIR}/{encode.file_name(key, hash_)}", body)
              for (key, body), hash_ in zip(shard_files, shard_hashes)]
     if made is not None:
         made.update(layout=layout[0], manifest=manifest_data, shard_paths=[path for path, _ in files])
-    files += [(f"{INDEX_DIR}/{shards.file_name(key, docs_digest)}", body) for key, body in [*doc_files, facets]]
-    files.append((f"{INDEX_DIR}/{shards.file_name(terms[0], digest)}", terms[1]))
+    files += [(f"{INDEX_DIR}/{encode.file_name(key, docs_digest)}", body) for key, body in [*doc_files, facets]]
+    files.append((f"{INDEX_DIR}/{encode.file_name(terms[0], digest)}", terms[1]))
     files.append((f"{INDEX_DIR}/{manifest_name}", manifest))
     return files, texts
 

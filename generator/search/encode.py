@@ -48,3 +48,17 @@ def manifest_bytes(data: dict[str, Any]) -> tuple[str, bytes]:
     """(file name, bytes) of the manifest, named by its own content hash (the page links to it)."""
     key, body = data_file("manifest", data)
     return file_name(key, hashlib.sha256(body).hexdigest()[:10]), body
+
+
+def build_hash(files: Sequence[tuple[str, bytes]]) -> str:
+    """One content hash for all data files: it goes in every name, so the manifest
+    lists counts, not thousands of incompressible per-file hashes."""
+    digest = hashlib.sha256()
+    for key, body in files:
+        digest.update(key.encode() + b"\0" + hashlib.sha256(body).digest())
+    return digest.hexdigest()[:10]
+
+
+def terms_file(ranked: Sequence[str]) -> tuple[str, bytes]:
+    """The term list, in JavaScript order (fetched for wildcard and fuzzy queries)."""
+    return data_file("terms", {"terms": list(ranked)})

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -39,8 +40,18 @@ from typing import Any
 
 from ..cache import BuildCache
 from ..models import Entry, OutputFile
-from .encode import SHARD_BYTES, entry_size, file_name, manifest_bytes, shard_file, shard_hash
-from .fields import B, FIELDS, K1
+from .analysis import Analyzer, Vocabulary
+from .encode import (
+    SHARD_BYTES,
+    build_hash,
+    entry_size,
+    file_name,
+    manifest_bytes,
+    shard_file,
+    shard_hash,
+    terms_file,
+)
+from .fields import FIELDS, K1, B
 
 TERM_BUCKETS = 256
 """Files the term store is spread over (an edit rewrites those of its terms)."""
@@ -270,100 +281,131 @@ def _cells(record: Record) -> dict[tuple[int, int], int]:
     return cells
 
 
-def _firsts(ids: Sequence[int], first_doc: Sequence[int], position: int) -> list[int] | None:
-    """The document's terms first met in it (lunr numbers them in this order), or None when it
-    has a term the index lacks or first meets later."""
-    seen: list[int] = []
-    for term_id in ids:
-        if term_id >= len(first_doc):
-            return None
-        first = first_doc[term_id]
-        if first < 0 or first > position:
-            return None
-        if first == position and term_id not in seen:
-            seen.append(term_id)
-    return seen
+def _distinct(ids: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
 
 
 last_refusal = ""
 """Why the last `rebuild` built nothing (the step that refused), for tests."""
 
 
-def _refuse(reason: str) -> None:
+Rebuilt = tuple[dict[str, Any], dict[str, bytes]]
+"""The new summary (paths, assets, problems, live state) and the new files' bytes."""
+
+
+def _refuse(reason: str) -> Rebuilt | None:
+    """None, noting why (a full build follows)."""
     global last_refusal
     last_refusal = reason
     return None
 
 
+def _js_key(term: str) -> bytes:
+    """JavaScript's string order (UTF-16 code units): index.js_order."""
+    return term.encode("utf-16-be")
+
+
 def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildCache, summary: Mapping[str, Any],
-            context: Context) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+            context: Context) -> Rebuilt | None:
     """The new summary (paths, assets, problems) and the new files' bytes, or None when the
     edit is not one this applies in place (see the module docstring); saves the state it changed."""
     load, save = context.load, context.save
     base = load(store, "search-live")
     if base.get("code") != context.code or not base.get("docs"):
-        return _refuse("1")
+        return _refuse("no state")
     delta = load(store, "search-live-delta")
     if delta.get("generation") != base["generation"] or summary.get("live") != (base["generation"], delta.get("step")):
-        return _refuse("2")
+        return _refuse("state out of step")
     docs: Mapping[str, tuple[int, str, bytes, str]] = base["docs"]
     if len(entries) != len(docs):
-        return _refuse("3")
+        return _refuse("documents added or removed")
     overrides: Mapping[str, str] = delta["versions"]
     changed: list[tuple[Entry, tuple[int, str, bytes, str]]] = []
     for entry in entries:
         known = docs.get(entry.path)
         if known is None:
-            return _refuse("4")
+            return _refuse("documents added or removed")
         current = overrides.get(entry.path, known[1])
         if versions[entry.path] != current:
             changed.append((entry, (known[0], current, known[2], known[3])))
             if len(changed) > MAX_CHANGED:
-                return _refuse("5")
+                return _refuse("too many changes")
     if not changed or len({entry.path for entry in entries}) != len(docs):
-        return _refuse("6")
+        return _refuse("nothing changed, or paths repeat")
     terms_state = load(store, "search-terms")
     if terms_state.get("generation") != base["terms_generation"] or not isinstance(terms_state.get("terms"), list):
-        return _refuse("7")
-    from .index import Analyzer, Vocabulary  # (pure Python; index.py's numpy is imported by then, or cheap)
-
+        return _refuse("vocabulary")
     vocabulary = Vocabulary(terms_state["terms"])
+    known_terms = len(vocabulary.terms)
     analyzer = Analyzer(vocabulary)
-    vocab_size: int = base["vocab_size"]
-    numbers, first_doc = ints(base["numbers"]), ints(base["first_doc"])
-    holders = ints(base["holders"])
-    for term_id, count in delta["holders"].items():
-        holders[term_id] = count
+    base_numbers, base_first = ints(base["numbers"]), ints(base["first_doc"])
+    numbers: dict[int, int] = dict(delta["numbers"])
+    first_docs: dict[int, int] = dict(delta["first_doc"])
+
+    def number_of(term_id: int) -> int:
+        found = numbers.get(term_id)
+        if found is not None:
+            return found
+        return base_numbers[term_id] if term_id < len(base_numbers) else -1
+
+    def first_of(term_id: int) -> int:
+        found = first_docs.get(term_id)
+        if found is not None:
+            return found
+        return base_first[term_id] if term_id < len(base_first) else -1
+
+    base_holders = ints(base["holders"])
+    holders: dict[int, int] = dict(delta["holders"])
+
+    def holders_of(term_id: int) -> int:
+        found = holders.get(term_id)
+        if found is not None:
+            return found
+        return base_holders[term_id] if term_id < len(base_holders) else 0
+
     lengths = ints(base["lengths"])
     field_count = len(FIELDS)
     records: dict[str, Record] = dict(delta["records"])
     positions: set[int] = set()
     new_cells: dict[int, dict[tuple[int, int], int]] = {}
     stale: set[int] = set()
+    replaced: list[tuple[int, int, int]] = []  # (term gone, term come, the document)
     new_versions = dict(overrides)
     for entry, (position, old_version, old_meta, language) in changed:
         if context.language(entry) != language:
-            return _refuse("8")
+            return _refuse("language")
         fields, snippet = context.fields(entry)
         if meta_hash(context.stored(entry, context.url(entry), language), snippet, entry.language) != old_meta:
-            return _refuse("9")
+            return _refuse("shown fields")
         ids, frequencies, counts, field_lengths = analyzer.terms(language, fields)
         if list(field_lengths) != lengths[position * field_count:(position + 1) * field_count].tolist():
-            return _refuse("10")
-        if len(vocabulary.terms) > vocab_size and max(ids, default=0) >= vocab_size:
-            return _refuse("11")
+            return _refuse("field lengths")
         old_key = context.version_key(language, entry.path, old_version)
         old = records.get(old_key)
         if old is None:
             bucket = load(store, context.doc_bucket(old_key))
             if bucket.get("generation") != base["terms_generation"] or not isinstance(bucket.get("docs"), dict):
-                return _refuse("12")
+                return _refuse("analysis cache")
             old = bucket["docs"].get(old_key)
             if old is None:
-                return _refuse("13")
-        firsts_now = _firsts(ids, first_doc, position)
-        if firsts_now is None or firsts_now != _firsts(ints(old[1]).tolist(), first_doc, position):
-            return _refuse("14")
+                return _refuse("analysis cache")
+        # lunr numbers terms by first occurrence: those first met here must keep their order,
+        # but for one term no other document has giving way to one the index lacks.
+        old_firsts = [t for t in _distinct(ints(old[1])) if first_of(t) == position]
+        new_firsts = []
+        for term_id in _distinct(ids):
+            first = first_of(term_id) if number_of(term_id) >= 0 else -1
+            if first > position:
+                return _refuse("term numbers")
+            if first == position or first < 0:
+                new_firsts.append(term_id)
+        if len(new_firsts) != len(old_firsts):
+            return _refuse("term numbers")
+        for gone, come in zip(old_firsts, new_firsts):
+            if gone != come:
+                if number_of(come) >= 0:
+                    return _refuse("term numbers")
+                replaced.append((gone, come, position))
         record: Record = (snippet, array("i", ids).tobytes(), array("i", frequencies).tobytes(), counts,
                           field_lengths)
         records.pop(old_key, None)
@@ -373,11 +415,20 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         for cell in before.keys() | after.keys():
             if before.get(cell) != after.get(cell):
                 stale.add(cell[0])
-                holders[cell[0]] += (cell in after) - (cell in before)
+                holders[cell[0]] = holders_of(cell[0]) + (cell in after) - (cell in before)
         positions.add(position)
         new_cells[position] = after
     if len(records) > MAX_RECORDS:
-        return _refuse("15")
+        return _refuse("too many edits since the last full build")
+    if replaced and (len(replaced) > 1 or len(changed) > 1):
+        return _refuse("term numbers")
+    for gone, come, position in replaced:
+        if holders_of(gone) != 0:
+            return _refuse("term numbers")
+        numbers[come], numbers[gone] = number_of(gone), -1
+        first_docs[come], first_docs[gone] = position, -1
+    gone_terms = {gone for gone, _, _ in replaced}
+    come_terms = {come for _, come, _ in replaced}
 
     # The changed terms' postings, from the term store, with the edited documents' put in.
     bucket_tokens = {**base["buckets"], **delta["buckets"]}
@@ -385,58 +436,103 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     buckets: dict[int, dict[str, Any]] = {}
     postings: dict[int, Postings] = {}
     total = 0
-    for term_id in sorted(stale):
+    for term_id in sorted(stale - gone_terms):
         number = term_bucket(term_of[term_id])
         bucket = buckets.get(number)
         if bucket is None:
             bucket = load(store, f"search-postings-{number:02x}")
             if bucket.get("token") != bucket_tokens.get(number) or not isinstance(bucket.get("terms"), dict):
-                return _refuse("16")
+                return _refuse("term store")
             buckets[number] = bucket = {"token": bucket["token"], "terms": dict(bucket["terms"])}
-        found = bucket["terms"].get(term_of[term_id])
-        if found is None:
-            return _refuse("17")
-        rows = [row for row in zip(ints(found[0]), ints(found[1]), ints(found[2])) if row[1] not in positions]
+        rows: list[tuple[int, int, int]] = []
+        if term_id not in come_terms:
+            found = bucket["terms"].get(term_of[term_id])
+            if found is None:
+                return _refuse("term store")
+            rows = [row for row in zip(ints(found[0]), ints(found[1]), ints(found[2])) if row[1] not in positions]
         for position, cells in new_cells.items():
             rows.extend((field, position, tf) for (cell_term, field), tf in cells.items() if cell_term == term_id)
         rows.sort()
         total += len(rows)
         if total > MAX_POSTINGS:
-            return _refuse("18")
+            return _refuse("too many postings")
         fresh = (array("i", [r[0] for r in rows]).tobytes(), array("i", [r[1] for r in rows]).tobytes(),
                  array("i", [r[2] for r in rows]).tobytes())
         postings[term_id] = fresh
         bucket["terms"][term_of[term_id]] = fresh
 
+    # The term list in JavaScript order, with a replaced term moved to its place.
+    ranked: list[str] = delta.get("ranked") or base["ranked"]
+    order = ints(delta.get("order") or base["order"])
+    grows = ints(delta.get("grows") or base["grows"])
+    starts: list[int] = delta.get("starts") or base["starts"]
+    shard_paths: list[str] = delta.get("shard_paths") or base["shard_paths"]
+    old_ends = [*starts[1:], len(ranked)]
+    touched: set[int] = set()  # new ranks around which the shards are cut again
+    dirty: set[int] = set()  # shards (by number) that lost a term
+
+    def old_rank(rank: int) -> int:
+        return rank
+
+    if replaced:
+        gone, come, _ = replaced[0]
+        ranks_now = {n: r for r, n in enumerate(order)}
+        gone_rank = ranks_now[number_of(come)]
+        ranked, order, grows = list(ranked), array("i", order), array("i", grows)
+        del ranked[gone_rank], order[gone_rank], grows[gone_rank]
+        come_rank = bisect.bisect_left(ranked, _js_key(term_of[come]), key=_js_key)
+        ranked.insert(come_rank, term_of[come])
+        order.insert(come_rank, number_of(come))
+        grows.insert(come_rank, 0)
+        dirty.add(bisect.bisect_right(starts, gone_rank) - 1)
+
+        def new_of(rank: int) -> int:
+            after_delete = rank if rank < gone_rank else rank - 1 if rank > gone_rank else gone_rank
+            return after_delete + 1 if after_delete >= come_rank else after_delete
+
+        def old_rank(rank: int) -> int:  # the mapping back, once ranks moved
+            after_delete = rank - 1 if rank > come_rank else rank
+            return after_delete if after_delete < gone_rank else after_delete + 1
+
+        mapped = [new_of(start) for start in starts]
+        mapped[0] = 0
+        if any(a >= b for a, b in itertools.pairwise(mapped)):
+            return _refuse("shard count")
+        starts = mapped
+        old_ends = [*starts[1:], len(ranked)]
+        near = new_of(gone_rank)
+        touched.update(r for r in (near - 1, near) if 0 <= r < len(ranked))
+        ranks = {n: r for r, n in enumerate(order)}
+        rank_of = ranks.__getitem__
+    else:
+        base_ranks = ints(base["ranks"])
+        rank_of = base_ranks.__getitem__ if not delta.get("order") else {n: r for r, n in enumerate(order)}.__getitem__
+
     # Their entries, and the shards that hold them.
     doc_count: int = base["count"]
     averages = [value / doc_count if doc_count else 0.0 for value in base["totals"]]
-    ranks = ints(base["ranks"])
-    ranked: list[str] = base["ranked"]
-    grows = ints(base["grows"])
-    for rank, size in delta["grows"].items():
-        grows[rank] = size
     fresh_entries: dict[int, str] = {}
     for term_id, found in postings.items():
-        number = numbers[term_id]
-        entry_text = f"[{number},{term_text(found, holders[term_id], doc_count, lengths, averages)}]"
-        rank = ranks[number]
+        number = number_of(term_id)
+        entry_text = f"[{number},{term_text(found, holders_of(term_id), doc_count, lengths, averages)}]"
+        rank = rank_of(number)
         fresh_entries[rank] = entry_text
         grows[rank] = entry_size(entry_text, ranked[rank])
-    starts: list[int] = delta.get("starts") or base["starts"]
-    shard_paths: list[str] = delta.get("shard_paths") or base["shard_paths"]
-    new_starts = recut(starts, grows, sorted(fresh_entries), SHARD_BYTES)
+    touched.update(fresh_entries)
+    changed_ranks = sorted(touched)
+    new_starts = recut(starts, grows, changed_ranks, SHARD_BYTES)
     if new_starts is None:
-        return _refuse("19")
+        return _refuse("shard count")
     ends = [*new_starts[1:], len(ranked)]
-    old_ends = [*starts[1:], len(ranked)]
     old_chunks: dict[int, dict[str, bytes]] = {}
     old_entries: dict[int, list[str]] = {}
+    old_starts: list[int] = delta.get("starts") or base["starts"]
 
     def entry_at(rank: int) -> str:
         if rank in fresh_entries:
             return fresh_entries[rank]
-        shard = bisect.bisect_right(starts, rank) - 1
+        before = old_rank(rank)
+        shard = bisect.bisect_right(old_starts, before) - 1
         if shard not in old_entries:
             path = shard_paths[shard]
             chunk = old_chunks.get(file_chunk(path))
@@ -447,33 +543,42 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
             if data is None:
                 raise LookupError(path)
             old_entries[shard] = shard_entries(data)
-        return old_entries[shard][rank - starts[shard]]
+        return old_entries[shard][before - old_starts[shard]]
 
     new_paths = list(shard_paths)
     fresh_files: dict[str, bytes] = {}
-    changed_ranks = sorted(fresh_entries)
     try:
         for shard, (start, end) in enumerate(zip(new_starts, ends)):
             at = bisect.bisect_left(changed_ranks, start)
-            if (start, end) == (starts[shard], old_ends[shard]) and (at == len(changed_ranks)
-                                                                     or changed_ranks[at] >= end):
+            if (start, end) == (starts[shard], old_ends[shard]) and shard not in dirty and (
+                    at == len(changed_ranks) or changed_ranks[at] >= end):
                 continue
             key, data = shard_file(shard, ranked[start:end], [entry_at(r) for r in range(start, end)])
             path = f"{INDEX_DIR}/{file_name(key, shard_hash(data))}"
             new_paths[shard] = path
             fresh_files[path] = data
     except LookupError:
-        return _refuse("20")
+        return _refuse("last files")
+    paths = list(summary["paths"])
     manifest = dict(delta.get("manifest") or base["manifest"])
+    if replaced:
+        key, data = terms_file(ranked)
+        digest = build_hash([(key, data)])
+        terms_path = f"{INDEX_DIR}/{file_name(key, digest)}"
+        fresh_files[terms_path] = data
+        manifest["hash"] = digest
+        removed = [paths[-2]] if paths[-2] != terms_path else []
+        paths[-2] = terms_path
+    else:
+        removed = []
     manifest["shards"] = {"first": [ranked[s] for s in new_starts],
                           "hashes": "".join(p.rsplit(".", 2)[1] for p in new_paths)}
     manifest_name, manifest_data = manifest_bytes(manifest)
     manifest_path = f"{INDEX_DIR}/{manifest_name}"
     fresh_files[manifest_path] = manifest_data
-    paths = list(summary["paths"])
     first_shard: int = base["first_shard"]
     paths[first_shard:first_shard + len(new_paths)] = new_paths
-    removed = [old for old, new in zip(shard_paths, new_paths) if old != new]
+    removed += [old for old, new in zip(shard_paths, new_paths) if old != new]
     if paths[-1] != manifest_path:
         removed.append(paths[-1])
     paths[-1] = manifest_path
@@ -481,6 +586,8 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
 
     # Saved in an order that a build stopped half-way leaves detectable: the summary last.
     save(store, "search-output-key", {})
+    if len(vocabulary.terms) != known_terms:
+        save(store, "search-terms", {**terms_state, "terms": vocabulary.terms})
     new_tokens = dict(delta["buckets"])
     for number, bucket in buckets.items():
         bucket["token"] = new_tokens[number] = token()
@@ -500,10 +607,11 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     for number, chunk in touched_chunks.items():
         save(store, f"search-files-{number:02x}", {"files": chunk})
     step = delta["step"] + 1
+    moved = bool(replaced) or delta.get("ranked") is not None
     save(store, "search-live-delta", {
         "generation": base["generation"], "step": step, "versions": new_versions, "records": records,
-        "holders": {**delta["holders"], **{t: holders[t] for t in stale}},
-        "grows": {**delta["grows"], **{rank: grows[rank] for rank in fresh_entries}},
+        "holders": holders, "numbers": numbers, "first_doc": first_docs,
+        "ranked": ranked if moved else None, "order": order.tobytes() if moved else None, "grows": grows.tobytes(),
         "starts": new_starts, "shard_paths": new_paths, "manifest": manifest, "buckets": new_tokens,
         "touched": delta["touched"] | set(buckets),
     })

@@ -21,7 +21,6 @@ files can be cached forever).
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import sys
@@ -34,8 +33,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .encode import (SHARD_BYTES, SHARD_HASH, data_file, dumps, entry_size, file_name,  # noqa: F401 (re-exported)
-                     manifest_bytes, shard_file, shard_hash)
+from .encode import SHARD_BYTES, data_file, entry_size, manifest_bytes, shard_file
+from .encode import terms_file as encode_terms_file
 from .index import Index, stable_order
 
 DOC_CHUNK = 4
@@ -55,15 +54,6 @@ class StoredDoc:
     tags: tuple[str, ...]
     language: str
     year: str
-
-
-def build_hash(files: Sequence[tuple[str, bytes]]) -> str:
-    """One content hash for all data files: it goes in every name, so the manifest
-    lists counts, not thousands of incompressible per-file hashes."""
-    digest = hashlib.sha256()
-    for key, body in files:
-        digest.update(key.encode() + b"\0" + hashlib.sha256(body).digest())
-    return digest.hexdigest()[:10]
 
 
 @lru_cache(maxsize=4)
@@ -336,7 +326,7 @@ def facet_file(docs: Sequence[StoredDoc]) -> tuple[str, bytes]:
 
 
 def terms_file(index: Index) -> tuple[str, bytes]:
-    return data_file("terms", {"terms": [index.terms[n] for n in index.js_order]})
+    return encode_terms_file([index.terms[n] for n in index.js_order])
 
 
 def manifest_file(index: Index, languages: Sequence[str], lunr_languages: dict[str, str],

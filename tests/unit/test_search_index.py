@@ -192,6 +192,7 @@ def test_cached_and_parallel_builds_equal_a_cold_build(tmp_path: Path) -> None:
     assert _files(build_search(edited[:-3], config)) == _files(build_search(edited[:-3], config, cache=False))
     # Worker processes (forced on for a small corpus) give the same bytes.
     from generator import search
+    from generator.search import shards as _shards  # noqa: F401 (imported where a full build needs it)
 
     original = search.PARALLEL_FROM, search.shards.PARALLEL_POSTINGS
     search.PARALLEL_FROM = search.shards.PARALLEL_POSTINGS = 0
