@@ -276,3 +276,54 @@ def test_an_environment_kept_between_renders_sees_edited_templates(tmp_path: Pat
     os.utime(base, ns=(later, later))
     assert "<!-- second -->" in not_found() and "<!-- first -->" not in not_found()
     assert len(kept) == 1
+
+
+def test_related_table_lists_what_the_index_ranks_and_finds_who_lists_an_entry() -> None:
+    import random
+
+    from generator.render import RELATED_WINDOW, _RelatedIndex, _RelatedTable
+
+    rng = random.Random(11)
+    order = [f"e{i}" for i in range(2 * RELATED_WINDOW + 30)]
+    tags: dict[str, list[str]] = {f"t{j}": [] for j in range(5)}
+    for key in order:
+        for name in rng.sample(sorted(tags), rng.randint(0, 2)):
+            tags[name].append(key)
+    index = _RelatedIndex({name: tuple(keys) for name, keys in tags.items()}, order)
+    ranked = [index.keys(key, [name for name, keys in tags.items() if key in keys]) for key in order]
+    position = {key: i for i, key in enumerate(order)}
+    table = _RelatedTable.of([position[k] for k in keys] for keys in ranked)
+    loaded = _RelatedTable.load(table.data(), len(order))
+    assert loaded is not None and _RelatedTable.load(table.data(), len(order) + 1) is None
+    for i, keys in enumerate(ranked):
+        assert [order[p] for p in loaded.at(i)] == keys
+        assert loaded.listing(i) == [j for j, others in enumerate(ranked) if order[i] in others]
+
+
+def test_memo_order_holds_only_while_changed_entries_sort_between_their_neighbours() -> None:
+    import dataclasses
+    import datetime as dt
+
+    from generator.models import Entry
+    from generator.render import RenderMemo, _memo_order, _version_changes
+    from generator.taxonomy import entry_key, sort_entries
+
+    entries = [Entry(title=f"Entry {i}", path=f"e{i}.md", slug=f"e{i}", date=dt.date(2020, 1, 1 + i), body="x")
+               for i in range(30)]
+    ordered = sort_entries(entries)
+    order = tuple(entry_key(e) for e in ordered)
+    versions = {k: "v1" for k in order}
+    memo = RenderMemo(order=order, versions=versions)
+    assert _version_changes(memo, versions) == set()
+    assert _memo_order(entries, memo, set()) == ordered
+
+    retitled = [dataclasses.replace(e, title="Entry 5, corrected") if e.path == "e5.md" else e for e in entries]
+    changes = _version_changes(memo, {**versions, "e5.md": "v2"})
+    assert changes == {"e5.md"}
+    assert _memo_order(retitled, memo, changes) == sort_entries(retitled)
+
+    moved = [dataclasses.replace(e, date=dt.date(2021, 1, 1)) if e.path == "e5.md" else e for e in entries]
+    assert _memo_order(moved, memo, changes) is None
+    assert _memo_order(entries[1:], memo, set()) is None  # an entry went
+    assert _version_changes(memo, {k: "v2" for k in order}) is None  # more than CHANGED_MAX
+    assert _version_changes(memo, {**versions, "new.md": "v"}) == set()  # not an entry of the memo's: its order decides
