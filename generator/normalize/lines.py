@@ -210,13 +210,21 @@ class JoinedStems:
             pos += len(text)
         self.low = " ".join(plain).lower()
         self.known = known
+        self.asked: dict[str, bool] = {}  # a headline's stems are asked again when it is scored
 
     def __contains__(self, stem: object) -> bool:
         if stem in self.known:
             return True
-        low = self.low
         if not isinstance(stem, str) or not (stem.isascii() and stem.isalpha() and stem.islower()):
             return False  # the lowered stems of ASCII text are all a-z
+        found = self.asked.get(stem)
+        if found is None:
+            found = self.asked[stem] = self._in_plain(stem)
+        return found
+
+    def _in_plain(self, stem: str) -> bool:
+        """Is `stem` (a-z only) a stem of the ASCII lines?"""
+        low = self.low
         # A stem is the first `size` letters of a maximal run of a-z of at least `min_letters`,
         # or the whole run when it is shorter than `size`.
         n = len(stem)
