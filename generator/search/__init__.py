@@ -220,15 +220,18 @@ def code_version() -> str:
     digest = hashlib.sha256(CACHE_FORMAT.encode())
     here = Path(__file__).resolve().parent
     for path in (*(here / name for name in ("__init__.py", "index.py", "shards.py", "text.py", "vendor.py",
-                                            "live.py", "encode.py", "fields.py")),
+                                            "live.py", "encode.py", "fields.py", "analysis.py")),
                  here.parent / "urls.py"):
         digest.update(path.read_bytes())
     spec = importlib.util.find_spec("snowballstemmer")
     stemmers = Path(spec.origin if spec and spec.origin else "snowballstemmer")
     stamp = stemmers.stat().st_mtime_ns if stemmers.exists() else 0
-    from importlib.metadata import version
-
-    digest.update(f"{lunr.__VERSION__}|{mkdocs.__version__}|{version('numpy')}|{stemmers}|{stamp}".encode())
+    # numpy's version without importing numpy (an edit applied in place never needs it).
+    numpy_spec = importlib.util.find_spec("numpy")
+    numpy_version = Path(numpy_spec.origin).with_name("version.py") if numpy_spec and numpy_spec.origin else None
+    numpy_text = numpy_version.read_bytes() if numpy_version and numpy_version.exists() else b"?"
+    digest.update(numpy_text)
+    digest.update(f"{lunr.__VERSION__}|{mkdocs.__version__}|{stemmers}|{stamp}".encode())
     return digest.hexdigest()[:32]
 
 
@@ -567,9 +570,10 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
     _save(store, "search-live", {
         "code": code_version(), "generation": generation,
         "terms_generation": _load(store, "search-terms").get("generation"), "vocab_size": len(vocabulary),
-        "docs": {entry.path: (position, versions[entry.path], live.meta_hash(meta, record[0], entry.language),
-                              language)
-                 for position, ((entry, language), meta, record) in enumerate(zip(docs, stored_meta, records))},
+        "paths": [entry.path for entry, _ in docs], "versions": [versions[entry.path] for entry, _ in docs],
+        "metas": b"".join(live.meta_hash(meta, record[0], entry.language)
+                          for (entry, _), meta, record in zip(docs, stored_meta, records)),
+        "languages": [language for _, language in docs],
         "lengths": lengths.tobytes(), "totals": lengths.sum(axis=0).tolist() if len(records) else [0] * field_count,
         "count": len(records),
         "numbers": numbers.astype(np.int32).tobytes(), "first_doc": index.first_doc.astype(np.int32).tobytes(),

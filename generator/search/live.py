@@ -311,27 +311,32 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     edit is not one this applies in place (see the module docstring); saves the state it changed."""
     load, save = context.load, context.save
     base = load(store, "search-live")
-    if base.get("code") != context.code or not base.get("docs"):
+    if base.get("code") != context.code or not base.get("paths"):
         return _refuse("no state")
     delta = load(store, "search-live-delta")
     if delta.get("generation") != base["generation"] or summary.get("live") != (base["generation"], delta.get("step")):
         return _refuse("state out of step")
-    docs: Mapping[str, tuple[int, str, bytes, str]] = base["docs"]
-    if len(entries) != len(docs):
+    doc_paths: list[str] = base["paths"]
+    if len(entries) != len(doc_paths):
         return _refuse("documents added or removed")
+    # The documents' content files, their text hashes now and at the last build.
+    now = {entry.path: versions[entry.path] for entry in entries}
+    if len(now) != len(doc_paths):
+        return _refuse("paths repeat")
+    then = dict(zip(doc_paths, base["versions"]))
+    then.update(delta["versions"])
+    if now.keys() != then.keys():
+        return _refuse("documents added or removed")
+    edited = {path for path, version in now.items() if then[path] != version}
+    if not edited or len(edited) > MAX_CHANGED:
+        return _refuse("nothing or too much changed")
+    position_of = {path: position for position, path in enumerate(doc_paths) if path in edited}
+    metas: bytes = base["metas"]
+    changed = [(entry, (position_of[entry.path], then[entry.path],
+                        metas[position_of[entry.path] * 8:position_of[entry.path] * 8 + 8],
+                        base["languages"][position_of[entry.path]]))
+               for entry in entries if entry.path in edited]
     overrides: Mapping[str, str] = delta["versions"]
-    changed: list[tuple[Entry, tuple[int, str, bytes, str]]] = []
-    for entry in entries:
-        known = docs.get(entry.path)
-        if known is None:
-            return _refuse("documents added or removed")
-        current = overrides.get(entry.path, known[1])
-        if versions[entry.path] != current:
-            changed.append((entry, (known[0], current, known[2], known[3])))
-            if len(changed) > MAX_CHANGED:
-                return _refuse("too many changes")
-    if not changed or len({entry.path for entry in entries}) != len(docs):
-        return _refuse("nothing changed, or paths repeat")
     terms_state = load(store, "search-terms")
     if terms_state.get("generation") != base["terms_generation"] or not isinstance(terms_state.get("terms"), list):
         return _refuse("vocabulary")
