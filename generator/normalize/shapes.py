@@ -151,7 +151,8 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             i += 1
             continue
         seen += 1
-        if _BY_ALONE.fullmatch(line.text.strip(" :")):
+        alone = line.text.strip(" :")
+        if len(alone) <= 10 and _BY_ALONE.fullmatch(alone):  # (its longest word: "written by")
             j = _next_nonblank(lines, i + 1, limit)
             if j is not None and lines[j].kind in (NAME, SHORT) and lines[j].words <= 6:
                 header.byline = True
