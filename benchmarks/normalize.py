@@ -2,6 +2,8 @@
 
 usage: python -m benchmarks.normalize DIR        (DIR holds docs/ and labels.jsonl)
        python -m benchmarks.normalize --seeds    (how many facts of expected.yaml hold)
+       python -m benchmarks.normalize --speed PROJECT [--limit N]
+                                                 (CPU ms a dump, one process, PROJECT/seeds)
 
 The corpus fields follow the corpus README: title (normalized, case-insensitive),
 authors (same set), date (same day), body_first / body_last (the body holds the
@@ -96,6 +98,25 @@ def corpus(directory: Path, show: bool) -> int:
     return 0
 
 
+def speed(project: Path, limit: int | None) -> int:
+    """CPU time of normalize_all over the project's sources, in this process (no workers).
+
+    Ingest is left out; compare two versions in the same run, one after the other:
+    the machine's load changes the figures more than most changes do.
+    """
+    import time
+
+    config = load_config(root=project)
+    documents, _ = read_sources(config.sources_dir, project)
+    documents = documents[:limit] if limit else documents
+    start = time.process_time()
+    entries, problems = normalize_all(documents, config, jobs=1)
+    seconds = time.process_time() - start
+    print(f"{len(documents)} sources, {len(entries)} entries, {len(problems)} problems: "
+          f"{seconds:.2f} s CPU, {1000 * seconds / max(1, len(documents)):.3f} ms a source")
+    return 0
+
+
 def seeds(root: Path) -> int:
     sys.path.insert(0, str(root))
     import pytest
@@ -111,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directory", nargs="?", type=Path)
     parser.add_argument("--seeds", action="store_true", help="check the facts of tests/data/seeds_expected.yaml")
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--speed", type=Path, metavar="PROJECT", help="CPU ms a source over PROJECT's sources")
+    parser.add_argument("--limit", type=int, help="with --speed: the first N sources only")
     args = parser.parse_args(argv)
+    if args.speed is not None:
+        return speed(args.speed, args.limit)
     if args.seeds:
         return seeds(Path(__file__).resolve().parent.parent)
     if args.directory is None:
