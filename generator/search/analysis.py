@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from . import text
@@ -67,12 +67,27 @@ class Analyzer:
         self.vocabulary = vocabulary
         self.languages: dict[str, _WordIds] = {}
 
-    def terms(self, language: str, fields: Sequence[str]) -> tuple[list[int], list[int], tuple[int, ...], tuple[int, ...]]:
-        """(term ids, frequencies, distinct terms per field, tokens per field); each
-        field's terms in first-seen order, as lunr meets them."""
+    def _words(self, language: str) -> _WordIds:
         word_ids = self.languages.get(language)
         if word_ids is None:
             word_ids = self.languages[language] = _WordIds(language, self.vocabulary)
+        return word_ids
+
+    def words(self) -> dict[str, dict[str, WordTerms]]:
+        """Every word met so far, per language, with its terms (`learn` takes them back)."""
+        return {language: dict(word_ids) for language, word_ids in self.languages.items()}
+
+    def learn(self, words: Mapping[str, Mapping[str, WordTerms]]) -> None:
+        """Words met by an analyzer over this vocabulary before (the stemming is the slow part)."""
+        for language, known in words.items():
+            word_ids = self._words(language)
+            word_ids.update(known)
+            word_ids.several.update(value for value in known.values() if isinstance(value, tuple))
+
+    def terms(self, language: str, fields: Sequence[str]) -> tuple[list[int], list[int], tuple[int, ...], tuple[int, ...]]:
+        """(term ids, frequencies, distinct terms per field, tokens per field); each
+        field's terms in first-seen order, as lunr meets them."""
+        word_ids = self._words(language)
         ids: list[int] = []
         frequencies: list[int] = []
         counts: list[int] = []

@@ -61,6 +61,9 @@ MAX_CHANGED = 8
 """Changed entries a rebuild applies in place; more, and the whole index is built."""
 MAX_POSTINGS = 300_000
 """Postings of changed terms a rebuild recomputes in place; more, and the whole index is built."""
+MAX_WORDS = 50_000
+"""Words (with their terms) kept in the live state from edited documents: a document edited
+again is analysed without stemming its words again."""
 MAX_RECORDS = 64
 """Analyses kept in the live state for documents edited since the last full build."""
 
@@ -343,6 +346,7 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     vocabulary = Vocabulary(terms_state["terms"])
     known_terms = len(vocabulary.terms)
     analyzer = Analyzer(vocabulary)
+    analyzer.learn(delta.get("words") or {})
     base_numbers, base_first = ints(base["numbers"]), ints(base["first_doc"])
     numbers: dict[int, int] = dict(delta["numbers"])
     first_docs: dict[int, int] = dict(delta["first_doc"])
@@ -612,13 +616,16 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     for number, chunk in touched_chunks.items():
         save(store, f"search-files-{number:02x}", {"files": chunk})
     step = delta["step"] + 1
+    words = analyzer.words()
+    if sum(map(len, words.values())) > MAX_WORDS:
+        words = {}
     moved = bool(replaced) or delta.get("ranked") is not None
     save(store, "search-live-delta", {
         "generation": base["generation"], "step": step, "versions": new_versions, "records": records,
         "holders": holders, "numbers": numbers, "first_doc": first_docs,
         "ranked": ranked if moved else None, "order": order.tobytes() if moved else None, "grows": grows.tobytes(),
         "starts": new_starts, "shard_paths": new_paths, "manifest": manifest, "buckets": new_tokens,
-        "touched": delta["touched"] | set(buckets),
+        "touched": delta["touched"] | set(buckets), "words": words,
     })
     new_summary = {"paths": paths, "assets": assets, "problems": summary["problems"],
                    "live": (base["generation"], step)}
