@@ -13,17 +13,22 @@ leaves site/ untouched and makes the build fail.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
+import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .cache import BuildCache, shard_of
 from .config import Config
 from .content import (
+    JOURNAL_NAME,
+    MANIFEST_NAME,
     ContentFile,
     ContentPlan,
     list_content,
@@ -79,7 +84,7 @@ class BuildReport:
     """What `archive build` did; `ok` decides the exit code."""
 
     normalized: NormalizeReport
-    entries: tuple[Entry, ...] = ()
+    entries: Sequence[Entry] = ()
     written: WriteReport | None = None
     """None when the site was left untouched because the build failed."""
     pages: int = 0
@@ -90,6 +95,8 @@ class BuildReport:
     seconds: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
     """Seconds per stage."""
+    kinds: tuple[int, ...] = ()
+    """(articles, teasers) among `entries`, when known without reading them."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -113,18 +120,11 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     `read`: what reading the sources gave, when the caller knows it is still true.
     """
     from .drafts import normalize_cached
-    from .ingest import read_sources
 
     started = time.perf_counter()
     store = BuildCache(config)
     progress("reading sources")
-    if read is None:
-        source_stats = store.load("source-stat", keep=True)
-        before = dict(source_stats)
-        read = read_sources(config.sources_dir, config.root, source_stats)
-        if source_stats != before and not dry_run:
-            store.save("source-stat", source_stats)
-    sources, read_problems = read
+    sources, read_problems = read if read is not None else _read_sources(config, store, save=not dry_run)
     _READ[config.sources_dir.absolute()] = (sources, read_problems)
     progress(f"normalizing {len(sources)} sources")
     try:
@@ -149,6 +149,18 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
         store.save("content-plan", replay)
     problems = _ordered([*read_problems, *normalize_problems, *plan.problems])
     return NormalizeReport(tuple(sources), drafts, plan, problems, time.perf_counter() - started)
+
+
+def _read_sources(config: Config, store: BuildCache, save: bool = True) -> tuple[list[SourceDocument], list[Problem]]:
+    """read_sources with the build cache's record of the files as last read (unchanged ones are not read)."""
+    from .ingest import read_sources
+
+    source_stats = store.load("source-stat", keep=True)
+    before = dict(source_stats)
+    read = read_sources(config.sources_dir, config.root, source_stats)
+    if source_stats != before and save:
+        store.save("source-stat", source_stats)
+    return read
 
 
 class Rendered(NamedTuple):
@@ -234,8 +246,17 @@ def build(config: Config, *, progress: Progress = _quiet,
         listing = list_content(config.content_dir)
     sources_dir = config.sources_dir.absolute()
     unread = changed is None or any(path == sources_dir or sources_dir in path.parents for path in changed)
-    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True,
-                           read=None if unread else _READ.get(sources_dir))
+    read = _read_sources(config, cache) if unread or sources_dir not in _READ else _READ[sources_dir]
+    theme = _theme_files(config) if defer is None else []
+    fingerprint = _fingerprint(config, read, listing, theme) if defer is None else ""
+    if fingerprint:
+        same = _unchanged_build(config, cache, fingerprint, read, started)
+        if same is not None:
+            _LISTINGS[content_dir] = listing
+            _READ[sources_dir] = read
+            return same
+    cache.drop(_RECORD)  # until this build succeeds, no record vouches for site/
+    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True, read=read)
     if normalized.plan.writes or normalized.plan.deletes:
         listing = list_content(config.content_dir)  # content/ changed under the listing
     _LISTINGS[content_dir] = listing
@@ -295,8 +316,17 @@ def build(config: Config, *, progress: Progress = _quiet,
         saves.append(record_render)
         paths = [*(f.path for f in files), *same]
     stage_seconds["write"] = time.perf_counter() - write_started
+    pages = sum(1 for path in paths if path.endswith(".html"))
     if defer is None:
         _run(saves)
+        if fingerprint and written is not None:
+            articles, teasers = count_kinds(entries)
+            fingerprint = _fingerprint(config, read, listing, theme)  # content/ (and its manifest) as this build left it
+            cache.save(_RECORD, {"fingerprint": fingerprint, "problems": _ordered(problems),
+                                 "plan": replace(normalized.plan, writes={}, deletes=(), manifest=None,
+                                                 unchanged=normalized.plan.unchanged + len(normalized.plan.writes)),
+                                 "pages": pages, "files": len(paths), "entries": [e.path for e in entries],
+                                 "kinds": (articles, teasers)})
     else:
         defer.append(lambda: _run(saves))
         if earlier_search is not None:
@@ -305,11 +335,123 @@ def build(config: Config, *, progress: Progress = _quiet,
                 return later.written is not None and (later.written.written + later.written.removed) > 0
 
             defer.append(finish_search)
-    pages = sum(1 for path in paths if path.endswith(".html"))
     return BuildReport(
         normalized, tuple(entries), written, pages=pages, files=len(paths),
         problems=_ordered(problems), seconds=time.perf_counter() - started, extra=stage_seconds,
     )
+
+
+_RECORD = "build-record"
+"""What the last successful build saw and reported (see _unchanged_build)."""
+# The packages whose files or behaviour the site's bytes depend on.
+_PACKAGES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "lunr", "mkdocs", "snowballstemmer", "numpy",
+             "PyYAML", "python-slugify", "text-unidecode", "MarkupSafe", "charset-normalizer")
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """A hash of this package's files (code, scripts, styles) and of the versions of the
+    packages it builds with: another checkout or an upgrade builds anew."""
+    from importlib import metadata
+
+    digest = hashlib.sha256(f"{sys.version}|".encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and path.suffix not in (".pyc", ".pyo") and "__pycache__" not in path.parts:
+            digest.update(f"{path.relative_to(package).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    for name in _PACKAGES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"|{name}={version}".encode())
+    return digest.hexdigest()
+
+
+def _theme_files(config: Config) -> list[str]:
+    """Every theme file with its size and modification time."""
+    lines: list[str] = []
+    for directory in config.theme_dirs:
+        for base, folders, names in os.walk(directory):
+            folders.sort()
+            for name in sorted(names):
+                info = os.stat(os.path.join(base, name))
+                lines.append(f"t|{base}/{name}|{info.st_size}|{info.st_mtime_ns}")
+    return lines
+
+
+def _fingerprint(config: Config, read: tuple[Sequence[SourceDocument], Sequence[Problem]],
+                 listing: Sequence[ContentFile], theme: Sequence[str]) -> str:
+    """A hash of every input of a build, from file metadata: the code, the configuration,
+    the theme files (`theme`: _theme_files as the build began), the sources, content/ (its
+    files and the store's manifest and journal).
+
+    Files are taken by size and modification time, as the stat caches of the
+    sources and content files take them (a file changed within the same
+    nanosecond tick at the same size is not seen, as make would not see it).
+    """
+    digest = hashlib.sha256(f"{_code_fingerprint()}|{config!r}|".encode("utf-8", "surrogatepass"))
+    lines = list(theme)
+    sources, problems = read
+    lines.extend(f"s|{doc.path}|{doc.digest}" for doc in sources)
+    lines.extend(f"p|{problem!r}" for problem in problems)
+    lines.extend(f"c|{file.relative}|{file.size}|{file.mtime_ns}" for file in listing)
+    for hidden in (MANIFEST_NAME, JOURNAL_NAME):
+        try:
+            info = os.stat(config.content_dir / hidden)
+        except OSError:
+            continue
+        lines.append(f"h|{hidden}|{info.st_size}|{info.st_mtime_ns}|{info.st_ino}")
+    digest.update("\n".join(lines).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _unchanged_build(config: Config, cache: BuildCache, fingerprint: str,
+                     read: tuple[list[SourceDocument], list[Problem]], started: float) -> BuildReport | None:
+    """The report of the last build, when it saw exactly these inputs and left site/ as it is now
+    (nothing to do, as make says); else None.
+
+    The entries are read from the entries cache only if the report's `entries` are used.
+    """
+    record = cache.load(_RECORD)
+    if record.get("fingerprint") != fingerprint or not isinstance(record.get("plan"), ContentPlan):
+        return None
+    from .render_cache import load_state, site_unchanged
+
+    state = load_state(config, bodies=False)
+    if not state.manifest or not site_unchanged(state, config.output_dir):
+        return None
+    sources, _ = read
+    normalized = NormalizeReport(tuple(sources), (), record["plan"], (), 0.0)
+    files = int(record["files"])
+    return BuildReport(normalized, _CachedEntries(cache, tuple(record["entries"])),
+                       WriteReport(written=0, unchanged=files, removed=0), pages=int(record["pages"]),
+                       files=files, problems=tuple(record["problems"]), seconds=time.perf_counter() - started,
+                       kinds=tuple(record["kinds"]))
+
+
+class _CachedEntries(Sequence[Entry]):
+    """The entries of an unchanged build, read from the entries cache when first used."""
+
+    def __init__(self, cache: BuildCache, paths: tuple[str, ...]) -> None:
+        self._cache, self._paths = cache, paths
+        self._entries: list[Entry] | None = None
+
+    def _get(self) -> list[Entry]:
+        if self._entries is None:
+            by_path = {key.rpartition(":")[0]: entry for key, entry in self._cache.load_sharded("entries")[0].items()}
+            self._entries = [by_path[path] for path in self._paths if path in by_path]
+        return self._entries
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._get()[index]
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._get())
 
 
 def _run(work: Sequence[Callable[[], None]]) -> bool:

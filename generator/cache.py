@@ -79,6 +79,15 @@ class BuildCache:
                 _KEPT[path] = (stamp, data)
         return data
 
+    def drop(self, name: str) -> None:
+        """Forget a saved mapping."""
+        path = self._path(name)
+        _KEPT.pop(path, None)
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
     def save(self, name: str, data: dict[str, Any]) -> None:
         """Write atomically; a cache that cannot be written is skipped silently."""
         path = self._path(name)

@@ -227,7 +227,7 @@ def _count(problems: Sequence[Problem], severity: Severity) -> int:
 
 def summary(report: BuildReport, config: Config) -> str:
     """The one-screen summary printed at the end of a build."""
-    articles, teasers = count_kinds(report.entries)
+    articles, teasers = report.kinds if len(report.kinds) == 2 else count_kinds(report.entries)
     lines = [
         f"sources:  {len(report.normalized.sources)} read",
         f"entries:  {len(report.entries)} ({articles} articles, {teasers} teasers)",

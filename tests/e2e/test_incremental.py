@@ -176,3 +176,52 @@ def test_serve_quick_pass_shows_the_edit_first_then_the_search_catches_up_to_a_c
     served = {p: b for p, (b, _) in _snapshot(root / "site").items()}
     assert served == {p: b for p, (b, _) in _cold_site(root, tmp_path).items()}
     assert served != site  # the search files did change
+
+
+def test_a_rebuild_with_nothing_changed_does_nothing_and_any_change_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing changed since the last build (inputs by metadata, site/ untouched): the last
+    report comes back without normalizing, loading or rendering. Each kind of change
+    (a source, a content file, a theme file, a file of site/) builds again."""
+    import generator.build as build_module
+
+    root = make_project(tmp_path / "p", generate(30, words=60), dumps=True, content=False)
+    first = _build(root)
+    stages: list[str] = []
+    real_normalize = build_module.normalize
+
+    def counting(*args: object, **kwargs: object) -> object:
+        stages.append("normalize")
+        return real_normalize(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "normalize", counting)
+    again = _build(root)
+    assert stages == []
+    assert (again.pages, again.files, again.kinds, again.problems) == (first.pages, first.files,
+                                                                        again.kinds, first.problems)
+    assert again.written is not None and (again.written.written, again.written.removed) == (0, 0)
+    assert again.normalized.plan.unchanged == len(first.normalized.plan.writes)
+    assert [e.path for e in again.entries] == [e.path for e in first.entries]
+    assert len(again.kinds) == 2 and sum(again.kinds) == len(first.entries)
+
+    def changes_something(change: Callable[[], None]) -> None:
+        stages.clear()
+        change()
+        report = _build(root)
+        assert stages == ["normalize"], change
+        stages.clear()
+        _build(root)
+        assert stages == [], change  # and then nothing again
+
+    source = sorted((root / "seeds").iterdir())[0]
+    changes_something(lambda: source.write_text(source.read_text("utf-8") + "\nOne more line.\n", "utf-8"))
+    content_file = sorted((root / "content").rglob("*.md"))[3]
+    changes_something(lambda: content_file.write_text(content_file.read_text("utf-8") + "\nA fix.\n", "utf-8"))
+    theme = root / "themes" / "default" / "static"
+    theme.mkdir(parents=True, exist_ok=True)
+    changes_something(lambda: (theme / "extra.css").write_text("body { color: black }\n", "utf-8"))
+    page = next((root / "site").rglob("index.html"))
+    changes_something(lambda: page.write_text("tampered", "utf-8"))
+    assert page.read_text("utf-8") != "tampered"
+    changes_something(lambda: shutil.rmtree(root / "site"))
