@@ -233,14 +233,15 @@ def runs(lines: list[Line], tolerance: int = 4,
             last, mass, gap = i, mass + line.words, 0.0
             listing = line.text.endswith(":")
             continue
-        if start >= 0 and (gap + _cost(line, listing) > tolerance or _record_footer(lines, i, dense_at)):
+        cost = _cost(line, listing)  # (pure: worked out once for both uses below)
+        if start >= 0 and (gap + cost > tolerance or _record_footer(lines, i, dense_at)):
             found.append((start, last + 1, mass))
             start, mass, gap, listing = -1, 0, 0.0, False
             continue
         if listing and line.kind != NOISE and line.words <= 15:
             last = i  # a list item: part of the text, however long the list
             continue
-        gap += _cost(line, listing)
+        gap += cost
         if start >= 0 and line.kind != NOISE and line.text.endswith(":") and line.words >= 3:
             listing = True
     if start >= 0:

@@ -272,6 +272,12 @@ def is_furniture(text: str) -> bool:
     """A share bar, menu item run or bare URL: never article text."""
     if _URLISH.match(text):
         return True
+    if text.isascii():
+        # Lowering ASCII text changes no character's class: its first token, lowered, is the
+        # lowered text's first one. Most lines are settled by it, without lowering them whole.
+        first = _FURNITURE_TOKEN.search(text)
+        if first is None or first.group().lower() not in _FURNITURE:
+            return False
     tokens: list[str] = []
     for match in _FURNITURE_TOKEN.finditer(text.lower()):
         token = match.group()

@@ -420,3 +420,28 @@ def test_few_words_of_a_long_line_as_counted_to_its_end(text: str, most: int) ->
     words = len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
     assert word_count(text) == words
     assert has_few_words(text, most) == (0 < words <= most)
+
+
+_FURNITURE_WORDS = st.lists(st.sampled_from(["Share", "TWEET", "facebook", "x.com", "hello", "the", "And", "-", "'",
+                                             "1", "e-mail", "www.a.b", "Log", "IN", " ", ",", "İ", "ſ", "s'abonner",
+                                             "Menu", "Über"]), max_size=11).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FURNITURE_WORDS)
+def test_furniture_is_told_as_by_reading_every_lowered_token(text: str) -> None:
+    from generator.normalize.lines import _FURNITURE, _FURNITURE_FILLERS, _FURNITURE_TOKEN, _URLISH, is_furniture
+
+    expected: bool | None = None
+    if _URLISH.match(text):
+        expected = True
+    else:
+        tokens = [m.group() for m in _FURNITURE_TOKEN.finditer(text.lower())]
+        ordinary = next((k for k, t in enumerate(tokens) if t not in _FURNITURE), None)
+        if ordinary is not None and ordinary <= 8:
+            expected = False  # an ordinary word among the first nine
+        elif len(tokens) > 8:
+            expected = False  # a long line
+        else:
+            expected = bool(tokens) and not _FURNITURE_FILLERS.issuperset(tokens)
+    assert is_furniture(text) == expected
