@@ -507,9 +507,11 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
             live.save_files(store, files, old_paths, _load, _save)
             live_state = None
             if quick is not None and versions is not None:
+                old_keys = previous.get("keys")
+                edited = ([n for n, (new, old) in enumerate(zip(keys, old_keys)) if new != old]
+                          if trusted and isinstance(old_keys, list) and len(old_keys) == len(keys) else None)
                 _save_live(store, generation, docs, versions, records, index, vocabulary, stored_meta, made,
-                           len(files) - len(data), stale if trusted else None,
-                           previous_live if trusted else {})
+                           len(files) - len(data), edited, previous_live if trusted else {})
                 live_state = (generation, 0)
             else:
                 _save(store, "search-live", {})
@@ -523,14 +525,13 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
 
 def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, str]], versions: Mapping[str, str],
                records: Sequence[Record], index: Index, vocabulary: Sequence[str], stored_meta: Sequence[Any],
-               made: Mapping[str, Any], first_shard: int, stale: npt.NDArray[np.bool_] | None,
+               made: Mapping[str, Any], first_shard: int, edited: Sequence[int] | None,
                previous: Mapping[str, Any]) -> None:
-    """What live.rebuild needs to apply the next edit in place (see live.py): the term store
-    (rewriting only the files of terms whose postings may have changed, when `previous`,
-    the last state, can be trusted), then the state itself."""
+    """What live.rebuild needs to apply the next edit in place (see live.py): the term store,
+    unless `previous`, the last state, can be trusted and few documents changed since it was
+    written (`edited`: the positions whose document changed since the last full build; they
+    join the state's patch over the term store), then the state itself."""
     import numpy as np
-
-    from .index import stable_order
 
     assert index.tf is not None and index.numbers is not None and index.first_doc is not None
     field_count = len(FIELDS)
@@ -538,28 +539,18 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
     previous_delta = _load(store, "search-live-delta") if previous else {}
     if previous_delta.get("generation") != previous.get("generation"):
         previous, previous_delta = {}, {}
-    tokens: dict[int, str] = {**previous.get("buckets", {}), **previous_delta.get("buckets", {})}
-    rewrite = set(range(live.TERM_BUCKETS)) if not previous or stale is None else set(previous_delta["touched"])
-    buckets_of = [live.term_bucket(term) for term in index.terms]
-    if stale is not None and previous:
-        rewrite.update(buckets_of[n] for n in np.flatnonzero(stale).tolist())
-    rewrite.update(b for b in range(live.TERM_BUCKETS) if b not in tokens)
-    order = stable_order(index.term.astype(np.int64) * field_count + index.field, max(term_count * field_count, 1))
-    fields = index.field[order].astype(np.int32)
-    doc_numbers = index.doc[order].astype(np.int32)
-    frequencies = index.tf[order].astype(np.int32)
-    ends = np.cumsum(np.bincount(index.term, minlength=term_count)).tolist()
-    wanted: dict[int, dict[str, live.Postings]] = {b: {} for b in rewrite}
-    start = 0
-    for number, end in enumerate(ends):
-        part = wanted.get(buckets_of[number])
-        if part is not None:
-            part[index.terms[number]] = (fields[start:end].tobytes(), doc_numbers[start:end].tobytes(),
-                                         frequencies[start:end].tobytes())
-        start = end
-    for number, part in wanted.items():
-        tokens[number] = live.token()
-        _save(store, f"search-postings-{number:02x}", {"token": tokens[number], "terms": part})
+    # The term store is written again when documents moved or too many changed since it was;
+    # else the documents edited since are kept as a patch over it.
+    patched = (set() if not previous or edited is None
+               else {*previous["patch"], *previous_delta.get("patch", {}), *edited})
+    if (not previous or edited is None or len(patched) > live.MAX_PATCHED
+            or not all((store.directory / f"search-postings-{number:02x}.pickle").exists()
+                       for number in range(live.TERM_BUCKETS))):
+        tokens = _save_term_store(store, index)
+        patch = {}
+    else:
+        tokens = previous["buckets"]
+        patch = {position: live.record_patch(records[position]) for position in sorted(patched)}
     holders = np.bincount(index.term, minlength=term_count)
     numbers = index.numbers
     by_vocabulary = np.where(numbers >= 0, holders[np.maximum(numbers, 0)], 0).astype(np.int32)
@@ -571,8 +562,7 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
         "code": code_version(), "generation": generation,
         "terms_generation": _load(store, "search-terms").get("generation"), "vocab_size": len(vocabulary),
         "paths": [entry.path for entry, _ in docs], "versions": [versions[entry.path] for entry, _ in docs],
-        "metas": b"".join(live.meta_hash(meta, record[0], entry.language)
-                          for (entry, _), meta, record in zip(docs, stored_meta, records)),
+        "metas": _metas(docs, versions, stored_meta, records, previous, previous_delta),
         "languages": [language for _, language in docs],
         "lengths": lengths.tobytes(), "totals": lengths.sum(axis=0).tolist() if len(records) else [0] * field_count,
         "count": len(records),
@@ -581,12 +571,62 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
         "ranked": [index.terms[n] for n in index.js_order], "order": np.array(index.js_order, dtype=np.int32).tobytes(),
         "grows": np.array(layout.grows, dtype=np.int32).tobytes(), "starts": layout.starts,
         "shard_paths": made["shard_paths"], "first_shard": first_shard, "manifest": made["manifest"],
-        "buckets": tokens,
+        "buckets": tokens, "patch": patch,
     })
     _save(store, "search-live-delta", {"generation": generation, "step": 0, "versions": {}, "records": {},
                                        "holders": {}, "numbers": {}, "first_doc": {}, "ranked": None,
                                        "order": None, "grows": None, "starts": None, "shard_paths": None,
-                                       "manifest": None, "buckets": {}, "touched": set()})
+                                       "manifest": None, "patch": {}})
+
+
+def _save_term_store(store: BuildCache, index: Index) -> dict[int, str]:
+    """Every term's postings (live.Postings), in live.TERM_BUCKETS files; their tokens."""
+    import numpy as np
+
+    from .index import stable_order
+
+    assert index.tf is not None
+    field_count = len(FIELDS)
+    term_count = len(index.terms)
+    order = stable_order(index.term.astype(np.int64) * field_count + index.field, max(term_count * field_count, 1))
+    fields = index.field[order].astype(np.int32)
+    doc_numbers = index.doc[order].astype(np.int32)
+    frequencies = index.tf[order].astype(np.int32)
+    ends = np.cumsum(np.bincount(index.term, minlength=term_count)).tolist()
+    wanted: dict[int, dict[str, live.Postings]] = {b: {} for b in range(live.TERM_BUCKETS)}
+    start = 0
+    for term, end in zip(index.terms, ends):
+        wanted[live.term_bucket(term)][term] = (fields[start:end].tobytes(), doc_numbers[start:end].tobytes(),
+                                               frequencies[start:end].tobytes())
+        start = end
+    tokens = {}
+    for number, part in wanted.items():
+        tokens[number] = live.token()
+        _save(store, f"search-postings-{number:02x}", {"token": tokens[number], "terms": part})
+    return tokens
+
+
+def _metas(docs: Sequence[tuple[Entry, str]], versions: Mapping[str, str], stored_meta: Sequence[Any],
+           records: Sequence[Record], previous: Mapping[str, Any], previous_delta: Mapping[str, Any]) -> bytes:
+    """live.meta_hash of every document, in order; the last state's where the content file is
+    the same (its text fixes every field, and the state is tied to the code and settings)."""
+    known: dict[str, tuple[str, bytes]] = {}
+    if previous:
+        metas: bytes = previous["metas"]
+        known = {path: (version, metas[n * 8:n * 8 + 8])
+                 for n, (path, version) in enumerate(zip(previous["paths"], previous["versions"]))}
+        for path, version in previous_delta.get("versions", {}).items():
+            # An edit applied in place kept what the document shows (live.py checks it).
+            if path in known:
+                known[path] = (version, known[path][1])
+    parts = []
+    for (entry, _), meta, record in zip(docs, stored_meta, records):
+        found = known.get(entry.path)
+        if found is not None and found[0] == versions[entry.path]:
+            parts.append(found[1])
+        else:
+            parts.append(live.meta_hash(meta, record[0], entry.language))
+    return b"".join(parts)
 
 
 def _postings(keys: Sequence[str], index: Index) -> dict[str, Any]:

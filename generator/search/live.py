@@ -64,6 +64,9 @@ MAX_POSTINGS = 300_000
 MAX_WORDS = 50_000
 """Words (with their terms) kept in the live state from edited documents: a document edited
 again is analysed without stemming its words again."""
+MAX_PATCHED = 128
+"""Documents edited since the term store was written whose postings the live state keeps
+(beyond, a full build writes the term store again)."""
 MAX_RECORDS = 64
 """Analyses kept in the live state for documents edited since the last full build."""
 
@@ -284,6 +287,19 @@ def _cells(record: Record) -> dict[tuple[int, int], int]:
     return cells
 
 
+def patch_of(cells: Mapping[tuple[int, int], int]) -> dict[int, list[tuple[int, int]]]:
+    """One document's postings by term: term id -> [(field, frequency)]."""
+    by_term: dict[int, list[tuple[int, int]]] = {}
+    for (term_id, field), tf in cells.items():
+        by_term.setdefault(term_id, []).append((field, tf))
+    return by_term
+
+
+def record_patch(record: Record) -> dict[int, list[tuple[int, int]]]:
+    """patch_of an analysed document."""
+    return patch_of(_cells(record))
+
+
 def _distinct(ids: Iterable[int]) -> list[int]:
     return list(dict.fromkeys(ids))
 
@@ -375,7 +391,6 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     lengths = ints(base["lengths"])
     field_count = len(FIELDS)
     records: dict[str, Record] = dict(delta["records"])
-    positions: set[int] = set()
     new_cells: dict[int, dict[tuple[int, int], int]] = {}
     stale: set[int] = set()
     replaced: list[tuple[int, int, int]] = []  # (term gone, term come, the document)
@@ -425,7 +440,6 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
             if before.get(cell) != after.get(cell):
                 stale.add(cell[0])
                 holders[cell[0]] = holders_of(cell[0]) + (cell in after) - (cell in before)
-        positions.add(position)
         new_cells[position] = after
     if len(records) > MAX_RECORDS:
         return _refuse("too many edits since the last full build")
@@ -439,36 +453,40 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     gone_terms = {gone for gone, _, _ in replaced}
     come_terms = {come for _, come, _ in replaced}
 
-    # The changed terms' postings, from the term store, with the edited documents' put in.
-    bucket_tokens = {**base["buckets"], **delta["buckets"]}
+    # The changed terms' postings: the term store's (as the last full build that wrote it saw
+    # them) but for the documents edited since (the patch), and the ones edited now.
+    patch: dict[int, dict[int, list[tuple[int, int]]]] = {**base["patch"], **delta["patch"]}
+    for position, cells in new_cells.items():
+        patch[position] = patch_of(cells)
+    if len(patch) > MAX_PATCHED:
+        return _refuse("too many edits since the term store was written")
+    tokens = base["buckets"]
     term_of = vocabulary.terms
-    buckets: dict[int, dict[str, Any]] = {}
+    buckets: dict[int, Mapping[str, Postings]] = {}
     postings: dict[int, Postings] = {}
     total = 0
     for term_id in sorted(stale - gone_terms):
         number = term_bucket(term_of[term_id])
         bucket = buckets.get(number)
         if bucket is None:
-            bucket = load(store, f"search-postings-{number:02x}")
-            if bucket.get("token") != bucket_tokens.get(number) or not isinstance(bucket.get("terms"), dict):
+            saved = load(store, f"search-postings-{number:02x}")
+            if saved.get("token") != tokens.get(number) or not isinstance(saved.get("terms"), dict):
                 return _refuse("term store")
-            buckets[number] = bucket = {"token": bucket["token"], "terms": dict(bucket["terms"])}
+            bucket = buckets[number] = saved["terms"]
         rows: list[tuple[int, int, int]] = []
-        if term_id not in come_terms:
-            found = bucket["terms"].get(term_of[term_id])
-            if found is None:
-                return _refuse("term store")
-            rows = [row for row in zip(ints(found[0]), ints(found[1]), ints(found[2])) if row[1] not in positions]
-        for position, cells in new_cells.items():
-            rows.extend((field, position, tf) for (cell_term, field), tf in cells.items() if cell_term == term_id)
+        found = bucket.get(term_of[term_id])
+        if found is not None:
+            rows = [row for row in zip(ints(found[0]), ints(found[1]), ints(found[2])) if row[1] not in patch]
+        elif term_id not in come_terms and not any(term_id in by_term for by_term in patch.values()):
+            return _refuse("term store")
+        for position, by_term in patch.items():
+            rows.extend((field, position, tf) for field, tf in by_term.get(term_id, ()))
         rows.sort()
         total += len(rows)
         if total > MAX_POSTINGS:
             return _refuse("too many postings")
-        fresh = (array("i", [r[0] for r in rows]).tobytes(), array("i", [r[1] for r in rows]).tobytes(),
-                 array("i", [r[2] for r in rows]).tobytes())
-        postings[term_id] = fresh
-        bucket["terms"][term_of[term_id]] = fresh
+        postings[term_id] = (array("i", [r[0] for r in rows]).tobytes(), array("i", [r[1] for r in rows]).tobytes(),
+                             array("i", [r[2] for r in rows]).tobytes())
 
     # The term list in JavaScript order, with a replaced term moved to its place.
     ranked: list[str] = delta.get("ranked") or base["ranked"]
@@ -597,10 +615,6 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     save(store, "search-output-key", {})
     if len(vocabulary.terms) != known_terms:
         save(store, "search-terms", {**terms_state, "terms": vocabulary.terms})
-    new_tokens = dict(delta["buckets"])
-    for number, bucket in buckets.items():
-        bucket["token"] = new_tokens[number] = token()
-        save(store, f"search-postings-{number:02x}", bucket)
     touched_chunks: dict[int, dict[str, bytes]] = {}
     for path in [*fresh_files, *removed]:
         number = file_chunk(path)
@@ -624,8 +638,8 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         "generation": base["generation"], "step": step, "versions": new_versions, "records": records,
         "holders": holders, "numbers": numbers, "first_doc": first_docs,
         "ranked": ranked if moved else None, "order": order.tobytes() if moved else None, "grows": grows.tobytes(),
-        "starts": new_starts, "shard_paths": new_paths, "manifest": manifest, "buckets": new_tokens,
-        "touched": delta["touched"] | set(buckets), "words": words,
+        "starts": new_starts, "shard_paths": new_paths, "manifest": manifest,
+        "patch": {**delta["patch"], **{position: patch[position] for position in new_cells}}, "words": words,
     })
     new_summary = {"paths": paths, "assets": assets, "problems": summary["problems"],
                    "live": (base["generation"], step)}

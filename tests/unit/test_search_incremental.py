@@ -144,7 +144,11 @@ def test_edits_applied_in_place_equal_cold_builds(tmp_path: Path, memo: bool, nu
     for run in range(1, 4):  # another entry, then both at once
         current = _benchmark_edit(current, run, position=5)
         steps.append((f"other run {run}", current))
-    both = _benchmark_edit(_benchmark_edit(current, 7), 9, position=5)
+    # A full build between (a third entry grows), then the first entry edited in place again.
+    third = list(current)
+    third[9] = dataclasses.replace(third[9], body=third[9].body + "\nA sentence more.\n")
+    steps += [("third grows", third), ("run 6", _benchmark_edit(third, 6))]
+    both = _benchmark_edit(_benchmark_edit(_benchmark_edit(third, 6), 7), 9, position=5)
     steps += [("both", both), ("back", entries)]
     for label, step in steps:
         if not memo:
