@@ -562,7 +562,9 @@ def _strict_names(text: str) -> tuple[tuple[str, ...], bool, tuple[str, ...]] | 
     pieces = _SEPARATORS.split(cleaned) if any(c in cleaned for c in _SEPARATOR_CHARS) else [cleaned]
     segments = tuple(s.strip() for s in pieces if s and s.strip())
     for seg in segments:
-        seg = _GLUED_BY.sub(r"\1 ", seg)  # "ByJane Doe"
+        glued = _GLUED_BY.match(seg)  # "ByJane Doe": _GLUED_BY.sub(r"\1 ", seg), without a substitution
+        if glued:
+            seg = seg[:glued.end()] + " " + seg[glued.end():]
         got = byline_names(seg)
         if got is None:
             m = _BY_REST.match(seg)
