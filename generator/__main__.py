@@ -1,7 +1,5 @@
 """`python -m generator` runs the same CLI as `archive`."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

@@ -239,11 +239,11 @@ def build(config: Config, *, progress: Progress = _quiet,
     known = _LISTINGS.get(content_dir) if changed is not None else None
     # An interrupted commit is finished before content/ is listed (a process that built
     # without raising left no leftovers to sweep).
-    recover(config.content_dir, sweep=known is None)
+    recover(config.content_dir, sweep=False)
     listing: list[ContentFile] | None = (patch_listing(known, content_dir, changed) if known is not None
                                          and changed is not None else None)
     if listing is None:
-        listing = list_content(config.content_dir)
+        listing = list_content(config.content_dir, sweep=known is None)  # and the uncommitted leftovers
     sources_dir = config.sources_dir.absolute()
     unread = changed is None or any(path == sources_dir or sources_dir in path.parents for path in changed)
     read = _read_sources(config, cache) if unread or sources_dir not in _READ else _READ[sources_dir]
@@ -265,8 +265,16 @@ def build(config: Config, *, progress: Progress = _quiet,
     progress("loading content")
     entry_cache, entries_held = cache.load_sharded("entries", keep=True)
     keys_before = set(entry_cache)
+    url_cache = cache.load("entry-urls", keep=True)
+    if url_cache.get("code") != _urls_code():
+        url_cache.clear()
+    urls: dict[str, str] = url_cache.setdefault("urls", {})
+    urls_before = set(urls)
     entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache, stat_cache,
-                                          files=listing, texts=normalized.plan.writes)
+                                          files=listing, texts=normalized.plan.writes, urls=urls)
+    if set(urls) != urls_before:
+        url_cache["code"] = _urls_code()
+        saves.append(lambda: cache.save("entry-urls", url_cache))
     if set(entry_cache) != keys_before:
         # Keys are "path:text-hash": by path, so an edited file stays in its shard.
         saves.append(lambda: cache.save_sharded("entries", entry_cache, entries_held,
@@ -343,30 +351,36 @@ def build(config: Config, *, progress: Progress = _quiet,
 
 _RECORD = "build-record"
 """What the last successful build saw and reported (see _unchanged_build)."""
-# The packages whose files or behaviour the site's bytes depend on.
-_PACKAGES = ("jinja2", "markdown-it-py", "mdit-py-plugins", "lunr", "mkdocs", "snowballstemmer", "numpy",
-             "PyYAML", "python-slugify", "text-unidecode", "MarkupSafe", "charset-normalizer")
+@functools.cache
+def _code_fingerprint() -> str:
+    """A hash of this package's files (code, scripts, styles) and of the state of the
+    directories packages are installed in: another checkout, or any package installed,
+    upgraded or removed, builds anew."""
+    digest = hashlib.sha256(f"{sys.version}|".encode())
+    package = Path(__file__).resolve().parent
+    for base, folders, names in os.walk(package):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(names):
+            if not name.endswith((".pyc", ".pyo")):
+                path = os.path.join(base, name)
+                digest.update(f"{os.path.relpath(path, package)}\0".encode("utf-8", "surrogatepass"))
+                with open(path, "rb") as handle:
+                    digest.update(handle.read())
+    # Installing a package adds its metadata folder to one of these: the folder's mtime moves.
+    for entry in sys.path:
+        if os.path.basename(entry.rstrip("/")) not in ("site-packages", "dist-packages"):
+            continue  # the working directory, a checkout: their mtime moves with any file
+        try:
+            digest.update(f"|{entry}|{os.stat(entry or '.').st_mtime_ns}".encode("utf-8", "surrogatepass"))
+        except OSError:
+            continue
+    return digest.hexdigest()
 
 
 @functools.cache
-def _code_fingerprint() -> str:
-    """A hash of this package's files (code, scripts, styles) and of the versions of the
-    packages it builds with: another checkout or an upgrade builds anew."""
-    from importlib import metadata
-
-    digest = hashlib.sha256(f"{sys.version}|".encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and path.suffix not in (".pyc", ".pyo") and "__pycache__" not in path.parts:
-            digest.update(f"{path.relative_to(package).as_posix()}\0".encode())
-            digest.update(path.read_bytes())
-    for name in _PACKAGES:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        digest.update(f"|{name}={version}".encode())
-    return digest.hexdigest()
+def _urls_code() -> str:
+    """A hash of urls.py: cached URLs were made by this code."""
+    return hashlib.sha256((Path(__file__).resolve().parent / "urls.py").read_bytes()).hexdigest()
 
 
 def _theme_files(config: Config) -> list[str]:

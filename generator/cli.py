@@ -7,12 +7,14 @@ Exit codes: 0 success, 1 the run found errors (named in the output),
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from .build import BUILD_STAGES, BuildReport, NormalizeReport, build, count_kinds, normalize
@@ -170,6 +172,25 @@ def _configure(args: argparse.Namespace) -> Config:
     if overlaps:
         raise ConfigError(config_path or config.root / "archive.toml", [f"paths.output: {m}" for m in overlaps])
     return replace(config, paths=paths)
+
+
+def run() -> NoReturn:
+    """The `archive` command: main(), then exit at once.
+
+    A build makes millions of small objects (entries, pages, index terms) that
+    live until the end, so the cycle collector is told to look rarely (it
+    would walk them all again and again, for the odd cycle), and the
+    interpreter's teardown, which frees them one by one, is skipped: every
+    file is closed by then, and the output streams are flushed here.
+    """
+    gc.set_threshold(100_000, 50, 100)
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

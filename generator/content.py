@@ -282,12 +282,14 @@ class ContentFile:
         return Path(self.location)
 
 
-def list_content(content_dir: Path) -> list[ContentFile]:
+def list_content(content_dir: Path, sweep: bool = False) -> list[ContentFile]:
     """Every Markdown file under content/, hidden files and folders skipped, in path order.
 
     One os.scandir walk: the stat comes with the directory entry, which keeps a
     rebuild of 10,000 entries from spending half a second in pathlib. Like
     Path.rglob, symlinked folders are not entered (no loops); symlinked files are read.
+    `sweep`: the walk also deletes the temporary files of an uncommitted sync
+    (as `recover` does; call recover(sweep=False) first to roll a committed one forward).
     """
     found: list[ContentFile] = []
 
@@ -299,6 +301,8 @@ def list_content(content_dir: Path) -> list[ContentFile]:
         with listing:
             for item in listing:
                 if item.name.startswith("."):
+                    if sweep and item.name.endswith(".new") and item.is_file(follow_symlinks=False):
+                        os.unlink(item.path)
                     continue
                 try:
                     if item.is_dir() and not item.is_symlink():
@@ -466,7 +470,7 @@ def _remove_empty_dirs(directory: Path, stop: Path) -> None:
 def load_entries(
     content_dir: Path, content_label: str = "content", cache: dict[str, Entry] | None = None,
     stat_cache: StatCache | None = None, files: Sequence[ContentFile] | None = None,
-    texts: Mapping[str, str] | None = None,
+    texts: Mapping[str, str] | None = None, urls: dict[str, str] | None = None,
 ) -> tuple[list[Entry], list[Problem]]:
     """Every entry in content/, generated or hand-made, with `path` and `slug` set.
 
@@ -475,7 +479,8 @@ def load_entries(
     `stat_cache` too, unchanged files are not even read. `files`: the listing of
     content/ when the caller has a current one. `texts`: path -> text of files the
     caller has just written (they are not read back). Many misses (a first
-    build) are parsed in worker processes.
+    build) are parsed in worker processes. `urls` maps the same keys to the entries'
+    URLs (updated in place like `cache`).
     """
     problems: list[Problem] = []
     if files is None:
@@ -501,18 +506,18 @@ def load_entries(
 
     for (position, _), result in zip(misses, parallel_map(read_and_parse, misses, minimum=PARALLEL_DUMPS)):
         found[position] = result
-    entries: list[Entry] = []
+    keyed: list[tuple[str, Entry]] = []
     fresh: dict[str, Entry] = {}
     for key, entry, problem in filter(None, found):
         if problem is not None:
             problems.append(problem)
         elif entry is not None:
             fresh[key] = entry
-            entries.append(entry)
+            keyed.append((key, entry))
     if cache is not None:
         cache.clear()
         cache.update(fresh)
-    return _dedupe_slugs(entries, problems, content_label)
+    return _dedupe_slugs(keyed, problems, content_label, urls)
 
 
 def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Mapping[str, Entry] | None = None,
@@ -542,24 +547,34 @@ def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Ma
     return key, replace(entry, path=relative, slug=slugify(entry.slug or Path(relative).stem)), None
 
 
-def _dedupe_slugs(entries: list[Entry], problems: list[Problem], label: str) -> tuple[list[Entry], list[Problem]]:
+def _dedupe_slugs(keyed: Sequence[tuple[str, Entry]], problems: list[Problem], label: str,
+                  urls: dict[str, str] | None = None) -> tuple[list[Entry], list[Problem]]:
     """Two files in different folders may share a stem; their URLs differ, so that is fine,
-    but two files claiming one URL is an error for the later one."""
+    but two files claiming one URL is an error for the later one. `urls`: the URL of each
+    key as last computed (see load_entries)."""
     from .urls import entry_url
 
     seen: dict[str, str] = {}
     kept: list[Entry] = []
-    for entry in entries:
-        try:
-            url = entry_url(entry)
-        except ValueError as error:
-            problems.append(Problem(f"{label}/{entry.path}", str(error)))
-            continue
+    known = dict(urls) if urls is not None else {}
+    fresh: dict[str, str] = {}
+    for key, entry in keyed:
+        url = known.get(key)
+        if url is None:
+            try:
+                url = entry_url(entry)
+            except ValueError as error:
+                problems.append(Problem(f"{label}/{entry.path}", str(error)))
+                continue
+        fresh[key] = url
         if url in seen:
             problems.append(Problem(f"{label}/{entry.path}", f"has the same URL {url} as {label}/{seen[url]}; skipped"))
             continue
         seen[url] = entry.path
         kept.append(entry)
+    if urls is not None:
+        urls.clear()
+        urls.update(fresh)
     return kept, problems
 
 
