@@ -145,6 +145,31 @@ def _nonblank(lines: list[Line], start: int, stop: int) -> list[int]:
     return [i for i in range(max(0, start), min(stop, len(lines))) if lines[i].kind != BLANK]
 
 
+def _first_nonblank(lines: list[Line], start: int, stop: int, count: int) -> list[int]:
+    """`_nonblank(lines, start, stop)[:count]`, without reading the lines after the last one wanted."""
+    found: list[int] = []
+    if count <= 0:
+        return found
+    for i in range(max(0, start), min(stop, len(lines))):
+        if lines[i].kind != BLANK:
+            found.append(i)
+            if len(found) == count:
+                break
+    return found
+
+
+def _last_nonblank(lines: list[Line], start: int, stop: int, count: int) -> list[int]:
+    """`_nonblank(lines, start, stop)[-count:]` (count > 0), read from the end."""
+    found: list[int] = []
+    for i in range(min(stop, len(lines)) - 1, max(0, start) - 1, -1):
+        if lines[i].kind != BLANK:
+            found.append(i)
+            if len(found) == count:
+                break
+    found.reverse()
+    return found
+
+
 # The predicates on a line's text below are pure and asked again and again about the same lines
 # (once per candidate headline whose header zone holds them): they are memoized on the text.
 _MEMO = 16384
@@ -606,10 +631,10 @@ def _read_date(lines: list[Line], zone: list[int], header: _Header, t: int) -> N
     if header.date is None:
         _read_dates_in(lines, [i for i in zone if i < t], header)
     if header.date is None:
-        first_text = _nonblank(lines, header.end, len(lines))[:1]
+        first_text = _first_nonblank(lines, header.end, len(lines), 1)
         _read_short_dates(lines, [i for i in zone if i > t] + first_text, header)
     if header.date is None:
-        for i in _nonblank(lines, header.end, len(lines))[:1]:
+        for i in _first_nonblank(lines, header.end, len(lines), 1):
             found = find_dates(lines[i].text[:40])
             if found and found[0].start <= 2:  # "March 3, 2020 - The text begins"
                 header.date, header.date_line = found[0].value, i
@@ -749,7 +774,7 @@ def _from_other_copies(lines: list[Line], t: int, header: _Header) -> None:
         if j == t or line.kind == BLANK or _canon(line.text) != key:
             continue
         other = _Header(end=j + 1, dek=[], authors=[], explicit=False, date=None, date_line=None, update=None)
-        zone = _nonblank(lines, j + 1, len(lines))[:6]
+        zone = _first_nonblank(lines, j + 1, len(lines), 6)
         zone = zone[:next((k for k, i in enumerate(zone) if lines[i].words > 24), len(zone))]
         _read_people(lines, j, zone, other)
         _read_date(lines, zone, other, j)
@@ -815,8 +840,8 @@ def main_layout(lines: list[Line]) -> Layout | None:
     plans: list[tuple[tuple[int, int, int], list[int], int, float]] = []  # run, lines, first order, handicap
     order = 0
     for rank, run in enumerate(found):
-        window = _nonblank(lines, 0, run[0])[-45:]
-        inside = [i for i in _nonblank(lines, run[0], run[1])[:3] if lines[i].words <= 20]
+        window = _last_nonblank(lines, 0, run[0], 45)
+        inside = [i for i in _first_nonblank(lines, run[0], run[1], 3) if lines[i].words <= 20]
         handicap = 1.2 * math.log(run[2] / found[0][2]) if rank else 0.0
         heads = [t for t in [*window, *inside] if _title_like(lines[t]) and lines[t].kind not in (NOISE, DATE, BYLINE)]
         plans.append((run, heads, order, handicap))

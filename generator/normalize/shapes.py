@@ -209,12 +209,16 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
 
 
 def _in_menu_run(lines: list[Line], i: int) -> bool:
-    """Part of 3+ consecutive short lines with no blank between: a menu, not a byline."""
+    """Part of 3+ consecutive short lines with no blank between: a menu, not a byline.
+
+    Only whether the run reaches three lines matters: it is read no further than that
+    (a long menu was read whole for each of its lines).
+    """
     lo = i
-    while lo - 1 >= 0 and lines[lo - 1].kind in (NAME, SHORT, NOISE):
+    while lo > i - 2 and lo - 1 >= 0 and lines[lo - 1].kind in (NAME, SHORT, NOISE):
         lo -= 1
     hi = i
-    while hi + 1 < len(lines) and lines[hi + 1].kind in (NAME, SHORT, NOISE):
+    while hi - lo < 2 and hi + 1 < len(lines) and lines[hi + 1].kind in (NAME, SHORT, NOISE):
         hi += 1
     return hi - lo + 1 >= 3
 

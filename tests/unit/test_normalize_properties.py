@@ -445,3 +445,28 @@ def test_furniture_is_told_as_by_reading_every_lowered_token(text: str) -> None:
         else:
             expected = bool(tokens) and not _FURNITURE_FILLERS.issuperset(tokens)
     assert is_furniture(text) == expected
+
+
+_KINDS = st.lists(st.sampled_from(["blank", "name", "short", "noise", "prose"]), max_size=14)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_KINDS, st.integers(-3, 16), st.integers(-3, 16))
+def test_bounded_line_scans_answer_as_the_whole_scans(kinds: list[str], start: int, stop: int) -> None:
+    from generator.normalize.article import _first_nonblank, _last_nonblank, _nonblank
+    from generator.normalize.lines import NAME, NOISE, SHORT, make_line
+    from generator.normalize.shapes import _in_menu_run
+
+    lines = [make_line(k, "x", kind, 1) for k, kind in enumerate(kinds)]
+    for count in range(6):
+        assert _first_nonblank(lines, start, stop, count) == _nonblank(lines, start, stop)[:count]
+        if count:
+            assert _last_nonblank(lines, start, stop, count) == _nonblank(lines, start, stop)[-count:]
+    for i in range(len(lines)):  # the whole run of short lines around i, as _in_menu_run once read it
+        lo = i
+        while lo - 1 >= 0 and lines[lo - 1].kind in (NAME, SHORT, NOISE):
+            lo -= 1
+        hi = i
+        while hi + 1 < len(lines) and lines[hi + 1].kind in (NAME, SHORT, NOISE):
+            hi += 1
+        assert _in_menu_run(lines, i) == (hi - lo + 1 >= 3)
