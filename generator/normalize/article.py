@@ -451,24 +451,25 @@ def _read_people(lines: list[Line], t: int, zone: list[int], header: _Header) ->
     loose: list[str] = []
     first_explicit = first_loose = -1
     dated = {i for i in zone if _is_date_like(lines[i])}
-    candidates: dict[int, list[str]] = {}
+    candidates: dict[int, tuple[str, ...]] = {}
+    # (the memoized readings are only read here: no copy of them is made, as names_in makes)
     for k, i in enumerate(zone):
         line = lines[i]
         if line.words > 20 or is_caption(line.text):
             continue
         if _BY_WORD.match(line.text.strip()) and k + 1 < len(zone):
             nxt = lines[zone[k + 1]].text
-            got = names_in(nxt, loose=True)[0]
+            got = _names_in(nxt, True)[0]
             explicit += [n for n in got if n not in explicit]
             first_explicit = i if first_explicit < 0 else first_explicit
             continue
-        names, is_explicit = names_in(line.text, loose=False)
+        names, is_explicit = _names_in(line.text, False)
         if names and (is_explicit or i in dated):
             explicit += [n for n in names if n not in explicit]
             first_explicit = i if first_explicit < 0 else first_explicit
             continue
         if i > t:
-            names, _ = names_in(line.text, loose=True)
+            names, _ = _names_in(line.text, True)
             if names:
                 candidates[k] = names
     # Lines that are only names count when they hug the headline, dek, date or another such line.
@@ -651,12 +652,12 @@ def _read_short_dates(lines: list[Line], zone: list[int], header: _Header) -> No
 
 
 def _read_dates_in(lines: list[Line], zone: list[int], header: _Header) -> None:
-    for i in zone:
+    for pos, i in enumerate(zone):  # (the zone's indices are distinct: pos is zone.index(i))
         line = lines[i]
         if line.words > 24 or is_caption(line.text) and line.kind == PROSE:
             continue
         text = line.text
-        prev = zone[zone.index(i) - 1] if zone.index(i) > 0 else None
+        prev = zone[pos - 1] if pos > 0 else None
         label_update = prev is not None and lines[prev].words <= 3 and is_update_line(lines[prev].text)
         for found in find_dates(text):
             before = re.split(r"[|•·]", text[:found.start])[-1]
