@@ -415,29 +415,30 @@ def _header_like(kind: str, words: int, text: str) -> bool:
 
 def read_zone(lines: list[Line], t: int, run_start: int, dense_at: list[bool]) -> _Header:
     """The header after headline `t`: where the text starts, dek, authors, date."""
-    zone = _nonblank(lines, t + 1, max(t, run_start) + 80)
+    stop = min(max(t, run_start) + 80, len(lines))  # the zone: the non-blank lines of [t + 1, stop)
     # The text starts at the first dense line after the last header-ish line near the headline.
     last_header = t
     seen_dense = 0
-    for i in zone[:14]:
+    for i in _first_nonblank(lines, t + 1, stop, 14):
         if i >= run_start and seen_dense >= 2:
             break
         if dense_at[i] and lines[i].words >= 25 and seen_dense >= 1 and i >= run_start:
             break
         if dense_at[i]:
             seen_dense += 1
-        elif _headerish(lines[i]) and lines[i].words <= 20:
+        elif lines[i].words <= 20 and _headerish(lines[i]):
             last_header = i
-    start = next((i for i in zone if i > last_header and dense_at[i]), run_start)
+    # (read up to the first one only; last_header >= t, so these are the zone's lines after it)
+    start = next((i for i in range(last_header + 1, stop) if dense_at[i] and lines[i].kind != BLANK), run_start)
     if start > run_start:
         # no dense line right after the header: the run itself is where the text begins
         start = min(start, max(run_start, last_header + 1))
-    dek = [i for i in _nonblank(lines, t + 1, start)
-           if lines[i].kind in (PROSE, SHORT) and not is_caption(lines[i].text)
-           and (lines[i].words >= 13 or (lines[i].words >= 6 and ends_sentence(lines[i].text)))
-           and not _headerish(lines[i])][:1]
-    if dek and _nonblank(lines, t + 1, dek[0]) and any(lines[j].kind in (PROSE, SHORT) and lines[j].words >= 4
-                                                       for j in _nonblank(lines, t + 1, dek[0])):
+    first_dek = next((i for i in _nonblank(lines, t + 1, start)
+                      if lines[i].kind in (PROSE, SHORT) and not is_caption(lines[i].text)
+                      and (lines[i].words >= 13 or (lines[i].words >= 6 and ends_sentence(lines[i].text)))
+                      and not _headerish(lines[i])), None)
+    dek = [] if first_dek is None else [first_dek]
+    if dek and any(lines[j].kind in (PROSE, SHORT) and lines[j].words >= 4 for j in _nonblank(lines, t + 1, dek[0])):
         dek = []  # something else stands between the headline and it
     header = _Header(end=start, dek=dek, authors=[], explicit=False, date=None, date_line=None, update=None)
     zone_lines = [*_nonblank(lines, t - 3, t), *_nonblank(lines, t + 1, start)]
