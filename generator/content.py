@@ -614,6 +614,17 @@ def sync_content(
     replayed = replay.get("plan") if replay is not None and replay.get("fingerprint") == fingerprint else None
     if isinstance(replayed, ContentPlan):
         return replayed  # content/ is as the last sync of these drafts left it: nothing to do
+    edited = _edited_by_hand(replay, drafts_key, text_hash(text or ""), existing, failed)
+    if edited and replay is not None:
+        # The same drafts and manifest, and the only change since the last sync is that a person
+        # edited files it had generated: plan_content would keep those edits and change nothing else.
+        last: ContentPlan = replay["plan"]
+        plan = replace(last, unchanged=last.unchanged - len(edited),
+                       kept_edits=tuple(sorted({*last.kept_edits, *edited})), settled=last.settled - edited)
+        if not dry_run:
+            replay["fingerprint"] = fingerprint
+            replay["plan"], replay["after"] = plan, dict(existing)
+        return plan
     manifest, problems = _parse_manifest(content_dir, text)
     digests = {f"{sources_label}/{doc.path}": doc.digest for doc in sources}
     current = (replay is not None and bool(drafts_key) and replay.get("drafts") == drafts_key
@@ -647,7 +658,25 @@ def sync_content(
         replay["plan"] = replace(plan, writes={}, deletes=(), manifest=None,
                                  unchanged=plan.unchanged + len(plan.writes))
         replay["drafts"], replay["manifest"] = drafts_key, manifest_hash
+        replay["after"], replay["failed"] = after, failed
     return plan
+
+
+def _edited_by_hand(replay: Mapping[str, Any] | None, drafts_key: str, manifest_hash: str,
+                    existing: Mapping[str, str], failed: list[str]) -> frozenset[str] | None:
+    """The files a person edited since the last sync, when that is all that changed: the
+    same drafts, manifest, failed sources and set of files, and every changed file one the
+    last sync generated (and left as generated); else None."""
+    if (replay is None or not drafts_key or replay.get("drafts") != drafts_key
+            or replay.get("manifest") != manifest_hash or replay.get("failed") != failed
+            or not isinstance(replay.get("plan"), ContentPlan)):
+        return None
+    after = replay.get("after")
+    if not isinstance(after, dict) or after.keys() != existing.keys():
+        return None
+    edited = frozenset(path for path, digest in existing.items() if after[path] != digest)
+    settled = replay["plan"].settled
+    return edited if edited and all(path in settled for path in edited) else None
 
 
 def _sync_fingerprint(drafts_key: str, manifest_hash: str, existing: Mapping[str, str], failed: list[str]) -> str:

@@ -148,6 +148,47 @@ def test_a_replayed_sync_plans_like_a_fresh_one_after_a_hand_edit_is_undone(tmp_
     assert "victory" in target.read_text()
 
 
+def test_hand_edits_alone_since_the_last_sync_are_planned_without_the_drafts_as_a_full_plan_would(
+        tmp_path: Path) -> None:
+    """Only generated files edited by hand since the last sync: the plan comes from the last one
+    (the drafts are not even read) and equals a full plan; the next sync replays it; undoing
+    the edit, or any other change, goes back to the full plan."""
+    config = load_config(None, root=tmp_path)
+    (tmp_path / "seeds").mkdir()
+    for n in range(5):
+        (tmp_path / "seeds" / f"p{n}.txt").write_text(page(n))
+    sources, _ = read_sources(config.sources_dir, tmp_path)
+    made = normalize_cached(sources, config, None, jobs=1)
+    replay: dict[str, object] = {}
+
+    class Unread(list):  # drafts that must not be read on the quick path
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            raise AssertionError("drafts read")
+
+    def sync(entries: object = None, use_replay: bool = True) -> object:
+        return sync_content(made.entries if entries is None else entries, sources, config.content_dir, "seeds",
+                            replay=replay if use_replay else None, drafts_key=made.key)
+
+    sync()
+    sync()
+    files = sorted(config.content_dir.rglob("*.md"))
+    generated = files[1].read_text()
+    files[1].write_text(generated.replace("stopped work", "walked out"))
+    files[3].write_text(files[3].read_text() + "\nA note.\n")
+    quick = sync(Unread(made.entries))
+    full = sync(use_replay=False)
+    assert quick.kept_edits == full.kept_edits == tuple(  # type: ignore[attr-defined]
+        f.relative_to(config.content_dir).as_posix() for f in (files[1], files[3]))
+    assert (quick.unchanged, quick.writes, quick.deletes, quick.problems) == (  # type: ignore[attr-defined]
+        full.unchanged, full.writes, full.deletes, full.problems)  # type: ignore[attr-defined]
+    assert sync(Unread(made.entries)) == quick  # nothing changed since: replayed
+    files[1].write_text(generated)  # undone: a full plan, which finds the file as generated
+    undone = sync()
+    assert undone.kept_edits == (files[3].relative_to(config.content_dir).as_posix(),)  # type: ignore[attr-defined]
+    assert undone.unchanged == 4 and not undone.writes  # type: ignore[attr-defined]
+    assert "walked out" not in files[1].read_text() and "A note." in files[3].read_text()
+
+
 def test_a_build_told_what_changed_reads_seeds_only_when_something_in_them_did(tmp_path: Path) -> None:
     from generator.build import build
 
