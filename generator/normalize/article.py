@@ -413,8 +413,51 @@ def _header_like(kind: str, words: int, text: str) -> bool:
     return kind in (DATE, BYLINE) or _date_like(kind, words, text) or bool(names_in(text, loose=False)[0])
 
 
-def read_zone(lines: list[Line], t: int, run_start: int, dense_at: list[bool]) -> _Header:
-    """The header after headline `t`: where the text starts, dek, authors, date."""
+class _PeopleFacts:
+    """What reading people asks of each line of one page, kept by line index.
+
+    The zones of a page's candidate headlines overlap: each line is read once
+    here rather than looked up again in the memos for every zone that holds it.
+    """
+
+    def __init__(self, lines: list[Line]) -> None:
+        self.lines = lines
+        self.read: dict[int, tuple[bool, bool, tuple[str, ...], bool]] = {}
+        self.loose: dict[int, tuple[str, ...]] = {}
+        self.dated: dict[int, bool] = {}
+
+    def reading(self, i: int) -> tuple[bool, bool, tuple[str, ...], bool]:
+        """(left out: too long or a caption, a lone "by" word, the names read strictly, explicitly?)."""
+        found = self.read.get(i)
+        if found is None:
+            line = self.lines[i]
+            if line.words > 20 or is_caption(line.text):
+                found = (True, False, (), False)
+            else:
+                names, explicit = _names_in(line.text, False)
+                found = (False, bool(_BY_WORD.match(line.text.strip())), names, explicit)
+            self.read[i] = found
+        return found
+
+    def loose_names(self, i: int) -> tuple[str, ...]:
+        found = self.loose.get(i)
+        if found is None:
+            found = self.loose[i] = _names_in(self.lines[i].text, True)[0]
+        return found
+
+    def date_like(self, i: int) -> bool:
+        found = self.dated.get(i)
+        if found is None:
+            found = self.dated[i] = _is_date_like(self.lines[i])
+        return found
+
+
+def read_zone(lines: list[Line], t: int, run_start: int, dense_at: list[bool],
+              people: _PeopleFacts | None = None) -> _Header:
+    """The header after headline `t`: where the text starts, dek, authors, date.
+
+    `people`: the page's `_PeopleFacts`, when the caller reads several zones of it.
+    """
     stop = min(max(t, run_start) + 80, len(lines))  # the zone: the non-blank lines of [t + 1, stop)
     # The text starts at the first dense line after the last header-ish line near the headline.
     last_header = t
@@ -442,35 +485,34 @@ def read_zone(lines: list[Line], t: int, run_start: int, dense_at: list[bool]) -
         dek = []  # something else stands between the headline and it
     header = _Header(end=start, dek=dek, authors=[], explicit=False, date=None, date_line=None, update=None)
     zone_lines = [*_nonblank(lines, t - 3, t), *_nonblank(lines, t + 1, start)]
-    _read_people(lines, t, zone_lines, header)
+    _read_people(lines, t, zone_lines, header, people)
     _read_date(lines, zone_lines, header, t)
     return header
 
 
-def _read_people(lines: list[Line], t: int, zone: list[int], header: _Header) -> None:
+def _read_people(lines: list[Line], t: int, zone: list[int], header: _Header,
+                 people: _PeopleFacts | None = None) -> None:
     explicit: list[str] = []
     loose: list[str] = []
     first_explicit = first_loose = -1
-    dated = {i for i in zone if _is_date_like(lines[i])}
+    facts = _PeopleFacts(lines) if people is None else people
+    dated = {i for i in zone if facts.date_like(i)}
     candidates: dict[int, tuple[str, ...]] = {}
-    # (the memoized readings are only read here: no copy of them is made, as names_in makes)
     for k, i in enumerate(zone):
-        line = lines[i]
-        if line.words > 20 or is_caption(line.text):
+        left_out, by_word, names, is_explicit = facts.reading(i)
+        if left_out:
             continue
-        if _BY_WORD.match(line.text.strip()) and k + 1 < len(zone):
-            nxt = lines[zone[k + 1]].text
-            got = _names_in(nxt, True)[0]
+        if by_word and k + 1 < len(zone):
+            got = facts.loose_names(zone[k + 1])
             explicit += [n for n in got if n not in explicit]
             first_explicit = i if first_explicit < 0 else first_explicit
             continue
-        names, is_explicit = _names_in(line.text, False)
         if names and (is_explicit or i in dated):
             explicit += [n for n in names if n not in explicit]
             first_explicit = i if first_explicit < 0 else first_explicit
             continue
         if i > t:
-            names, _ = _names_in(line.text, True)
+            names = facts.loose_names(i)
             if names:
                 candidates[k] = names
     # Lines that are only names count when they hug the headline, dek, date or another such line.
@@ -865,6 +907,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
         elif heads:
             heapq.heappush(pending, (-(_CEILING_MAX + handicap), first, 1, -1, k))
     best: tuple[float, int, int, _Header, tuple[int, int, int]] | None = None  # score, order, line, ...
+    people = _PeopleFacts(lines)
     while pending:
         negative, order, is_run, t, k = heapq.heappop(pending)
         if best is not None and -negative < best[0] - 1e-6:
@@ -873,7 +916,7 @@ def main_layout(lines: list[Line]) -> Layout | None:
             expand(k)
             continue
         run, handicap = plans[k][0], plans[k][3]
-        header = read_zone(lines, t, run[0], dense_at)
+        header = read_zone(lines, t, run[0], dense_at, people)
         if header.end <= t or header.end >= run[1]:
             continue
         score = _title_score(lines, t, run, header, body_words[k], copies)
