@@ -15,12 +15,16 @@ skip it), which makes rebuilds fast and never changes a byte of the output:
 - `search-texts`: each term's shard text, with the last build's document keys,
   terms and every posting's value, so a rebuild compares values document by
   document and serializes only terms whose postings changed;
-- `search-output` (+ `search-output-key`, small: the key, asset names and
-  problems): the last index files, keyed by a hash of every input, returned
-  as they are when nothing changed, and read only when used;
+- `search-files-<n>` (+ `search-output-key`, small: the key, every file's
+  path, asset names and problems): the last build's files, by path in
+  live.FILE_CHUNKS files (an edit rewrites the few holding its new files),
+  returned as they are when nothing changed, and read only when used;
 - `search-store`: the document store and facet files, rebuilt only when what
   they show changes;
-- `search-urls`: entry URLs.
+- `search-urls`: entry URLs;
+- `search-live`, `search-live-delta`, `search-postings-<n>`: the state with
+  which live.py applies a small edit in place, without building the index
+  (or importing numpy); any other change takes the full build.
 
 The big ones are kept in memory between builds of one process (`archive
 serve`) while their files are unchanged.
@@ -30,8 +34,9 @@ the versions of lunr, mkdocs, numpy and snowballstemmer). A cold build of
 more than PARALLEL_FROM entries analyses them in forked worker processes.
 
 How it fits together: text.py is the analysis (shared with the browser),
-index.py builds lunr's inverted index and field vectors (equal to lunr.py's),
-shards.py cuts them into small files, assets/search-core.js reassembles just
+analysis.py maps documents to term ids, index.py builds lunr's inverted index
+and field vectors (equal to lunr.py's), shards.py cuts them into small files
+(encode.py spells them), live.py patches them after a small edit, assets/search-core.js reassembles just
 the part a query needs into a lunr.Index, assets/search.js is the page.
 """
 

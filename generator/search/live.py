@@ -13,14 +13,28 @@ builds the whole index, search/__init__.py). It applies an edit when:
   has and first met in an earlier document (so lunr's term numbers stay);
 - the shards keep their number.
 
+An edit may also replace one term that only its document had by one the
+index lacks (a new run number in benchmarks/build_speed.py's edit): the new
+term takes the old one's number and the term list changes.
+
 Then only the terms whose postings changed (their frequency in an edited
 document, or their idf) get new entries: their postings come from the term
-store (`search-postings-<n>`, each term's (field, document, frequency) list,
-kept by the full build), their scores are computed here with the same
-floating-point operations as index.index_from_terms, element by element, and
-only the shards holding them are written again (the other terms of those
-shards come from the last shard files). The result is byte for byte what a
-cold build gives; tests/unit/test_search_incremental.py checks it.
+store (`search-postings-<n>`, each term's (field, document, frequency) list
+as the full build that wrote it saw them) with the documents edited since
+patched in (the live state keeps their postings), their scores are computed
+here with the same floating-point operations as index.index_from_terms,
+element by element, and only the shards holding them are written again
+(the other terms of those shards come from the last shard files, kept in
+`search-files-<n>` by path). The result is byte for byte what a cold build
+gives; tests/unit/test_search_incremental.py checks it.
+
+The state: `search-live` (written by a full build: documents, field lengths,
+term numbers, first documents, holders, the term list in JavaScript order,
+the shard cut, the manifest's data) and `search-live-delta` (small, written by
+each edit applied here: what changed since). The summary
+(`search-output-key`) names the generation and step it belongs to, and is
+saved last, so a build stopped half-way leaves a state the next build does
+not trust.
 
 This module stays off numpy (its import costs more than such a rebuild).
 """

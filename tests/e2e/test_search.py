@@ -62,3 +62,47 @@ engine.search(query).then((r) => engine.documents(r.map((x) => x.ref)))
     assert "The Caravan that Defies Borders" in titles("Zeledon")
     assert "The Caravan that Defies Borders" in titles("zeledón")
     assert titles("zzzznotaword") == []
+
+
+def test_benchmark_edits_applied_in_place_give_a_cold_builds_site(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whole builds of a synthetic project: benchmarks/build_speed.py's edit, again and again;
+    from the second edit on the search files are patched in place (live.py), and every
+    site equals a cold build's byte for byte."""
+    from benchmarks.build_speed import edit_one_entry
+    from benchmarks.synthetic import generate, make_project
+    from generator import search
+    from generator.build import build
+    from generator.config import load_config
+
+    applied: list[bool] = []
+    original = search.live.rebuild
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = original(*args, **kwargs)
+        applied.append(result is not None)
+        return result
+
+    monkeypatch.setattr(search.live, "rebuild", spy)
+
+    def site_of(root: Path) -> dict[str, bytes]:
+        report = build(load_config(root=root))
+        assert report.ok, [str(p) for p in report.errors]
+        return {p.relative_to(root / "site").as_posix(): p.read_bytes()
+                for p in sorted((root / "site").rglob("*")) if p.is_file()}
+
+    project = make_project(tmp_path / "project", generate(60, words=80), dumps=False, content=True)
+    site_of(project)
+    for run in range(3):
+        edit_one_entry(project, run)
+        applied.clear()
+        site = site_of(project)
+        cold = tmp_path / f"cold{run}"
+        cold.mkdir()
+        for name in ("archive.toml", "content", "seeds"):
+            if (project / name).is_dir():
+                shutil.copytree(project / name, cold / name)
+            elif (project / name).exists():
+                shutil.copy(project / name, cold / name)
+        assert site == site_of(cold), run
+        assert applied == [run > 0], (run, search.live.last_refusal)
