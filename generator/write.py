@@ -210,30 +210,34 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
         for item in files:
             _make_parent(root, item.path, created_dirs)
 
-        def place(chunk: Sequence[OutputFile]) -> list[str]:
+        same = list(same)
+        for path in same:
+            _make_parent(root, path, created_dirs)
+
+        def place(chunk: Sequence[OutputFile | str]) -> list[str]:
             new_files: list[str] = []
             for item in chunk:
-                if _same_bytes(os.path.join(live, item.path), item.data):
+                if isinstance(item, str):  # a live file known to be the new one
+                    os.link(os.path.join(live, item), os.path.join(root, item))
+                elif _same_bytes(os.path.join(live, item.path), item.data):
                     os.link(os.path.join(live, item.path), os.path.join(root, item.path))
                 else:
                     _write_new(os.path.join(root, item.path), item.data)
                     new_files.append(item.path)
             return new_files
 
-        # Creating files is mostly time in the kernel, which threads overlap (the GIL is
-        # released around each system call): a cold site of 20,000 files is written sooner.
-        size = -(-len(files) // WRITERS) if files else 1
-        chunks = [files[start:start + size] for start in range(0, len(files), size)]
-        if len(files) >= PARALLEL_WRITES:
+        # Creating files and links is mostly time in the kernel, which threads overlap (the GIL
+        # is released around each system call): a site of 20,000 files is made sooner.
+        work_items: list[OutputFile | str] = [*files, *same]
+        size = -(-len(work_items) // WRITERS) if work_items else 1
+        chunks = [work_items[start:start + size] for start in range(0, len(work_items), size)]
+        if len(work_items) >= PARALLEL_WRITES:
             with ThreadPoolExecutor(WRITERS) as pool:
                 for new_files in pool.map(place, chunks):
                     written.update(new_files)
         else:
             for chunk in chunks:
                 written.update(place(chunk))
-        for path in same:
-            _make_parent(root, path, created_dirs)
-            os.link(os.path.join(live, path), os.path.join(root, path))
         old = _file_paths(output_dir)
         new = frozenset([*(item.path for item in files), *same])
         _swap(work, output_dir)
@@ -293,10 +297,22 @@ def _swap(work: Path, output_dir: Path) -> None:
 
 
 def _make_parent(root: str, path: str, created: set[str]) -> None:
+    """Make the folder of `path` under `root`; `created` holds the folders known to exist ("" too)."""
     directory = os.path.dirname(path)
     if directory not in created:
-        os.makedirs(os.path.join(root, directory), exist_ok=True)
-        created.add(directory)
+        _make_folder(root, directory, created)
+
+
+def _make_folder(root: str, directory: str, created: set[str]) -> None:
+    # One mkdir per new folder, its parent first: os.makedirs would stat every ancestor each time.
+    parent = os.path.dirname(directory)
+    if parent not in created:
+        _make_folder(root, parent, created)
+    try:
+        os.mkdir(os.path.join(root, directory))
+    except FileExistsError:
+        pass
+    created.add(directory)
 
 
 def _write_new(target: str, data: bytes) -> None:
