@@ -595,8 +595,8 @@ def _save_term_store(store: BuildCache, index: Index) -> dict[int, str]:
     term_count = len(index.terms)
     order = stable_order(index.term.astype(np.int64) * field_count + index.field, max(term_count * field_count, 1))
     fields = index.field[order].astype(np.int32)
-    doc_numbers = index.doc[order].astype(np.int32)
-    frequencies = index.tf[order].astype(np.int32)
+    doc_numbers = index.doc[order].astype(np.int32, copy=False)
+    frequencies = index.tf[order].astype(np.int32, copy=False)
     ends = np.cumsum(np.bincount(index.term, minlength=term_count)).tolist()
     wanted: dict[int, dict[str, live.Postings]] = {b: {} for b in range(live.TERM_BUCKETS)}
     start = 0
