@@ -175,7 +175,7 @@ class Rendered(NamedTuple):
     """Call once `files` are written: records this render for the next build (render_cache)."""
     kept: tuple[str, ...] = ()
     """The paths of site/ when `files` is None."""
-    same: frozenset[str] = frozenset()
+    same: Sequence[str] = ()
     """Paths (not in `files`) whose file in site/ is already the new one, byte for byte."""
 
 
@@ -203,16 +203,32 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
         return Rendered(None, [*search.problems, *state.problems], lambda: None, tuple(state.manifest))
     state = with_bodies(config, state)
     # Unchanged pages are not even read: site/ keeps their files (the write links them).
+    unchanged = vouch(state, config.output_dir)
     rendered = render_site(entries, config, search.assets, memo=state.memo, jobs=default_jobs(),
-                           unchanged=vouch(state, config.output_dir), bytecode_dir=compiled, versions=versions)
-    files, collisions = find_collisions([*rendered.files, *search.files], claimed=rendered.kept)
+                           unchanged=unchanged, bytecode_dir=compiled, versions=versions)
+    # The search's files are named by their content: one site/ holds untouched at its path is it.
+    kept_search, search_files = _split_files(search.files, lambda path: path in state.manifest and unchanged(path))
+    same = (*rendered.kept, *kept_search)
+    files, collisions = find_collisions([*rendered.files, *search_files], claimed=same)
     own_problems = (*rendered.problems, *collisions)
 
     def record() -> None:
-        manifest = manifest_after(state.manifest, rendered.kept, (f.path for f in files), config.output_dir)
+        manifest = manifest_after(state.manifest, same, (f.path for f in files), config.output_dir)
         save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir, manifest)
 
-    return Rendered(files, [*search.problems, *own_problems], record, same=rendered.kept)
+    return Rendered(files, [*search.problems, *own_problems], record, same=same)
+
+
+def _split_files(files: Sequence[OutputFile], kept: Callable[[str], bool]) -> tuple[list[str], list[OutputFile]]:
+    """(paths of `files` that `kept` says site/ already holds, the other files). A sequence that
+    can tell its paths without reading every file's bytes (`split`) is asked to."""
+    split = getattr(files, "split", None)
+    if callable(split):
+        result: tuple[list[str], list[OutputFile]] = split(kept)
+        return result
+    paths = [file.path for file in files if kept(file.path)]
+    held = set(paths)
+    return paths, [file for file in files if file.path not in held]
 
 
 def build(config: Config, *, progress: Progress = _quiet,
