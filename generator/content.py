@@ -615,14 +615,16 @@ def sync_content(
     if isinstance(replayed, ContentPlan):
         return replayed  # content/ is as the last sync of these drafts left it: nothing to do
     edited = _edited_by_hand(replay, drafts_key, text_hash(text or ""), existing, failed)
-    if edited and replay is not None:
+    if edited is not None and replay is not None:
         # The same drafts and manifest, and the only change since the last sync is that a person
-        # edited files it had generated: plan_content would keep those edits and change nothing else.
+        # edited files it had generated (or edited again files it keeps as edited): plan_content
+        # would keep those edits and change nothing else.
         last: ContentPlan = replay["plan"]
         plan = replace(last, unchanged=last.unchanged - len(edited),
                        kept_edits=tuple(sorted({*last.kept_edits, *edited})), settled=last.settled - edited)
         if not dry_run:
             replay["fingerprint"] = fingerprint
+            replay["kept"] = {**replay["kept"], **{path: replay["after"][path] for path in edited}}
             replay["plan"], replay["after"] = plan, dict(existing)
         return plan
     manifest, problems = _parse_manifest(content_dir, text)
@@ -659,24 +661,30 @@ def sync_content(
                                  unchanged=plan.unchanged + len(plan.writes))
         replay["drafts"], replay["manifest"] = drafts_key, manifest_hash
         replay["after"], replay["failed"] = after, failed
+        # The manifest's hash of each file kept as edited by hand: another edit keeps it so.
+        replay["kept"] = {path: new_manifest.records[path].hash for path in plan.kept_edits
+                          if path in new_manifest.records}
     return plan
 
 
 def _edited_by_hand(replay: Mapping[str, Any] | None, drafts_key: str, manifest_hash: str,
                     existing: Mapping[str, str], failed: list[str]) -> frozenset[str] | None:
-    """The files a person edited since the last sync, when that is all that changed: the
-    same drafts, manifest, failed sources and set of files, and every changed file one the
-    last sync generated (and left as generated); else None."""
+    """The generated files a person edited since the last sync, when a person's edits are all
+    that changed: the same drafts, manifest, failed sources and set of files, and every
+    changed file either one the last sync generated and left as generated (returned), or one
+    it keeps as edited that still differs from what the manifest records; else None."""
     if (replay is None or not drafts_key or replay.get("drafts") != drafts_key
             or replay.get("manifest") != manifest_hash or replay.get("failed") != failed
             or not isinstance(replay.get("plan"), ContentPlan)):
         return None
-    after = replay.get("after")
-    if not isinstance(after, dict) or after.keys() != existing.keys():
+    after, kept = replay.get("after"), replay.get("kept")
+    if not isinstance(after, dict) or not isinstance(kept, dict) or after.keys() != existing.keys():
         return None
-    edited = frozenset(path for path, digest in existing.items() if after[path] != digest)
+    changed = [path for path, digest in existing.items() if after[path] != digest]
     settled = replay["plan"].settled
-    return edited if edited and all(path in settled for path in edited) else None
+    edited = frozenset(path for path in changed if path in settled)
+    still_kept = all(path in kept and existing[path] != kept[path] for path in changed if path not in settled)
+    return edited if changed and still_kept else None
 
 
 def _sync_fingerprint(drafts_key: str, manifest_hash: str, existing: Mapping[str, str], failed: list[str]) -> str:

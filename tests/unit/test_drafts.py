@@ -182,6 +182,9 @@ def test_hand_edits_alone_since_the_last_sync_are_planned_without_the_drafts_as_
     assert (quick.unchanged, quick.writes, quick.deletes, quick.problems) == (  # type: ignore[attr-defined]
         full.unchanged, full.writes, full.deletes, full.problems)  # type: ignore[attr-defined]
     assert sync(Unread(made.entries)) == quick  # nothing changed since: replayed
+    files[3].write_text(files[3].read_text() + "\nAnother note.\n")  # a kept edit edited again
+    again = sync(Unread(made.entries))
+    assert again == dataclasses.replace(quick, problems=again.problems) and again.problems == quick.problems  # type: ignore[attr-defined]
     files[1].write_text(generated)  # undone: a full plan, which finds the file as generated
     undone = sync()
     assert undone.kept_edits == (files[3].relative_to(config.content_dir).as_posix(),)  # type: ignore[attr-defined]
