@@ -49,7 +49,7 @@ import math
 import os
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..cache import BuildCache
@@ -170,6 +170,23 @@ class LazyFiles(Sequence[OutputFile]):
                 known = {f.path: f for f in loaded}
                 self._files = tuple(known[p] if p in known else OutputFile(p, self._fresh[p]) for p in self._paths)
         return self._files
+
+    def split(self, kept: Callable[[str], bool]) -> tuple[list[str], list[OutputFile]]:
+        """(the paths `kept` holds, the other files), reading only the others' bytes (build.py
+        links the files site/ already holds: their names are their content's hash)."""
+        if self._files is not None:
+            paths = [file.path for file in self._files if kept(file.path)]
+            held = set(paths)
+            return paths, [file for file in self._files if file.path not in held]
+        paths = [path for path in self._paths if kept(path)]
+        held = set(paths)
+        others = [path for path in self._paths if path not in held]
+        loaded = load_files(self._store, [p for p in others if p not in self._fresh], self._load)
+        if loaded is None:
+            files = self._get()
+            return paths, [file for file in files if file.path not in held]
+        known = {f.path: f for f in loaded}
+        return paths, [known[p] if p in known else OutputFile(p, self._fresh[p]) for p in others]
 
     def __len__(self) -> int:
         return len(self._paths) if self._files is None else len(self._files)

@@ -178,3 +178,31 @@ def test_a_damaged_live_state_falls_back_to_a_full_build(tmp_path: Path) -> None
         assert _files(build_search(again, config, versions=_versions(again))) == _files(
             build_search(again, config, cache=False)), damage
         current = again
+
+
+def test_lazy_files_split_reads_only_the_files_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = Config(root=tmp_path)
+    entries = _numbered_corpus()
+    first = _benchmark_edit(entries, 1)
+    build_search(first, config, versions=_versions(first))
+    # Nothing changed (the last build's files), then an edit applied in place (some just made).
+    for step in (first, _benchmark_edit(first, 2)):
+        search._MEMO.clear()
+        output = build_search(step, config, versions=_versions(step))
+        assert isinstance(output.files, search.live.LazyFiles)
+        every = [(f.path, f.data) for f in build_search(step, config, cache=False).files]
+        shards = {path for path, _ in every if "/index/s" in path}
+        read: list[str] = []
+        original = search.live.load_files
+
+        def spy(store, paths, load):  # type: ignore[no-untyped-def]
+            read.extend(paths)
+            return original(store, paths, load)
+
+        monkeypatch.setattr(search.live, "load_files", spy)
+        kept, others = output.files.split(shards.__contains__)
+        monkeypatch.setattr(search.live, "load_files", original)
+        assert sorted(kept) == sorted(shards)
+        assert [(f.path, f.data) for f in others] == [item for item in every if item[0] not in shards]
+        assert not shards & set(read)
+        assert output.files._files is None  # nothing else was read
