@@ -185,6 +185,13 @@ def test_lazy_files_split_reads_only_the_files_not_kept(tmp_path: Path, monkeypa
     entries = _numbered_corpus()
     first = _benchmark_edit(entries, 1)
     build_search(first, config, versions=_versions(first))
+    read: list[str] = []
+    original = search.live.load_files
+
+    def spy(store, paths, load):  # type: ignore[no-untyped-def]
+        read.extend(paths)
+        return original(store, paths, load)
+
     # Nothing changed (the last build's files), then an edit applied in place (some just made).
     for step in (first, _benchmark_edit(first, 2)):
         search._MEMO.clear()
@@ -192,13 +199,7 @@ def test_lazy_files_split_reads_only_the_files_not_kept(tmp_path: Path, monkeypa
         assert isinstance(output.files, search.live.LazyFiles)
         every = [(f.path, f.data) for f in build_search(step, config, cache=False).files]
         shards = {path for path, _ in every if "/index/s" in path}
-        read: list[str] = []
-        original = search.live.load_files
-
-        def spy(store, paths, load):  # type: ignore[no-untyped-def]
-            read.extend(paths)
-            return original(store, paths, load)
-
+        read.clear()
         monkeypatch.setattr(search.live, "load_files", spy)
         kept, others = output.files.split(shards.__contains__)
         monkeypatch.setattr(search.live, "load_files", original)
