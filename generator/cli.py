@@ -185,6 +185,8 @@ def run() -> NoReturn:
     """
     gc.set_threshold(100_000, 50, 100)
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or coverage tool writes its report at exit: let it
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
