@@ -17,6 +17,7 @@ import functools
 import hashlib
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -336,6 +337,10 @@ def build(config: Config, *, progress: Progress = _quiet,
         written = WriteReport(written=0, unchanged=len(paths), removed=0)
     else:
         progress(f"writing {len(files)} files to {config.paths.output}/")
+        if defer is None and saves:
+            # The caches of content/ do not depend on site/: pickled while the writer threads
+            # wait on the kernel.
+            saves = [_in_background(saves)]
         written = write_site(files, config.output_dir, same=same, spare=config.cache_dir / SPARE_SITE)
         saves.append(record_render)
         paths = [*(f.path for f in files), *same]
@@ -482,6 +487,27 @@ class _CachedEntries(Sequence[Entry]):
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._get())
+
+
+def _in_background(work: Sequence[Callable[[], None]]) -> Callable[[], None]:
+    """Start `work` in a thread now; the returned step waits for it (and raises what it raised)."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _run(work)
+        except BaseException as error:  # handed to the waiting step
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name="cache-saves")
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return wait
 
 
 def _run(work: Sequence[Callable[[], None]]) -> bool:
