@@ -8,6 +8,7 @@ number of cores. Shared by the normalizer and the renderer.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -21,16 +22,24 @@ R = TypeVar("R")
 PARALLEL_MIN = 100
 """Fewer items than this are done in this process: starting workers costs more than it saves."""
 
-# The function and items of the running map: forked workers inherit them, so
-# only chunk bounds and results cross process boundaries (nothing is pickled
-# on the way in, and the function may be a closure).
-_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+# The running map's function, items, chunk bounds and shared [next chunk from the front,
+# one past the last chunk not yet taken from the back]: forked workers inherit it, so only
+# chunk numbers and results cross process boundaries (nothing is pickled on the way in,
+# and the function may be a closure).
+_SHARED: tuple[Callable[[Any], Any], Sequence[Any], list[tuple[int, int]], Any] | None = None
 
 
-def _run_chunk(bounds: tuple[int, int]) -> list[Any]:
-    assert _WORK is not None
-    function, items = _WORK
-    return [function(item) for item in items[bounds[0]:bounds[1]]]
+def _take_front(_: int) -> tuple[int, list[Any]] | None:
+    """In a worker: the next chunk from the front, done; None when none is left."""
+    assert _SHARED is not None
+    function, items, bounds, ends = _SHARED
+    with ends.get_lock():
+        if ends[0] >= ends[1]:
+            return None
+        index = ends[0]
+        ends[0] += 1
+    start, stop = bounds[index]
+    return index, [function(item) for item in items[start:stop]]
 
 
 def default_jobs() -> int:
@@ -43,26 +52,53 @@ def default_jobs() -> int:
 
 def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None,
                  minimum: int | None = None) -> list[R]:
-    """[function(x) for x in items], over `jobs` forked processes (default: the cores) when that pays.
+    """[function(x) for x in items], over this process and `jobs` - 1 forked ones (default: one
+    process per core) when that pays.
 
     Serial for fewer than `minimum` items (default: PARALLEL_MIN), one job, no fork (Windows, macOS
     default), inside a worker process, or while other threads run (a fork
     copies only the calling thread; locks held by the others would stay held
     in the child). Results must be picklable.
+
+    This process works too instead of waiting: it takes chunks from the back while
+    the workers take them from the front, so the load evens out by itself, one
+    process fewer holds a copy of the parent's memory, and its share of the
+    results is never pickled. The first chunk is always left to a worker.
     """
-    global _WORK
+    global _SHARED
     jobs = default_jobs() if jobs is None else jobs
-    if _WORK is not None or not fork_pays(jobs, len(items), PARALLEL_MIN if minimum is None else minimum):
+    if _SHARED is not None or not fork_pays(jobs, len(items), PARALLEL_MIN if minimum is None else minimum):
         return [function(item) for item in items]
-    size = -(-len(items) // (jobs * 4))  # a few chunks per worker even out uneven pages
+    context = multiprocessing.get_context("fork")
+    size = -(-len(items) // (jobs * 8))  # many chunks, so neither end waits long for the other
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    _WORK = (function, items)
+    ends = context.Array("i", [0, len(bounds)])
+    parts: list[list[Any] | None] = [None] * len(bounds)
+    _SHARED = (function, items, bounds, ends)
+    # Everything alive now is left out of garbage collection until the map ends: a collection in
+    # a worker would write to every inherited object, copying the parent's memory page by page.
+    gc.freeze()
     try:
-        with fork_pool(jobs) as pool:
-            parts = pool.map(_run_chunk, bounds, chunksize=1)
+        with fork_pool(jobs - 1) as pool:
+            taken = pool.map_async(_take_front, range(len(bounds)), chunksize=1)
+            while True:
+                with ends.get_lock():
+                    if ends[1] - 1 < max(ends[0], 1):
+                        break
+                    ends[1] -= 1
+                    index = ends[1]
+                start, stop = bounds[index]
+                parts[index] = [function(item) for item in items[start:stop]]
+            for done in taken.get():
+                if done is not None:
+                    parts[done[0]] = done[1]
     finally:
-        _WORK = None
-    return [result for part in parts for result in part]
+        _SHARED = None
+        gc.unfreeze()
+    missing = [index for index, part in enumerate(parts) if part is None]
+    if missing:
+        raise RuntimeError(f"parallel_map: chunks {missing} were never done")
+    return [result for part in parts if part is not None for result in part]
 
 
 def fork_pays(jobs: int, count: int, minimum: int) -> bool:

@@ -45,12 +45,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
 import hashlib
 import json
-import multiprocessing
 import posixpath
-import re
 from array import array
 from collections import ChainMap, Counter
 from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
@@ -65,7 +62,7 @@ from . import feeds
 from .config import Config
 from .markdown import render_markdown
 from .models import TEASER, Entry, OutputFile, Problem, Severity, count_words
-from .parallel import fork_pays, fork_pool
+from .parallel import parallel_map as _parallel_map
 from .taxonomy import (
     MONTH_NAMES,
     Taxonomy,
@@ -1119,66 +1116,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-# The running map's function, items, chunk bounds and shared [next chunk from the front,
-# one past the last chunk not yet taken from the back]; forked workers inherit it.
-_SHARED: tuple[Callable[[Any], Any], Sequence[Any], list[tuple[int, int]], Any] | None = None
-
-
-def _take_front(_: int) -> tuple[int, list[Any]] | None:
-    """In a worker: the next chunk from the front, done; None when none is left."""
-    assert _SHARED is not None
-    function, items, bounds, ends = _SHARED
-    with ends.get_lock():
-        if ends[0] >= ends[1]:
-            return None
-        index = ends[0]
-        ends[0] += 1
-    start, stop = bounds[index]
-    return index, [function(item) for item in items[start:stop]]
-
-
 def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """[function(x) for x in items], over this process and `jobs` - 1 forked ones when there is
-    enough work (PARALLEL_MIN items) and forking is safe (see generator.parallel).
-
-    This process works too instead of waiting: it takes chunks from the back while
-    the workers take them from the front, so the load evens out by itself, one
-    process fewer holds a copy of the parent's memory, and its share of the
-    results is never pickled. The first chunk is always left to a worker.
-    """
-    global _SHARED
-    if _SHARED is not None or not fork_pays(jobs, len(items), PARALLEL_MIN):
-        return [function(item) for item in items]
-    context = multiprocessing.get_context("fork")
-    size = -(-len(items) // (jobs * 8))  # many chunks, so neither end waits long for the other
-    bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-    ends = context.Array("i", [0, len(bounds)])
-    parts: list[list[Any] | None] = [None] * len(bounds)
-    _SHARED = (function, items, bounds, ends)
-    # Everything alive now is left out of garbage collection until the map ends: a collection in
-    # a worker would write to every inherited object, copying the parent's memory page by page.
-    gc.freeze()
-    try:
-        with fork_pool(jobs - 1) as pool:
-            taken = pool.map_async(_take_front, range(len(bounds)), chunksize=1)
-            while True:
-                with ends.get_lock():
-                    if ends[1] - 1 < max(ends[0], 1):
-                        break
-                    ends[1] -= 1
-                    index = ends[1]
-                start, stop = bounds[index]
-                parts[index] = [function(item) for item in items[start:stop]]
-            for done in taken.get():
-                if done is not None:
-                    parts[done[0]] = done[1]
-    finally:
-        _SHARED = None
-        gc.unfreeze()
-    missing = [index for index, part in enumerate(parts) if part is None]
-    if missing:
-        raise RuntimeError(f"parallel_map: chunks {missing} were never done")
-    return [result for part in parts if part is not None for result in part]
+    """generator.parallel.parallel_map with the renderer's threshold (PARALLEL_MIN)."""
+    return _parallel_map(function, items, jobs, PARALLEL_MIN)
 
 
 _PLAIN = frozenset({Link, Bar, TimelineRow})

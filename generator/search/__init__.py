@@ -558,7 +558,9 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
         patch = {position: live.record_patch(records[position]) for position in sorted(patched)}
     holders = np.bincount(index.term, minlength=term_count)
     numbers = index.numbers
-    by_vocabulary = np.where(numbers >= 0, holders[np.maximum(numbers, 0)], 0).astype(np.int32)
+    # (An archive with no document left has no term: nothing to look up.)
+    by_vocabulary = (np.where(numbers >= 0, holders[np.maximum(numbers, 0)], 0).astype(np.int32) if term_count
+                     else np.zeros(len(numbers), dtype=np.int32))
     ranks = np.zeros(term_count, dtype=np.int32)
     ranks[list(index.js_order)] = np.arange(term_count, dtype=np.int32)
     lengths = np.array([record[4] for record in records], dtype=np.int32).reshape(-1, field_count)
