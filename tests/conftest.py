@@ -42,6 +42,23 @@ def make_project(root: Path, config: str = "") -> Path:
 
 
 @pytest.fixture
+def in_place_search(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each search rebuild was applied in place (search/live.py), in order."""
+    from generator import search
+
+    applied: list[bool] = []
+    original = search.live.rebuild
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        applied.append(result is not None)
+        return result
+
+    monkeypatch.setattr(search.live, "rebuild", spy)
+    return applied
+
+
+@pytest.fixture
 def seeds_project(tmp_path: Path) -> Path:
     """A writable copy of the seeds project (sources + archive.toml), unbuilt."""
     return make_project(tmp_path / "project")

@@ -65,7 +65,7 @@ engine.search(query).then((r) => engine.documents(r.map((x) => x.ref)))
 
 
 def test_benchmark_edits_applied_in_place_give_a_cold_builds_site(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                   in_place_search: list[bool]) -> None:
     """Whole builds of a synthetic project: benchmarks/build_speed.py's edit, again and again;
     from the second edit on the search files are patched in place (live.py), and every
     site equals a cold build's byte for byte."""
@@ -75,15 +75,7 @@ def test_benchmark_edits_applied_in_place_give_a_cold_builds_site(tmp_path: Path
     from generator.build import build
     from generator.config import load_config
 
-    applied: list[bool] = []
-    original = search.live.rebuild
-
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        result = original(*args, **kwargs)
-        applied.append(result is not None)
-        return result
-
-    monkeypatch.setattr(search.live, "rebuild", spy)
+    applied = in_place_search
 
     def site_of(root: Path) -> dict[str, bytes]:
         report = build(load_config(root=root))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,13 +93,18 @@ def test_a_new_normalizer_voids_the_cache(tmp_path: Path, counted: list[str], mo
     assert counted == ["p0.txt"]
 
 
+def _seeded(root: Path, pages: int) -> tuple[Any, list[SourceDocument], Any]:
+    """A project with `pages` page dumps in seeds/: its configuration, sources and drafts."""
+    config = load_config(None, root=root)
+    (root / "seeds").mkdir()
+    for n in range(pages):
+        (root / "seeds" / f"p{n}.txt").write_text(page(n))
+    sources, _ = read_sources(config.sources_dir, root)
+    return config, sources, normalize_cached(sources, config, None, jobs=1)
+
+
 def test_sync_replays_its_plan_only_while_content_is_as_it_left_it(tmp_path: Path) -> None:
-    config = load_config(None, root=tmp_path)
-    (tmp_path / "seeds").mkdir()
-    for n in range(3):
-        (tmp_path / "seeds" / f"p{n}.txt").write_text(page(n))
-    sources, _ = read_sources(config.sources_dir, tmp_path)
-    made = normalize_cached(sources, config, None, jobs=1)
+    config, sources, made = _seeded(tmp_path, 3)
     replay: dict[str, object] = {}
 
     def sync() -> object:
@@ -153,12 +159,7 @@ def test_hand_edits_alone_since_the_last_sync_are_planned_without_the_drafts_as_
     """Only generated files edited by hand since the last sync: the plan comes from the last one
     (the drafts are not even read) and equals a full plan; the next sync replays it; undoing
     the edit, or any other change, goes back to the full plan."""
-    config = load_config(None, root=tmp_path)
-    (tmp_path / "seeds").mkdir()
-    for n in range(5):
-        (tmp_path / "seeds" / f"p{n}.txt").write_text(page(n))
-    sources, _ = read_sources(config.sources_dir, tmp_path)
-    made = normalize_cached(sources, config, None, jobs=1)
+    config, sources, made = _seeded(tmp_path, 5)
     replay: dict[str, object] = {}
 
     class Unread(list):  # drafts that must not be read on the quick path

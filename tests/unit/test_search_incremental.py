@@ -121,19 +121,11 @@ def _benchmark_edit(entries: list[Entry], run: int, position: int | None = None)
 @pytest.mark.parametrize("numbered", [True, False])
 @pytest.mark.parametrize("memo", [True, False])
 def test_edits_applied_in_place_equal_cold_builds(tmp_path: Path, memo: bool, numbered: bool,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+                                                  in_place_search: list[bool]) -> None:
     """Benchmark-style edits are applied in place (live.py) and give a cold build's bytes.
     Without the `numbered` entry, each run's number is a term the index lacks, which takes
     the place of the last run's (no other document has it): the term list changes too."""
-    applied: list[bool] = []
-    original = search.live.rebuild
-
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        result = original(*args, **kwargs)
-        applied.append(result is not None)
-        return result
-
-    monkeypatch.setattr(search.live, "rebuild", spy)
+    applied = in_place_search
     config = Config(root=tmp_path)
     entries = _numbered_corpus() if numbered else corpus(40, 60)
     steps = [("cold", entries)]
