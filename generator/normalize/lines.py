@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .bylines import byline_names, image_credit_of, is_credit_line, is_name
+from .bylines import byline_names, image_credit_of, is_credit_line, is_name, name_list
 from .dates import date_line_value
 from .needles import has_any
 
@@ -39,10 +39,11 @@ menu search home subscribe newsletter login log in sign up register close open s
 navigation next previous prev back top more read follow us on teilen drucken kommentare suche anmelden
 abonnieren compartir imprimir comentarios buscar suscribirse partager imprimer commentaires rechercher
 s'abonner partilhar compartilhar comentários pesquisar assinar the and or de la el les die der und
+this article story post page
 """.split())
 # Furniture words that also fill ordinary phrases: a line of only these is not furniture.
 _FURNITURE_FILLERS = frozenset({"the", "and", "or", "de", "la", "el", "les", "die", "der", "und", "in", "on", "to",
-                                "us"})
+                                "us", "this", "article", "story", "post", "page"})
 _URLISH = re.compile(r"^(?:https?://|www\.)\S+$|^[\w.-]+\.(?:com|org|net|de|fr|es|uk|info|io)(?:/\S*)?$", re.I)
 
 
@@ -351,6 +352,8 @@ def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
         return BYLINE, words, None, tuple(names)
     if is_prose(text, words):
         return PROSE, words, None, ()
+    if words <= 16 and (listed := name_list(text)):
+        return NAME, words, None, tuple(listed)
     if is_name(text, max_words=6) and words <= 8:
         return NAME, words, None, (text,)
     return SHORT, words, None, ()

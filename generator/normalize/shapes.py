@@ -186,11 +186,13 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
         elif line.kind == NAME:
             if header.strong and _is_label(lines, i):
                 break
+            if header.authors and header.date is not None and _opens_record(lines, i, limit):
+                break
             if _in_menu_run(lines, i) or len(header.authors) >= 4:
                 break
             if pending and not header.strong and len(pending) > 1:
                 break
-            header.authors.append(line.text)
+            header.authors += [n for n in line.names if n not in header.authors]
             header.dek += pending
             pending = []
             header.end = i + 1
@@ -206,6 +208,23 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             break
         i += 1
     return header
+
+
+def _opens_record(lines: list[Line], i: int, limit: int) -> bool:
+    """A name-like line set apart by a blank, then a summary, then a byline or date: the next teaser's headline.
+
+    Title-case headlines ("Climate Strike Draws Thousands", "Smith and Jones Agree")
+    read as names; after a header that already has its authors and date, the shape
+    of what follows tells them apart from one more author line (authors listed one
+    per line are not set apart by blanks).
+    """
+    if _gap_before(lines, i) == 0:
+        return False
+    j = _next_nonblank(lines, i + 1, limit)
+    if j is None or lines[j].kind not in (PROSE, SHORT) or not 6 <= lines[j].words < ARTICLE_MASS:
+        return False
+    k = _next_nonblank(lines, j + 1, limit)
+    return k is not None and k - j <= 3 and lines[k].kind in (NAME, BYLINE, DATE)
 
 
 def _in_menu_run(lines: list[Line], i: int) -> bool:

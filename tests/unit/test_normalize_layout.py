@@ -17,6 +17,7 @@ from generator.models import ARTICLE, Entry, SourceDocument, SourceKind
 from generator.normalize import normalize_all
 from generator.normalize.article import is_junk_title, names_in
 from generator.normalize.dates import find_short_dates, parse_date
+from generator.normalize.lines import classify
 
 PARAS = [
     ("The committee met on Tuesday to discuss the budget for the coming year, and members raised several "
@@ -442,3 +443,21 @@ def test_a_headline_never_scores_above_its_ceiling() -> None:
                 assert score <= _score_ceiling(lines, t, body_words, copies) + 1e-9, lines[t].text
                 checked += 1
     assert checked > 200
+
+
+@pytest.mark.parametrize(("text", "kind", "names"), [
+    ("Dolores Cruz, Kwame Novak, Miriam Novak", "name", ("Dolores Cruz", "Kwame Novak", "Miriam Novak")),
+    ("Yusuf Okafor, Gabriel Wallace", "name", ("Yusuf Okafor", "Gabriel Wallace")),
+    ("Ann Other and Bo Jensen", "name", ("Ann Other", "Bo Jensen")),
+    ("Smith, John", "name", ("Smith, John",)),  # one name, surname first
+    ("Paris, London and Berlin", "name", ("Paris, London and Berlin",)),  # one word each: not split
+    ("Share this article: Facebook Twitter Email", "noise", ()),
+    ("Share this story", "noise", ()),
+])
+def test_lines_listing_people_and_share_bars(text: str, kind: str, names: tuple[str, ...]) -> None:
+    line = classify(text)
+    assert (line.kind, line.names) == (kind, names)
+
+
+def test_a_headline_of_share_words_alone_is_no_share_bar() -> None:
+    assert classify("The Story").kind != "noise"

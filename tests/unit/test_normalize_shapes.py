@@ -199,3 +199,59 @@ def test_dates_in_five_languages() -> None:
     assert parse_date("5 de setembro de 2017") == dt.date(2017, 9, 5)
     assert parse_date("2018-10-26") == dt.date(2018, 10, 26)
     assert parse_date("no date here") is None
+
+
+SIDEBAR_WITH_NAME_LISTS = f"""Council Delays Vote on Harbour Plan
+
+A short dek that explains why the vote was delayed by the council this week.
+
+By Maria Lopez
+
+March 13, 2019
+Share this article: Facebook Twitter Email
+
+{P1}
+
+{P2}
+
+{P3}
+
+Related articles
+
+Harbour Workers Strike Again
+
+A summary of the other story, which the dump shows under its headline.
+
+Ann Other, Bo Jensen
+
+January 2, 2019
+
+
+Climate Strike Draws Thousands
+
+A second summary, for a headline in title case that reads like a name.
+
+Cy Young, Di Prince, Ed Norton
+
+January 3, 2019
+"""
+
+
+def test_sidebar_teasers_with_listed_authors_and_a_name_like_headline() -> None:
+    entries, problems = run(doc(SIDEBAR_WITH_NAME_LISTS))
+    assert problems == []
+    assert [(e.kind, e.title, e.authors) for e in entries] == [
+        ("article", "Council Delays Vote on Harbour Plan", ("Maria Lopez",)),
+        ("teaser", "Harbour Workers Strike Again", ("Ann Other", "Bo Jensen")),
+        ("teaser", "Climate Strike Draws Thousands", ("Cy Young", "Di Prince", "Ed Norton")),
+    ]
+    assert entries[2].summary.startswith("A second summary")
+    assert "Share" not in entries[0].body
+
+
+def test_authors_one_per_line_in_a_listing_stay_authors() -> None:
+    listing = "\n\n\n".join(
+        f"Story Number {n} About the Harbour\n\nMay 0{n}, 2020 | A summary of story {n} that was cut off (...)"
+        f"\n\nAnn Other\nBo Jensen" for n in range(1, 4))
+    entries, _ = run(doc(listing))
+    assert [e.authors for e in entries] == [("Ann Other", "Bo Jensen")] * 3

@@ -119,3 +119,6 @@ def test_dumps_normalize_to_one_article_each(tmp_path: Path, items: list[Synthet
     assert len(articles) == N
     # Each page's one article, on the page's own date.
     assert sorted(str(a.date) for a in articles) == sorted(str(i.entry.date) for i in items)
+    # Each with its own headline and authors, and every "related" teaser merged into its article.
+    assert sorted((a.title, a.authors) for a in articles) == sorted((i.entry.title, i.entry.authors) for i in items)
+    assert [d.title for d in drafts if d.kind != ARTICLE] == []
