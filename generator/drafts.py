@@ -64,6 +64,12 @@ class MergedDrafts(Sequence[Entry]):
         self._unmerged: Callable[[], list[Entry]] | None = unmerged
         self._merged: list[Entry] | None = None
 
+    def unmerged(self) -> list[Entry]:
+        """The drafts before merging (read once: call this instead of reading the merged ones)."""
+        assert self._unmerged is not None, "already merged"
+        found, self._unmerged = self._unmerged(), None
+        return found
+
     def _items(self) -> list[Entry]:
         if self._merged is None:
             from .normalize.dedupe import merge_duplicates
@@ -97,16 +103,46 @@ class Drafts(NamedTuple):
     """A hash of every source's key: equal keys, equal drafts."""
 
 
+SUMMARY_NAME = f"{CACHE_NAME}-summary"
+
+
+def sources_digest(sources: Sequence[SourceDocument]) -> str:
+    """A hash of the normalizer's code and every source's path, kind and digest: all the drafts
+    depend on, besides the configuration (in the build cache's key)."""
+    listed = "\n".join(sorted(f"{doc.path}\x00{doc.kind.value}\x00{doc.digest}" for doc in sources))
+    return hashlib.sha256(f"{normalizer_version()}\n{listed}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: BuildCache | None,
                      jobs: int | None = None) -> Drafts:
     """`normalize_all(sources, config)`, reusing the cached drafts of every source whose key is unchanged.
 
-    The cache is in two parts: per source its digest, short lines, key and problem
-    (`drafts`, small, read on every build), and its drafts (`drafts-entries`, the
-    bulk, read only when the drafts are: see MergedDrafts).
+    The cache is in three parts: per source its digest, short lines, key and problem
+    (`drafts`), its drafts (`drafts-entries`, the bulk, read only when the drafts are:
+    see MergedDrafts), and the key and problems of the whole last result
+    (`drafts-summary`): when no source changed, that is all a build reads.
     """
     if not sources:
         return Drafts([], [], hashlib.sha256(b"").hexdigest())  # and the normalizer is not even imported
+    if store is None:
+        return _normalize_cached(sources, config, None, jobs)
+    digest = sources_digest(sources)
+    summary = store.load(SUMMARY_NAME, keep=True)
+    if summary.get("sources") == digest:
+        # The same sources as last time: the same drafts, made (from the cache) only if read.
+        def unmerged() -> list[Entry]:
+            made = _normalize_cached(sources, config, store, jobs).entries
+            assert isinstance(made, MergedDrafts)
+            return made.unmerged()
+
+        return Drafts(MergedDrafts(unmerged), list(summary["problems"]), summary["key"])
+    drafts = _normalize_cached(sources, config, store, jobs)
+    store.save(SUMMARY_NAME, {"sources": digest, "key": drafts.key, "problems": drafts.problems})
+    return drafts
+
+
+def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: BuildCache | None,
+                      jobs: int | None = None) -> Drafts:
     from .ingest import read_again
     from .normalize import normalize_source
     from .normalize.noise import noise_keys, recurring_keys, short_line_keys

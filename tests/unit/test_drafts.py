@@ -252,3 +252,30 @@ def test_sources_not_read_are_read_when_they_must_be_normalized_again(tmp_path: 
     result = normalize_cached(unread, changed, BuildCache(changed), jobs=1)
     assert (list(result.entries), result.problems) == tuple(normalize_all(read, changed, jobs=1))
     assert any(e.publication == "Harbor News" for e in result.entries)
+
+
+def test_the_same_sources_again_read_only_the_summary_until_the_drafts_are_used(
+        tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(None, root=tmp_path)
+    store = BuildCache(config)
+    sources = [doc(f"p{n}.txt", page(n)) for n in range(4)] + [doc("empty.txt", "Home\n")]
+    first = normalize_cached(sources, config, store, jobs=1)
+    expected = normalize_all(sources, config, jobs=1)
+    loaded: list[str] = []
+    original_load = BuildCache.load
+
+    def spy(self: BuildCache, name: str, keep: bool = False) -> dict[str, object]:
+        loaded.append(name)
+        return original_load(self, name, keep)
+
+    monkeypatch.setattr(BuildCache, "load", spy)
+    counted.clear()
+    again = normalize_cached(sources, config, store, jobs=1)
+    assert loaded == ["drafts-summary"]  # neither the per-source records nor the drafts
+    assert (again.key, again.problems) == (first.key, first.problems) and again.problems  # the empty page's
+    assert (list(again.entries), again.problems) == (expected[0], expected[1]) and counted == []
+
+    sources[1] = doc("p1.txt", page(1, " A late correction."))
+    edited = normalize_cached(sources, config, store, jobs=1)
+    assert edited.key != first.key and counted == ["p1.txt"]
+    assert (list(edited.entries), edited.problems) == tuple(normalize_all(sources, config, jobs=1))
