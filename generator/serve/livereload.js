@@ -2,16 +2,19 @@
  *
  * Listens for build statuses (through one SharedWorker for all tabs, so many
  * open tabs share a single connection; a direct EventSource where shared
- * workers are missing). A page older than the current build epoch refreshes
- * itself in place: it fetches its own URL again and patches the differences
- * into the open document (text, attributes, added and removed elements), which
- * keeps the scroll position and the stylesheets already loaded, and shows the
- * new text a navigation sooner. That is only done to a page that is still
- * exactly what the server sent (it fetches that once, after loading, to know),
- * so nothing a script or the reader changed in it is undone without the
- * script running again. Any other page, one whose scripts changed (they would
- * have to run again), or one that cannot be fetched as the same HTML page,
- * reloads instead and returns to its scroll position.
+ * workers are missing). A page older than the current build epoch fetches its
+ * own URL again. When the build left it as it was (the server's digest of the
+ * page is the same; a build's deferred search index, say, changes other files),
+ * nothing happens to it: it only learns the epoch, which it keeps in its
+ * script tag's data-epoch. A page that changed is patched in place: the
+ * differences go into the open document (text, attributes, added and removed
+ * elements), which keeps the scroll position and the stylesheets already
+ * loaded, and shows the new text a navigation sooner. That is only done to a
+ * page that is still exactly what the server sent (it fetches that once, after
+ * loading, to know), so nothing a script or the reader changed in it is undone
+ * without the script running again. Any other page, one whose scripts changed
+ * (they would have to run again), or one that cannot be fetched as the same
+ * HTML page, reloads instead and returns to its scroll position.
  * A build that changed only stylesheets swaps them in place; build errors show
  * as an overlay until a good build clears it.
  */
@@ -20,6 +23,8 @@
   var me = document.currentScript;
   var epoch = Number(me.getAttribute("data-epoch") || 0);
   var server = me.getAttribute("data-server") || "";
+  // The server's digest of the HTML this document shows (the page as built).
+  var digest = me.getAttribute("data-digest") || "";
   var scrollKey = "archive-serve:scroll:" + location.pathname + location.search;
   var OVERLAY = "archive-serve-overlay";
   var EPOCH_PARAM = "archive-epoch";
@@ -67,6 +72,17 @@
     return tag ? Number(tag.getAttribute("data-epoch") || -1) : -1;
   }
 
+  function digestOf(doc) {
+    var tag = doc.querySelector("script[data-archive-serve]");
+    return tag ? tag.getAttribute("data-digest") || "" : "";
+  }
+
+  // The page shows the site of epoch `value` (the tag tells the page's own scripts and tests).
+  function reached(value) {
+    epoch = value;
+    me.setAttribute("data-epoch", String(epoch));
+  }
+
   // What the server sent for this page at this epoch, serialized; null while unknown.
   var base = null;
 
@@ -77,7 +93,7 @@
     }).then(function (text) {
       if (!text || refreshing || epoch !== asked) return;
       var sent = new DOMParser().parseFromString(text, "text/html");
-      if (epochOf(sent) === asked) base = serialize(sent);
+      if (digest && digestOf(sent) === digest) base = serialize(sent);
     }).catch(function () {});
   }
 
@@ -149,10 +165,6 @@
 
   function refresh() {
     if (refreshing) return;
-    if (base === null || serialize(document) !== base) {
-      reload();  // changed since it loaded (or not known yet): only running its scripts again is right
-      return;
-    }
     refreshing = true;
     var goal = wantedEpoch;
     fetch(location.href, { cache: "no-store", credentials: "same-origin" }).then(function (r) {
@@ -161,14 +173,24 @@
       return r.text();
     }).then(function (text) {
       var fresh = new DOMParser().parseFromString(text, "text/html");
-      if (scriptsOf(fresh) !== scripts) throw new Error("its scripts changed");
-      var x = window.scrollX, y = window.scrollY;
-      base = serialize(fresh);
-      morph(document.documentElement, fresh.documentElement);
-      window.scrollTo(x, y);
-      epoch = Math.max(epoch, goal, epochOf(fresh));
-      // For the page's own scripts (and benchmarks): the content was replaced in place.
-      document.dispatchEvent(new CustomEvent("archive-serve:refreshed", { detail: { epoch: epoch } }));
+      var next = digestOf(fresh);
+      // Asked first, so that a build that left this page alone never reloads it, even one
+      // whose scripts changed it, or one that has not learned what the server sent yet.
+      if (!digest || next !== digest) {
+        // changed since it loaded (or not known yet): only running its scripts again is right
+        if (base === null || serialize(document) !== base) throw new Error("the page is not as it was sent");
+        if (scriptsOf(fresh) !== scripts) throw new Error("its scripts changed");
+        var x = window.scrollX, y = window.scrollY;
+        base = serialize(fresh);
+        digest = next;
+        morph(document.documentElement, fresh.documentElement);
+        window.scrollTo(x, y);
+        reached(Math.max(epoch, goal, epochOf(fresh)));
+        // For the page's own scripts (and benchmarks): the content was replaced in place.
+        document.dispatchEvent(new CustomEvent("archive-serve:refreshed", { detail: { epoch: epoch } }));
+      } else {
+        reached(Math.max(epoch, goal, epochOf(fresh)));
+      }
       refreshing = false;
       if (wantedEpoch > epoch) refresh();
     }).catch(reload);
@@ -256,7 +278,8 @@
     }
     if (status.epoch > wantedEpoch) {
       if (status.css && status.epoch === wantedEpoch + 1 && !refreshing) {
-        epoch = wantedEpoch = status.epoch;
+        wantedEpoch = status.epoch;
+        reached(status.epoch);
         swapStylesheets(status.epoch);
       } else {
         wantedEpoch = status.epoch;

@@ -282,6 +282,14 @@ def _etags(header: str) -> set[str]:
 
 def _is_html(name: str) -> bool:
     return mimetypes.guess_type(name)[0] == "text/html"
+
+
+def page_digest(data: bytes) -> str:
+    """A short digest of a page as built: equal digests, the same page (the reload script
+    compares them to leave alone an open page that a new build did not change)."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
 
 
@@ -548,6 +556,11 @@ class LiveServer:
             url_path = target.split("?", 1)[0].split("#", 1)[0] or "/"
         if url_path.startswith(PREFIX):
             return self._own_endpoint(url_path, urlsplit(target).query)
+        # The status before the file: a build publishes only after its site is in place, so the
+        # file read next is from this epoch's site or a later one. Read after it, a page from
+        # the site before could be labelled with the epoch of a build that replaced it just
+        # then, and would never learn of that build.
+        status = self.hub.status
         try:
             root = self.root()
         except Exception:  # noqa: BLE001 - the configuration may be mid-reload; answer, do not crash
@@ -557,7 +570,7 @@ class LiveServer:
             return Response(HTTPStatus.MOVED_PERMANENTLY, (("Location", found), _NO_STORE))
         for attempt in range(2):
             if found is None:
-                return self._not_found(root)
+                return self._not_found(root, status)
             try:
                 with open(found, "rb") as handle:
                     tag = _etag(os.fstat(handle.fileno()))
@@ -570,42 +583,47 @@ class LiveServer:
                 found = resolve_path(root, url_path) if attempt == 0 else None
                 found = found if isinstance(found, Path) else None
                 continue
-            return self._file(HTTPStatus.OK, found.name, data, tag)
-        return self._not_found(root)
+            return self._file(HTTPStatus.OK, found.name, data, tag, status)
+        return self._not_found(root, status)
 
-    def _file(self, status: int, name: str, data: bytes, tag: str | None = None) -> Response:
+    def _file(self, code: int, name: str, data: bytes, tag: str | None = None,
+              status: Status | None = None) -> Response:
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         # Pages are never cached (they carry the current epoch); other files are
         # revalidated, and a file a rebuild left unchanged keeps its inode, so its ETag.
         caching: tuple[tuple[str, str], ...] = (_NO_STORE,)
         if _is_html(name):
-            data = inject_script(data, self.script_tag())
+            data = inject_script(data, self.script_tag(status, page_digest(data)))
         elif tag is not None:
             caching = (_REVALIDATE, ("ETag", tag))
         if kind.startswith("text/") or kind in ("application/javascript", "application/json", "image/svg+xml"):
             kind += "; charset=utf-8"
-        return Response(status, (("Content-Type", kind), ("Content-Length", str(len(data))), *caching), data)
+        return Response(code, (("Content-Type", kind), ("Content-Length", str(len(data))), *caching), data)
 
-    def _not_found(self, root: Path) -> Response:
+    def _not_found(self, root: Path, status: Status | None = None) -> Response:
         page = root / "404.html"
         found = resolve_path(root, "/404.html")
         if isinstance(found, Path) and found == Path(os.path.realpath(page)):
             try:
-                return self._file(HTTPStatus.NOT_FOUND, "404.html", found.read_bytes())
+                return self._file(HTTPStatus.NOT_FOUND, "404.html", found.read_bytes(), status=status)
             except OSError:
                 pass
-        return self._file(HTTPStatus.NOT_FOUND, "404.html", _FALLBACK_404)
+        return self._file(HTTPStatus.NOT_FOUND, "404.html", _FALLBACK_404, status=status)
 
-    def script_tag(self) -> bytes:
+    def script_tag(self, status: Status | None = None, digest: str = "") -> bytes:
         """The tag injected into every HTML response (never into the built files).
 
         The status rides in data attributes, so the script's URL changes only with
         the script itself and the browser keeps it cached from one refresh to the next.
+        `status`: the one read before the page's file (the current one by default);
+        `digest`: the page's `page_digest`, by which an open page tells whether a new
+        epoch changed it at all.
         """
-        status = self.hub.status
+        status = status if status is not None else self.hub.status
         src = html.escape(f"{CLIENT_SCRIPT}?v={_asset_version(CLIENT_SCRIPT)}")
         return (f'<script src="{src}" data-archive-serve data-epoch="{status.epoch}" '
-                f'data-server="{html.escape(status.server)}"></script>').encode("ascii")
+                f'data-server="{html.escape(status.server)}" data-digest="{html.escape(digest)}"></script>'
+                ).encode("ascii")
 
     def _own_endpoint(self, url_path: str, query: str = "") -> Response:
         if url_path == EVENTS:

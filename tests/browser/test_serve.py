@@ -8,9 +8,11 @@ stops it with Ctrl-C at the end: exit code 0, no staging directory left.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,13 +216,24 @@ def test_a_page_its_scripts_changed_reloads_so_they_run_again(server: ServeProce
     mark = server.mark()
     template.write_text(head + script + sep + tail, encoding="utf-8")
     server.wait_for("built in", after=mark)
+    # Every document this tab loads counts itself, so the reloads of one save can be counted.
+    page.add_init_script("sessionStorage.setItem('loads', String(Number(sessionStorage.getItem('loads')) + 1))")
     page.goto(server.url + url)
     page.locator("#made-by-script").wait_for(timeout=30_000)
     page.evaluate("window.__sameDocument = true")
     marker = "After the script made its paragraph 2323"
+    mark = server.mark()
     edit_body(path, marker)
     page.wait_for_function(f"() => document.body.innerText.includes({marker!r})", timeout=30_000)
-    # Patched to the server's HTML, the page would lose the paragraph its script made: it reloaded.
+    # The save is done once its search index is in (reported after it) and the page has taken
+    # the epoch that came with it: the index changed the site, not this page, so that epoch
+    # must not reload the page a second time.
+    server.wait_for("built in", after=mark)
+    epoch = json.loads(urllib.request.urlopen(server.url + "__archive/status", timeout=10).read())["epoch"]
+    page.wait_for_function("(epoch) => { const tag = document.querySelector('script[data-archive-serve]');"
+                           " return !!tag && Number(tag.dataset.epoch) >= epoch; }", arg=epoch, timeout=30_000)
+    # Patched to the server's HTML, the page would lose the paragraph its script made: it reloaded, once.
     assert page.evaluate("window.__sameDocument === undefined")
+    assert page.evaluate("sessionStorage.getItem('loads')") == "2"
     page.locator("#made-by-script").wait_for(timeout=10_000)
     assert not page.js_errors

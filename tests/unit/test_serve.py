@@ -18,7 +18,7 @@ from generator.content import ContentPlan, Manifest
 from generator.models import Problem, Severity
 from generator.serve import BuildOutcome, Debouncer, LiveServer, OwnWrites, Project, WatchPlan, resolve_path
 from generator.serve.project import config_problems, outcome_from_report
-from generator.serve.server import inject_script, problem_from_exception
+from generator.serve.server import inject_script, page_digest, problem_from_exception
 from generator.write import WriteReport
 
 
@@ -286,6 +286,24 @@ def test_error_messages_are_data_not_markup(site: Path) -> None:
 
 
 # --- requests -------------------------------------------------------------------
+
+
+def test_a_page_carries_the_digest_of_its_built_file_and_the_epoch_read_before_it(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = make_server(FakeBuilder(BuildOutcome(site_changed=True)), site)
+    built = (site / "index.html").read_bytes()
+    assert f'data-digest="{page_digest(built)}"'.encode() in live.respond("GET", "/").body
+    # A build that publishes between the status read and the file read: the page must carry
+    # the epoch before it (it then learns of the build), never the new one with the old file.
+    original = live.root
+
+    def root_then_build() -> Path:
+        monkeypatch.setattr(live, "root", original)
+        live.build_now(frozenset({Path("/x.md")}))
+        return original()
+
+    monkeypatch.setattr(live, "root", root_then_build)
+    assert b'data-epoch="0"' in live.respond("GET", "/").body and live.epoch == 1
 
 
 def test_pages_get_the_reload_script_other_files_do_not(site: Path) -> None:
