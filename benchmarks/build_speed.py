@@ -19,8 +19,10 @@ in a fresh wrapper process:
 - HTML pages written.
 
 For ours (from content, and from dumps) it also times a rebuild with nothing
-changed and a rebuild after one content file's body was edited, and finally builds N = --big (50,000) with
-ours alone to show how the cost per entry grows.
+changed, a rebuild after one content file's body was edited (one word, the same length after the
+first run) and one after a sentence was added to another's (a new length every run, the usual
+edit: every search score changes), and finally builds N = --big (50,000) with ours alone to show
+how the cost per entry grows.
 
     python -m benchmarks.build_speed                      # 1k, 5k, 10k, 3 runs, then 50k
     python -m benchmarks.build_speed --sizes 1000 --runs 1 --big 0   # quick check
@@ -293,6 +295,20 @@ def edit_one_entry(root: Path, run: int) -> Path:
     return target
 
 
+def add_to_one_entry(root: Path, run: int) -> Path:
+    """Add a sentence to the body of another content file, one word longer each run; returns it.
+
+    The edit a person most often makes: it changes the body's length, so lunr's average
+    field length and with it every score of the index (the one-word edit of
+    `edit_one_entry` keeps the length after its first run, which the search applies in place).
+    """
+    target = sorted((root / "content").rglob("*.md"))[1]
+    text = target.read_text(encoding="utf-8").rstrip("\n")
+    target.write_text(f"{text}\n\nA correction added for the benchmark: {' '.join(['more'] * (run + 1))}.\n",
+                      encoding="utf-8")
+    return target
+
+
 def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: float,
              say: Callable[[str], None], dumps: bool = True) -> list[Series]:
     """Every build of one size, tools alternating run by run."""
@@ -322,6 +338,7 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
         project = tool.label.removeprefix("ours (").removesuffix(", cold)")
         noop = Series(f"ours (rebuild, nothing changed, {project})", size)
         edited = Series(f"ours (rebuild, one entry edited, {project})", size)
+        grown = Series(f"ours (rebuild, a sentence added, {project})", size)
         for run in range(runs):
             result = measure(tool.command, tool.root, logs / f"noop-{_slug(project)}-{run}.log", timeout)
             result.pages = count_html(tool.root / tool.output)
@@ -330,9 +347,13 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
             result = measure(tool.command, tool.root, logs / f"edit-{_slug(project)}-{run}.log", timeout)
             result.pages = count_html(tool.root / tool.output)
             edited.runs.append(result)
+            add_to_one_entry(tool.root, run)
+            result = measure(tool.command, tool.root, logs / f"grow-{_slug(project)}-{run}.log", timeout)
+            result.pages = count_html(tool.root / tool.output)
+            grown.runs.append(result)
             say(f"  run {run + 1}/{runs} rebuilds {project}: nothing changed {noop.runs[-1].wall:.2f} s, "
-                f"one edit {edited.runs[-1].wall:.2f} s")
-        rebuilds += [noop, edited]
+                f"one edit {edited.runs[-1].wall:.2f} s, a sentence added {grown.runs[-1].wall:.2f} s")
+        rebuilds += [noop, edited, grown]
     return [*series.values(), *rebuilds]
 
 
@@ -390,15 +411,17 @@ def table(results: Sequence[Series], big: Series | None) -> str:
                 f"| {ratio_c} | {ratio_d} |"
             )
     lines += ["", "| N | project | ours: rebuild, nothing changed (s) | ours: rebuild, one entry edited (s) "
-                  "| peak MB (PSS) |", "|---:|---|---:|---:|---:|"]
+                  "| ours: rebuild, a sentence added to one entry (s) | peak MB (PSS) |",
+              "|---:|---|---:|---:|---:|---:|"]
     for size, group in by_size.items():
         named = {s.label: s for s in group}
         for project in ("from content", "from dumps"):
             noop = named.get(f"ours (rebuild, nothing changed, {project})")
             edit = named.get(f"ours (rebuild, one entry edited, {project})")
-            if noop and edit:
+            grow = named.get(f"ours (rebuild, a sentence added, {project})")
+            if noop and edit and grow:
                 lines.append(f"| {size:,} | {project} | {_fmt(noop.median)} | {_fmt(edit.median)} "
-                             f"| {_fmt(max(noop.peak_mb, edit.peak_mb), 0)} |")
+                             f"| {_fmt(grow.median)} | {_fmt(max(noop.peak_mb, edit.peak_mb, grow.peak_mb), 0)} |")
     if big is not None:
         reference = max((s for s in results if s.label == "ours (from content, cold)"),
                         key=lambda s: s.size, default=None)
