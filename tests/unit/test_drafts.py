@@ -210,13 +210,8 @@ def test_a_build_told_what_changed_reads_seeds_only_when_something_in_them_did(t
     assert "walked out" in next(config.content_dir.rglob("*.md")).read_text()
 
 
-def test_drafts_are_read_only_when_needed_and_made_again_when_their_file_is_lost(
-        tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    config = load_config(None, root=tmp_path)
-    store = BuildCache(config)
-    sources = [doc(f"p{n}.txt", page(n)) for n in range(4)]
-    expected = normalize_all(sources, config, jobs=1)
-    list(normalize_cached(sources, config, store, jobs=1).entries)
+def _spy_on_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the build cache files loaded from now on."""
     loaded: list[str] = []
     original_load = BuildCache.load
 
@@ -225,6 +220,17 @@ def test_drafts_are_read_only_when_needed_and_made_again_when_their_file_is_lost
         return original_load(self, name, keep)
 
     monkeypatch.setattr(BuildCache, "load", spy)
+    return loaded
+
+
+def test_drafts_are_read_only_when_needed_and_made_again_when_their_file_is_lost(
+        tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(None, root=tmp_path)
+    store = BuildCache(config)
+    sources = [doc(f"p{n}.txt", page(n)) for n in range(4)]
+    expected = normalize_all(sources, config, jobs=1)
+    list(normalize_cached(sources, config, store, jobs=1).entries)
+    loaded = _spy_on_loads(monkeypatch)
     again = normalize_cached(sources, config, store, jobs=1)
     assert not any(name.startswith("drafts-entries") for name in loaded)  # not read until used
     for lost in config.cache_dir.glob("drafts-entries-*"):
@@ -261,14 +267,7 @@ def test_the_same_sources_again_read_only_the_summary_until_the_drafts_are_used(
     sources = [doc(f"p{n}.txt", page(n)) for n in range(4)] + [doc("empty.txt", "Home\n")]
     first = normalize_cached(sources, config, store, jobs=1)
     expected = normalize_all(sources, config, jobs=1)
-    loaded: list[str] = []
-    original_load = BuildCache.load
-
-    def spy(self: BuildCache, name: str, keep: bool = False) -> dict[str, object]:
-        loaded.append(name)
-        return original_load(self, name, keep)
-
-    monkeypatch.setattr(BuildCache, "load", spy)
+    loaded = _spy_on_loads(monkeypatch)
     counted.clear()
     again = normalize_cached(sources, config, store, jobs=1)
     assert loaded == ["drafts-summary"]  # neither the per-source records nor the drafts
