@@ -966,7 +966,7 @@ def _add_line_terms(score: float, line: Line, t: int, body_words: Container[str]
         score -= 1.2
     if line.kind == NAME and line.words <= 3:
         score -= 0.8
-    if line.words > 16 and ends_sentence(line.text):
+    if line.words >= 14 and ends_sentence(line.text):
         score -= 1.0  # a long sentence: a dek or a caption rather than a headline
     if is_caption(line.text) or _PHOTO_COUNTER.match(line.text):
         score -= 3.0

@@ -461,3 +461,15 @@ def test_lines_listing_people_and_share_bars(text: str, kind: str, names: tuple[
 
 def test_a_headline_of_share_words_alone_is_no_share_bar() -> None:
     assert classify("The Story").kind != "noise"
+
+
+def test_a_long_question_under_the_headline_is_its_dek_not_the_headline() -> None:
+    # Fewer of the headline's words are in the text than the dek's: still the dek, a question of
+    # fifteen words, reads as a dek.
+    body = " ".join(["The harbour workers said the port would stay closed while the talks went on."] * 6)
+    page = ("Home News Opinion\n\nInterviews\n\nHarbour Talks Stall as Fieglock Waits\n\n"
+            "Why would the harbour workers stay out while the talks with the port went on?\n\n"
+            f"By Emeka Hoff\n\nApril 7, 2016\nShare this article: Facebook Twitter Email\n\n{body}\n\n{body}\n")
+    entries, _ = normalize_all([SourceDocument("q.txt", SourceKind.TEXT, page, "utf-8", "q")], Config())
+    assert [(e.title, e.summary[:9], e.authors) for e in entries] == [
+        ("Harbour Talks Stall as Fieglock Waits", "Why would", ("Emeka Hoff",))]
