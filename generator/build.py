@@ -21,7 +21,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -34,6 +34,7 @@ from .content import (
     ContentPlan,
     list_content,
     load_entries,
+    note_written,
     patch_listing,
     recover,
     sync_content,
@@ -276,6 +277,7 @@ def build(config: Config, *, progress: Progress = _quiet,
     normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True, read=read)
     if normalized.plan.writes or normalized.plan.deletes:
         listing = list_content(config.content_dir)  # content/ changed under the listing
+        note_written(stat_cache, listing, normalized.plan)
     _LISTINGS[content_dir] = listing
     saves: list[Callable[[], None]] = []
     stage_seconds = {"normalize": normalized.seconds}
@@ -346,16 +348,15 @@ def build(config: Config, *, progress: Progress = _quiet,
         paths = [*(f.path for f in files), *same]
     stage_seconds["write"] = time.perf_counter() - write_started
     pages = sum(1 for path in paths if path.endswith(".html"))
+    kinds = count_kinds(entries)
     if defer is None:
         _run(saves)
         if fingerprint and written is not None:
-            articles, teasers = count_kinds(entries)
             fingerprint = _fingerprint(config, read, listing, theme)  # content/ (and its manifest) as this build left it
             cache.save(_RECORD, {"fingerprint": fingerprint, "problems": _ordered(problems),
-                                 "plan": replace(normalized.plan, writes={}, deletes=(), manifest=None,
-                                                 unchanged=normalized.plan.unchanged + len(normalized.plan.writes)),
+                                 "plan": normalized.plan.replayed(),
                                  "pages": pages, "files": len(paths), "entries": [e.path for e in entries],
-                                 "kinds": (articles, teasers)})
+                                 "kinds": kinds})
     else:
         defer.append(lambda: _run(saves))
         if earlier_search is not None:
@@ -366,7 +367,7 @@ def build(config: Config, *, progress: Progress = _quiet,
             defer.append(finish_search)
     return BuildReport(
         normalized, tuple(entries), written, pages=pages, files=len(paths),
-        problems=_ordered(problems), seconds=time.perf_counter() - started, extra=stage_seconds,
+        problems=_ordered(problems), seconds=time.perf_counter() - started, extra=stage_seconds, kinds=kinds,
     )
 
 

@@ -120,6 +120,10 @@ class ContentPlan:
     settled: frozenset[str] = frozenset()
     """Paths whose new manifest record is the hash of their draft's text (written or unchanged)."""
 
+    def replayed(self) -> ContentPlan:
+        """This plan as a sync of the same drafts right after it sees it: nothing to write."""
+        return replace(self, writes={}, deletes=(), manifest=None, unchanged=self.unchanged + len(self.writes))
+
 
 def entry_identity(entry: Entry) -> str:
     """A key that survives re-normalization: the first source plus the folded title."""
@@ -280,6 +284,15 @@ class ContentFile:
     @property
     def path(self) -> Path:
         return Path(self.location)
+
+
+def note_written(stat_cache: StatCache, listing: Sequence[ContentFile], plan: ContentPlan) -> None:
+    """Put the files `plan` just wrote (as `listing`, made after it, stats them) into `stat_cache`
+    with their manifest hash: they need not be read back to know it."""
+    records = plan.manifest.records if plan.manifest is not None else {}
+    for listed in listing:
+        if listed.relative in plan.writes and (record := records.get(listed.relative)) is not None:
+            stat_cache[listed.relative] = (listed.size, listed.mtime_ns, record.hash)
 
 
 def list_content(content_dir: Path, sweep: bool = False) -> list[ContentFile]:
@@ -639,16 +652,6 @@ def sync_content(
     if written:
         content_dir.mkdir(parents=True, exist_ok=True)
         apply_plan(content_dir, plan)
-        if stat_cache is not None:
-            # The files just written need not be read back to know their hash.
-            for path in plan.writes:
-                record = new_manifest.records.get(path)
-                try:
-                    info = os.stat(content_dir / path)
-                except OSError:
-                    continue
-                if record is not None:
-                    stat_cache[path] = (info.st_size, info.st_mtime_ns, record.hash)
     plan = replace(plan, problems=tuple(problems) + plan.problems)
     if replay is not None and not dry_run:
         # What a sync of the same drafts right after this one finds: nothing to write.
@@ -657,8 +660,7 @@ def sync_content(
         after.update((path, text_hash(new_text)) for path, new_text in plan.writes.items())
         manifest_hash = text_hash(new_manifest.to_json() if written else text or "")
         replay["fingerprint"] = _sync_fingerprint(drafts_key, manifest_hash, after, failed)
-        replay["plan"] = replace(plan, writes={}, deletes=(), manifest=None,
-                                 unchanged=plan.unchanged + len(plan.writes))
+        replay["plan"] = plan.replayed()
         replay["drafts"], replay["manifest"] = drafts_key, manifest_hash
         replay["after"], replay["failed"] = after, failed
         # The manifest's hash of each file kept as edited by hand: another edit keeps it so.

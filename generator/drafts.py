@@ -160,8 +160,11 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
     def with_text(doc: SourceDocument) -> SourceDocument:
         return read_again(doc, config.sources_dir, config.root)
 
-    unknown = [doc for doc in ordered if "short" not in records[doc.path]]
-    for doc, keys in zip(unknown, parallel_map(short_line_keys, [with_text(d).text for d in unknown], jobs)):
+    # Sources whose short lines are not known are read now, once: normalizing them reuses the text.
+    unknown = [with_text(doc) for doc in ordered if "short" not in records[doc.path]]
+    read_now = {doc.path: doc for doc in unknown}
+    ordered = [read_now.get(doc.path, doc) for doc in ordered]
+    for doc, keys in zip(unknown, parallel_map(short_line_keys, [d.text for d in unknown], jobs)):
         records[doc.path]["short"] = keys
     recurring = recurring_keys([records[d.path]["short"] for d in ordered if d.kind is SourceKind.TEXT])
     noise = noise_keys(config.normalize.noise) | recurring

@@ -109,8 +109,6 @@ def name_list(text: str) -> list[str] | None:
     Each name must have two to four words: "Smith, John" is one name written
     surname first, and "Paris, London and Berlin" is no list of people.
     """
-    if "," not in text and ";" not in text and not any(caseless(word) in _JOINERS for word in text.split()):
-        return None
     names = split_names(text)
     if len(names) < 2 or not all(2 <= len(n.split()) <= 4 and is_person_like(n) for n in names):
         return None

@@ -59,7 +59,8 @@ from ..models import Entry, OutputFile, Problem, Severity
 from ..parallel import fork_pays, fork_pool
 from ..urls import entry_url
 from . import encode, live, text, vendor
-from .analysis import Analyzer, Vocabulary
+from .analysis import Analyzer, Record, Vocabulary
+from .encode import INDEX_DIR
 from .fields import FIELDS
 
 if TYPE_CHECKING:
@@ -76,7 +77,6 @@ __all__ = ["FIELDS", "SearchOutput", "build_search"]
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 OUTPUT_DIR = "search"
-INDEX_DIR = "search/index"
 SNIPPET_CHARS = 280
 CACHE_FORMAT = "search-1"
 DOC_BUCKETS = 16
@@ -260,10 +260,6 @@ def _urls(entries: Sequence[Entry], store: BuildCache | None) -> list[str]:
     return urls
 
 
-Record = tuple[str, bytes, bytes, tuple[int, ...], tuple[int, ...]]
-"""A document's snippet and its analysis (index.Analysed): what the build cache keeps per document."""
-
-
 def _fields(entry: Entry) -> tuple[tuple[str, ...], str]:
     """An entry's indexed field texts, and its snippet."""
     summary = plain_text(entry.summary)
@@ -335,7 +331,7 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
     version = code_version()
     state = _load(store, "search-terms") if store else {}
     if state.get("code") != version or not isinstance(state.get("terms"), list):
-        state = {"code": version, "generation": os.urandom(8).hex(), "terms": []}
+        state = {"code": version, "generation": live.token(), "terms": []}
     vocabulary = Vocabulary(state["terms"])
     known = len(vocabulary.terms)
     buckets: list[dict[str, Record]] = []
@@ -502,7 +498,7 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
             # trusts none of the file chunks and term store files.
             if summary:
                 store.save("search-output-key", {})
-            generation = os.urandom(8).hex()
+            generation = live.token()
             previous_live = _load(store, "search-live")
             trusted = (previous_live.get("generation") is not None and live_state is not None
                        and previous.get("live") == previous_live["generation"] == live_state[0])

@@ -21,6 +21,9 @@ Analysed = tuple[bytes, bytes, tuple[int, ...], tuple[int, ...]]
 """One document analysed: (term ids, frequencies) as int32 bytes, then distinct
 terms and tokens per field (what `DocTerms` holds, with terms as vocabulary ids)."""
 
+Record = tuple[str, bytes, bytes, tuple[int, ...], tuple[int, ...]]
+"""A document's snippet and its analysis (Analysed): what the build cache keeps per document."""
+
 
 class Vocabulary:
     """Terms <-> small ints, growing as terms are met."""

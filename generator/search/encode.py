@@ -15,6 +15,15 @@ SHARD_HASH = 8
 SHARD_BYTES = 40_000
 
 
+INDEX_DIR = "search/index"
+"""Where the index's files go in the site."""
+
+
+def js_order(term: str) -> bytes:
+    """Sort key matching JavaScript's string comparison (UTF-16 code units)."""
+    return term.encode("utf-16-be")
+
+
 def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 

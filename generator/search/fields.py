@@ -1,4 +1,4 @@
-"""The indexed fields and lunr's BM25 constants, in a module without numpy (live.py uses them).  [pure]"""
+"""The indexed fields, lunr's BM25 constants and its rounding, in a module without numpy (live.py uses them).  [pure]"""
 
 from __future__ import annotations
 
@@ -14,3 +14,8 @@ FIELDS: tuple[tuple[str, int], ...] = (
     ("body", 1),
 )
 """The indexed fields and their boosts, in lunr field order."""
+
+
+def milli(score: float) -> int:
+    """round(score, 3) * 1000 as an int, as lunr.py rounds (the scalar reference of index._millis)."""
+    return round(round(score, 3) * 1000)

@@ -34,7 +34,9 @@ import numpy.typing as npt
 
 from . import text
 from .analysis import Analysed, Analyzer, Vocabulary, WordTerms  # noqa: F401 (re-exported)
+from .encode import js_order  # noqa: F401 (re-exported)
 from .fields import FIELDS, K1, B
+from .fields import milli as _milli
 from .vendor import LUNR_VERSION
 
 ANALYSIS_VERSION = "1"
@@ -119,11 +121,6 @@ def search_pipeline_labels(languages: Sequence[str]) -> tuple[str, ...]:
     return ("archive-fold", "archive-words", text.query_pipeline_name(languages))
 
 
-def js_order(term: str) -> bytes:
-    """Sort key matching JavaScript's string comparison (UTF-16 code units)."""
-    return term.encode("utf-16-be")
-
-
 # --- analysis, one document at a time ---
 
 def analyze_doc(language: str, fields: Sequence[str]) -> DocTerms:
@@ -134,11 +131,6 @@ def analyze_doc(language: str, fields: Sequence[str]) -> DocTerms:
 
 
 # --- the index, from every document's terms ---
-
-def _milli(score: float) -> int:
-    """round(score, 3) * 1000 as an int, as lunr.py rounds (the scalar reference of `_millis`)."""
-    return round(round(score, 3) * 1000)
-
 
 def _millis(scores: npt.NDArray[np.float64]) -> Ints:
     """round(score, 3) * 1000 for every score, as lunr.py rounds, vectorized (`scores` is reused).

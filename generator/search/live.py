@@ -54,18 +54,20 @@ from typing import Any
 
 from ..cache import BuildCache
 from ..models import Entry, OutputFile
-from .analysis import Analyzer, Vocabulary
+from .analysis import Analyzer, Record, Vocabulary
 from .encode import (
+    INDEX_DIR,
     SHARD_BYTES,
     build_hash,
     entry_size,
     file_name,
+    js_order,
     manifest_bytes,
     shard_file,
     shard_hash,
     terms_file,
 )
-from .fields import FIELDS, K1, B
+from .fields import FIELDS, K1, B, milli
 
 TERM_BUCKETS = 256
 """Files the term store is spread over (an edit rewrites those of its terms)."""
@@ -84,7 +86,6 @@ MAX_PATCHED = 128
 MAX_RECORDS = 64
 """Analyses kept in the live state for documents edited since the last full build."""
 
-Record = tuple[str, bytes, bytes, tuple[int, ...], tuple[int, ...]]
 Postings = tuple[bytes, bytes, bytes]
 """A term's postings: fields, documents and frequencies as int32 bytes, ordered by field then document."""
 
@@ -200,11 +201,6 @@ class LazyFiles(Sequence[OutputFile]):
 
 # --- scores and shard entries, as index.py and shards.py make them ---
 
-def milli(score: float) -> int:
-    """round(score, 3) * 1000 as an int, as lunr.py rounds (index._milli)."""
-    return round(round(score, 3) * 1000)
-
-
 _BOOSTS = [float(boost) for _, boost in FIELDS]
 
 
@@ -280,9 +276,6 @@ def recut(starts: Sequence[int], grows: Sequence[int], changed: Sequence[int], l
 
 # --- the in-place rebuild ---
 
-INDEX_DIR = "search/index"
-
-
 class Context:
     """What the rebuild borrows from the full build (search/__init__.py), so both make the same things."""
 
@@ -348,11 +341,6 @@ def _refuse(reason: str) -> Rebuilt | None:
     global last_refusal
     last_refusal = reason
     return None
-
-
-def _js_key(term: str) -> bytes:
-    """JavaScript's string order (UTF-16 code units): index.js_order."""
-    return term.encode("utf-16-be")
 
 
 def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildCache, summary: Mapping[str, Any],
@@ -538,7 +526,7 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         gone_rank = ranks_now[number_of(come)]
         ranked, order, grows = list(ranked), array("i", order), array("i", grows)
         del ranked[gone_rank], order[gone_rank], grows[gone_rank]
-        come_rank = bisect.bisect_left(ranked, _js_key(term_of[come]), key=_js_key)
+        come_rank = bisect.bisect_left(ranked, js_order(term_of[come]), key=js_order)
         ranked.insert(come_rank, term_of[come])
         order.insert(come_rank, number_of(come))
         grows.insert(come_rank, 0)
