@@ -284,14 +284,20 @@ def make_tools(work: Path, items: Sequence[SyntheticEntry], peers: Sequence[str]
     return tools
 
 
+EDIT_MARKER = "\n\nEdited for the benchmark, run "
+
+
+def with_edit(text: str, run: int) -> str:
+    """`text` with the benchmark's one-word edit of run `run` as its last line (the last run's replaced)."""
+    if EDIT_MARKER in text:
+        text = text[: text.index(EDIT_MARKER)]
+    return f"{text}{EDIT_MARKER}{run + 1}.\n"
+
+
 def edit_one_entry(root: Path, run: int) -> Path:
     """Change the body of one content file (a different change each run); returns it."""
     target = min((root / "content").rglob("*.md"))
-    text = target.read_text(encoding="utf-8").rstrip("\n")
-    marker = "\n\nEdited for the benchmark, run "
-    if marker in text:
-        text = text[: text.index(marker)]
-    target.write_text(f"{text}{marker}{run + 1}.\n", encoding="utf-8")
+    target.write_text(with_edit(target.read_text(encoding="utf-8").rstrip("\n"), run), encoding="utf-8")
     return target
 
 

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.build_speed import with_edit
 from benchmarks.synthetic import generate
 from generator.config import Config
 from generator.search import build_search
@@ -159,10 +160,7 @@ def rebuilds(items: Sequence[Any], runs: int = 4) -> list[tuple[str, float, bool
         config = Config(root=Path(directory))
         build_search(entries, config, versions=_versions(entries))
         for run in range(runs):
-            body = entries[target].body
-            marker = "\n\nEdited for the benchmark, run "
-            body = body[: body.index(marker)] if marker in body else body
-            entries[target] = dataclasses.replace(entries[target], body=f"{body}{marker}{run + 1}.\n")
+            entries[target] = dataclasses.replace(entries[target], body=with_edit(entries[target].body, run))
             versions = _versions(entries)
             live.last_refusal = ""
             cpu = _cpu()

@@ -784,6 +784,11 @@ class _RelatedTable:
             found.append((start - 1) // RELATED_LIMIT)
 
 
+def _names(values: Iterable[str]) -> list[str]:
+    """Taxonomy names of `values` (tags, authors ...): normalized, empty ones dropped, each once."""
+    return list(dict.fromkeys(name for name in map(normalize_name, values) if name))
+
+
 def _related_table(site_order: Sequence[str], taxonomies: Mapping[str, Taxonomy],
                    entries: Mapping[str, Entry]) -> _RelatedTable:
     """Rank every entry's related entries (see _RelatedIndex)."""
@@ -791,8 +796,7 @@ def _related_table(site_order: Sequence[str], taxonomies: Mapping[str, Taxonomy]
     position = {k: i for i, k in enumerate(site_order)}
     every = related.every_keys()
     if every is None:
-        every = [related.keys(k, list(dict.fromkeys(
-            name for name in map(normalize_name, entries[k].tags) if name))) for k in site_order]
+        every = [related.keys(k, _names(entries[k].tags)) for k in site_order]
     return _RelatedTable.of([position[k] for k in keys] for keys in every)
 
 
@@ -932,12 +936,13 @@ def _page_specs(site: _Site, plan: _Plan | None = None) -> list[_PageSpec]:
         if numbers is not None and not numbers:
             continue
         views = term_views(term)
-        months = tuple(Link(t.name, f"{t.slug}/", t.count) for t in month_terms if t.slug.startswith(term.slug + "/"))
+        in_year = [t for t in month_terms if t.slug.startswith(term.slug + "/")]
+        months = tuple(Link(t.name, f"{t.slug}/", t.count) for t in in_year)
         newer_year = Link(year_terms[index - 1].name, f"{year_terms[index - 1].slug}/") if index > 0 else None
         older_year = (
             Link(year_terms[index + 1].name, f"{year_terms[index + 1].slug}/") if index + 1 < len(year_terms) else None
         )
-        timeline = month_counts(t for t in month_terms if t.slug.startswith(term.slug + "/"))
+        timeline = month_counts(in_year)
         for pager in paginate(f"{term.slug}/", views, per_page, numbers):
             specs.append(_PageSpec(pager.url, ("year.html", "list.html"), {
                 "heading": term.name, "term": term, "pager": pager, "months": months,
@@ -1566,17 +1571,12 @@ def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset
     """The pages and feeds that can show the `changed` entries, when nothing else changed:
     their own pages and their neighbours', the entry pages listing them as related, the
     page of every list they are on, and the feeds they are in."""
-    from .taxonomy import normalize_name
-
     per_page = max(1, site.config.site.per_page)
     tax = site.taxonomies
     order = site.order
     related = site.related
     assert related is not None
     by_name = {kind: {t.name: t for t in tax[kind].terms} for kind in ("tags", "authors", "publications")}
-
-    def names(values: Iterable[str]) -> list[str]:
-        return list(dict.fromkeys(name for name in map(normalize_name, values) if name))
 
     entries: set[int] = set()
     lists: dict[str, set[int]] = {}
@@ -1590,8 +1590,8 @@ def _changed_plan(site: _Site, changed: Sequence[str]) -> tuple[_Plan, frozenset
             feed_paths.add("feed.xml")
         entries.update(related.listing(i))  # the pages listing k as related
         memberships = [
-            ("tags", names(entry.tags)), ("authors", names(entry.authors)),
-            ("publications", names([entry.publication] if entry.publication else [])),
+            ("tags", _names(entry.tags)), ("authors", _names(entry.authors)),
+            ("publications", _names([entry.publication] if entry.publication else [])),
         ]
         for kind, values in memberships:
             for name in values:

@@ -88,9 +88,6 @@ class _Stored(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self.index)
 
-    def live_bytes(self) -> int:
-        return sum(self.spans[1::2])
-
 
 def _load_store(cache: BuildCache, name: str) -> Mapping[str, Any]:
     """The mapping `_save_store` saved under `name`, or an empty one."""
@@ -135,19 +132,36 @@ def _save_store(cache: BuildCache, name: str, values: Mapping[str, Any], old: Ma
         else:
             blob, size, mode = cache.directory / f"{name}-{os.getpid()}-{time.time_ns()}.blob", 0, "wb"
             fresh = list(range(len(keys)))
-        with open(blob, mode) as handle:
-            for at in fresh:
-                data = pickle.dumps(values[keys[at]], protocol=pickle.HIGHEST_PROTOCOL)
-                handle.write(data)
-                spans[2 * at], spans[2 * at + 1] = size, len(data)
-                size += len(data)
-    except (OSError, pickle.PickleError, TypeError, AttributeError):
+    except OSError:
         return
+    written = _write_values(blob, mode, size, (values[keys[at]] for at in fresh))
+    if written is None:
+        return
+    size = written[1]
+    for at, (offset, length) in zip(fresh, written[0]):
+        spans[2 * at], spans[2 * at + 1] = offset, length
     cache.save(name, {"blob": blob.name, "size": size, "keys": keys, "spans": spans.tobytes()})
     if mode == "wb":  # the blob it replaces, and the shards of older versions
         for other in [*cache.directory.glob(f"{name}-*.blob"), *cache.directory.glob(f"{name}-?.pickle")]:
             if other.name != blob.name:
                 other.unlink(missing_ok=True)
+
+
+def _write_values(blob: Path, mode: str, size: int,
+                  values: Iterable[Any]) -> tuple[list[tuple[int, int]], int] | None:
+    """Pickle `values` one after another into `blob` (opened with `mode`; `size` bytes long
+    before): each one's (offset, length) and the blob's new size, or None when that failed."""
+    spans: list[tuple[int, int]] = []
+    try:
+        with open(blob, mode) as handle:
+            for value in values:
+                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(data)
+                spans.append((size, len(data)))
+                size += len(data)
+    except (OSError, pickle.PickleError, TypeError, AttributeError):
+        return None
+    return spans, size
 
 
 def _append_store(cache: BuildCache, name: str, stored: _Stored, extra: Mapping[str, Any]) -> None:
@@ -158,14 +172,14 @@ def _append_store(cache: BuildCache, name: str, stored: _Stored, extra: Mapping[
     spans = array("q", stored.spans)
     try:
         size = os.stat(stored.blob).st_size
-        with open(stored.blob, "ab") as handle:
-            for value in extra.values():
-                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-                handle.write(data)
-                spans.extend((size, len(data)))
-                size += len(data)
-    except (OSError, pickle.PickleError, TypeError, AttributeError):
+    except OSError:
         return
+    written = _write_values(stored.blob, "ab", size, extra.values())
+    if written is None:
+        return
+    size = written[1]
+    for offset, length in written[0]:
+        spans.extend((offset, length))
     cache.save(name, {"blob": stored.blob.name, "size": size, "keys": keys, "spans": spans.tobytes()})
 
 

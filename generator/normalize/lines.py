@@ -11,7 +11,7 @@ import bisect
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -160,20 +160,27 @@ def stems(text: str, size: int, min_letters: int = 4) -> frozenset[str]:
     return frozenset(w.casefold()[:size] for w in _LETTERS.findall(text) if len(w) >= min_letters)
 
 
-def joined_stems(texts: Sequence[str], size: int, min_letters: int = 4, limit: int | None = None) -> set[str]:
-    """stems(" ".join(texts)[:limit], size, min_letters), from the memoized stems of each text."""
-    found: set[str] = set()
+def _joined_pieces(texts: Sequence[str], limit: int | None) -> Iterator[str]:
+    """The texts whose words make up " ".join(texts)[:limit], the last one cut at the limit
+    (words never span the joining spaces)."""
     pos = 0
     for k, text in enumerate(texts):
         if k:
             pos += 1  # the joining space
         if limit is not None and pos >= limit:
-            break
+            return
         if limit is not None and pos + len(text) > limit:
-            found |= stems(text[:limit - pos], size, min_letters)
-            break
-        found |= stems(text, size, min_letters)
+            yield text[:limit - pos]
+            return
+        yield text
         pos += len(text)
+
+
+def joined_stems(texts: Sequence[str], size: int, min_letters: int = 4, limit: int | None = None) -> set[str]:
+    """stems(" ".join(texts)[:limit], size, min_letters), from the memoized stems of each text."""
+    found: set[str] = set()
+    for piece in _joined_pieces(texts, limit):
+        found |= stems(piece, size, min_letters)
     return found
 
 
@@ -197,18 +204,11 @@ class JoinedStems:
         self.min_letters = min_letters
         plain: list[str] = []
         known: set[str] = set()
-        pos = 0
-        for k, text in enumerate(texts):  # the pieces of " ".join(texts)[:limit], as joined_stems cuts them
-            if k:
-                pos += 1  # the joining space
-            if limit is not None and pos >= limit:
-                break
-            piece = text if limit is None or pos + len(text) <= limit else text[:limit - pos]
+        for piece in _joined_pieces(texts, limit):
             if piece.isascii():
                 plain.append(piece)
             else:
                 known |= stems(piece, size, min_letters)
-            pos += len(text)
         self.low = " ".join(plain).lower()
         self.known = known
         self.asked: dict[str, bool] = {}  # a headline's stems are asked again when it is scored

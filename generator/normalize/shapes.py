@@ -25,7 +25,9 @@ from .bylines import image_credit_of, is_credit_line
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, StemIndex, is_title_like
 
-_BY_ALONE = re.compile(r"(?i)by|von|por|par|de|autor|author|written by")
+_BY_ALONE_WORDS = ("by", "von", "por", "par", "de", "autor", "author", "written by")
+_BY_ALONE = re.compile("(?i)" + "|".join(_BY_ALONE_WORDS))
+_BY_ALONE_LONGEST = max(map(len, _BY_ALONE_WORDS))
 
 ARTICLE_MASS = 120
 """Words of running text under a headline that make it an article, not a teaser."""
@@ -152,7 +154,7 @@ def read_header(lines: list[Line], t: int, limit: int | None = None) -> Header:
             continue
         seen += 1
         alone = line.text.strip(" :")
-        if len(alone) <= 10 and _BY_ALONE.fullmatch(alone):  # (its longest word: "written by")
+        if len(alone) <= _BY_ALONE_LONGEST and _BY_ALONE.fullmatch(alone):  # (the length first: cheaper)
             j = _next_nonblank(lines, i + 1, limit)
             if j is not None and lines[j].kind in (NAME, SHORT) and lines[j].words <= 6:
                 header.byline = True

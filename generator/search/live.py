@@ -161,15 +161,18 @@ class LazyFiles(Sequence[OutputFile]):
         self._fresh = fresh or {}
         self._files: Sequence[OutputFile] | None = None
 
+    def _read(self, paths: Sequence[str]) -> list[OutputFile] | None:
+        """The files at `paths`: fresh ones as made, the others from the chunks (None: not all there)."""
+        loaded = load_files(self._store, [p for p in paths if p not in self._fresh], self._load)
+        if loaded is None:
+            return None
+        known = {f.path: f for f in loaded}
+        return [known[p] if p in known else OutputFile(p, self._fresh[p]) for p in paths]
+
     def _get(self) -> Sequence[OutputFile]:
         if self._files is None:
-            old = [p for p in self._paths if p not in self._fresh]
-            loaded = load_files(self._store, old, self._load)
-            if loaded is None:
-                self._files = self._rebuild()
-            else:
-                known = {f.path: f for f in loaded}
-                self._files = tuple(known[p] if p in known else OutputFile(p, self._fresh[p]) for p in self._paths)
+            read = self._read(self._paths)
+            self._files = self._rebuild() if read is None else tuple(read)
         return self._files
 
     def split(self, kept: Callable[[str], bool]) -> tuple[list[str], list[OutputFile]]:
@@ -181,13 +184,10 @@ class LazyFiles(Sequence[OutputFile]):
             return paths, [file for file in self._files if file.path not in held]
         paths = [path for path in self._paths if kept(path)]
         held = set(paths)
-        others = [path for path in self._paths if path not in held]
-        loaded = load_files(self._store, [p for p in others if p not in self._fresh], self._load)
-        if loaded is None:
-            files = self._get()
-            return paths, [file for file in files if file.path not in held]
-        known = {f.path: f for f in loaded}
-        return paths, [known[p] if p in known else OutputFile(p, self._fresh[p]) for p in others]
+        others = self._read([path for path in self._paths if path not in held])
+        if others is None:
+            others = [file for file in self._get() if file.path not in held]
+        return paths, others
 
     def __len__(self) -> int:
         return len(self._paths) if self._files is None else len(self._files)
