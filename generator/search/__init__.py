@@ -13,8 +13,8 @@ skip it), which makes rebuilds fast and never changes a byte of the output:
   fields (or of its content file's text, when the caller passes `versions`),
   so a rebuild analyses only new or edited entries;
 - `search-texts`: each term's shard text, with the last build's document keys,
-  terms and every posting's value, so a rebuild compares values document by
-  document and serializes only terms whose postings changed;
+  terms and posting counts, so a rebuild serializes only the terms of the
+  documents that changed;
 - `search-files-<n>` (+ `search-output-key`, small: the key, every file's
   path, asset names and problems): the last build's files, by path in
   live.FILE_CHUNKS files (an edit rewrites the few holding its new files),
@@ -579,7 +579,7 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
     _save(store, "search-live-delta", {"generation": generation, "step": 0, "versions": {}, "records": {},
                                        "holders": {}, "numbers": {}, "first_doc": {}, "ranked": None,
                                        "order": None, "grows": None, "starts": None, "shard_paths": None,
-                                       "manifest": None, "patch": {}})
+                                       "manifest": None, "patch": {}, "lengths": {}, "totals": None})
 
 
 def _save_term_store(store: BuildCache, index: Index) -> dict[int, str]:
@@ -634,13 +634,12 @@ def _metas(docs: Sequence[tuple[Entry, str]], versions: Mapping[str, str], store
 
 def _postings(keys: Sequence[str], index: Index) -> dict[str, Any]:
     """What the next build needs to tell which terms' postings changed: the documents'
-    keys in order, the terms, postings per document and per term, every value."""
+    keys in order, the terms, postings per document and per term."""
     import numpy as np
 
     return {"keys": list(keys), "terms": index.terms,
             "per_doc": np.bincount(index.doc, minlength=len(keys)).astype(np.int32),
-            "per_term": np.bincount(index.term, minlength=len(index.terms)).astype(np.int32),
-            "milli": index.milli}
+            "per_term": np.bincount(index.term, minlength=len(index.terms)).astype(np.int32)}
 
 
 def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Index) -> npt.NDArray[np.bool_] | None:
@@ -648,11 +647,10 @@ def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Ind
     when all may (documents added or removed, or no document kept in place).
 
     Documents with the same key at the same position have the same postings
-    but for their values (an edit elsewhere changes idf and average field
-    lengths) and term numbers (a new term shifts those after it; the texts
-    do not hold them): a term is stale when one of its values there changed,
-    when it occurs in a document whose key changed, or when its posting count
-    changed (it left one, or it is new).
+    (a term's frequency in a field depends on its document alone) but for the
+    term numbers (a new term shifts those after it; the texts do not hold
+    them): a term is stale when it occurs in a document whose key changed, or
+    when its posting count changed (it left one, or it is new).
     """
     import numpy as np
 
@@ -660,7 +658,7 @@ def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Ind
     if not isinstance(old_keys, list) or len(old_keys) != len(keys) or not isinstance(old_terms, tuple):
         return None
     try:
-        old_per_doc, old_per_term, old_milli = previous["per_doc"], previous["per_term"], previous["milli"]
+        old_per_doc, old_per_term = previous["per_doc"], previous["per_term"]
         same = np.fromiter((a == b for a, b in zip(keys, old_keys)), dtype=bool, count=len(keys))
         if not same.any() or not np.array_equal(old_per_doc[same], now["per_doc"][same]):
             return None
@@ -675,11 +673,7 @@ def _stale_terms(previous: Mapping[str, Any], now: Mapping[str, Any], index: Ind
                     mapped[found] = old_per_term[old_number]
             old_per_term = mapped
         stale: npt.NDArray[np.bool_] = np.not_equal(old_per_term, now["per_term"])
-        kept_new = np.repeat(same, now["per_doc"])
-        kept_old = np.repeat(same, old_per_doc)
-        differ = old_milli[kept_old] != index.milli[kept_new]
-        stale[index.term[kept_new][differ]] = True
-        stale[index.term[~kept_new]] = True
+        stale[index.term[~np.repeat(same, now["per_doc"])]] = True
     except (KeyError, TypeError, ValueError, IndexError):
         return None
     return stale
@@ -690,9 +684,10 @@ def _index_files(
     previous: shards.TermTexts | None = None, stale: npt.NDArray[np.bool_] | None = None,
     made: dict[str, Any] | None = None,
 ) -> tuple[list[tuple[str, bytes]], shards.TermTexts]:
-    """The index data files and, last, the manifest: [(path, bytes)]; and the shard text
-    cache. `doc_data` are the document store files and, last, the facets. `made` receives
-    the shards' layout and paths and the manifest's data (live.py's state)."""
+    """The index data files (shards, length files, document store, facets, term list) and,
+    last, the manifest: [(path, bytes)]; and the shard text cache. `doc_data` are the
+    document store files and, last, the facets. `made` receives the shards' layout and paths
+    and the manifest's data (live.py's state)."""
     from . import shards
 
     lunr_languages = {code: text.LUNR_LANGUAGE_FILE[code] for code in languages if code != "en"}
@@ -702,18 +697,22 @@ def _index_files(
     terms = shards.terms_file(index)
     # Files are named by their own hash (shards) or by one per family (the document
     # store and facets; the term list), so an edit renames only what it changes.
+    length_files = shards.length_files(index)
+    # Shards and length files are named by their own hash, so an edit renames only those it changes.
     shard_hashes = [encode.shard_hash(body) for _, body in shard_files]
+    length_hashes = [encode.shard_hash(body) for _, body in length_files]
     digest = encode.build_hash([terms])
     docs_digest = encode.build_hash([*doc_files, facets])
     stop_words = {code: sorted(text.stop_words(code)) for code in languages}
     manifest_data = shards.manifest_data(
-        index, languages, lunr_languages, stop_words, firsts, shard_hashes, len(doc_files), digest, docs_digest,
+        index, languages, lunr_languages, stop_words, firsts, shard_hashes, length_hashes, len(doc_files), digest,
+        docs_digest,
     )
     manifest_name, manifest = encode.manifest_bytes(manifest_data)
     files = [(f"{INDEX_DIR}/{encode.file_name(key, hash_)}", body)
-             for (key, body), hash_ in zip(shard_files, shard_hashes)]
+             for (key, body), hash_ in zip([*shard_files, *length_files], [*shard_hashes, *length_hashes])]
     if made is not None:
-        made.update(layout=layout[0], manifest=manifest_data, shard_paths=[path for path, _ in files])
+        made.update(layout=layout[0], manifest=manifest_data, shard_paths=[path for path, _ in files[:len(shard_files)]])
     files += [(f"{INDEX_DIR}/{encode.file_name(key, docs_digest)}", body) for key, body in [*doc_files, facets]]
     files.append((f"{INDEX_DIR}/{encode.file_name(terms[0], digest)}", terms[1]))
     files.append((f"{INDEX_DIR}/{manifest_name}", manifest))

@@ -13,6 +13,8 @@ from typing import Any
 SHARD_HASH = 8
 """Hex characters of a shard's own content hash (its name; the client reads them from the manifest)."""
 SHARD_BYTES = 40_000
+LENGTH_CHUNK = 1024
+"""Documents whose field lengths share a file (an edit that changes a length rewrites one)."""
 
 
 INDEX_DIR = "search/index"
@@ -51,6 +53,12 @@ def shard_file(number: int, terms: Sequence[str], entries: Sequence[str]) -> tup
     """One index shard: its terms and their entries."""
     encoded = '{"t":' + dumps(list(terms)) + ',"p":[' + ",".join(entries) + "]}"
     return data_file(f"s{number}", None, encoded)
+
+
+def lengths_file(number: int, lengths: Sequence[int]) -> tuple[str, bytes]:
+    """The field lengths (lunr's: tokens per field) of documents number * LENGTH_CHUNK onwards,
+    each document's fields one after another: the browser scores the postings with them."""
+    return data_file(f"l{number}", None, "[" + ",".join(map(str, lengths)) + "]")
 
 
 def manifest_bytes(data: dict[str, Any]) -> tuple[str, bytes]:

@@ -105,6 +105,9 @@ class Index:
     """Per vocabulary id: the term's index, -1 for a term no document has (index_from_terms sets it)."""
     first_doc: Ints | None = None
     """Per vocabulary id: the first document holding the term, -1 for none (index_from_terms sets it)."""
+    lengths: Ints | None = None
+    """Per document and field (a doc_count x field_count array): lunr's field length, the tokens
+    in the field (index_from_terms sets it)."""
 
     def postings(self) -> list[list[list[tuple[int, int]]]]:
         """postings[term][field] = [(doc, milli), ...] by doc (slow; for tests and small indexes)."""
@@ -229,6 +232,7 @@ def index_from_terms(
         tf=counts,
         numbers=lunr_number,
         first_doc=first_doc,
+        lengths=lengths,
     )
 
 

@@ -8,9 +8,8 @@ builds the whole index, search/__init__.py). It applies an edit when:
 - the same content files are there, at most MAX_CHANGED of them changed,
   each keeps its place in the document order, its language, snippet and
   every field a result shows (so the document store is unchanged);
-- each changed document keeps its field lengths (so lunr's average field
-  lengths, which every score depends on, stay) and uses only terms the index
-  has and first met in an earlier document (so lunr's term numbers stay);
+- each changed document uses only terms the index has and first met in an
+  earlier document (so lunr's term numbers stay);
 - the shards keep their number.
 
 An edit may also replace one term that only its document had by one the
@@ -18,15 +17,17 @@ index lacks (a new run number in benchmarks/build_speed.py's edit): the new
 term takes the old one's number and the term list changes.
 
 Then only the terms whose postings changed (their frequency in an edited
-document, or their idf) get new entries: their postings come from the term
-store (`search-postings-<n>`, each term's (field, document, frequency) list
-as the full build that wrote it saw them) with the documents edited since
-patched in (the live state keeps their postings), their scores are computed
-here with the same floating-point operations as index.index_from_terms,
-element by element, and only the shards holding them are written again
-(the other terms of those shards come from the last shard files, kept in
-`search-files-<n>` by path). The result is byte for byte what a cold build
-gives; tests/unit/test_search_incremental.py checks it.
+document) get new entries: their postings come from the term store
+(`search-postings-<n>`, each term's (field, document, frequency) list as the
+full build that wrote it saw them) with the documents edited since patched in
+(the live state keeps their postings), and only the shards holding them are
+written again (the other terms of those shards come from the last shard
+files, kept in `search-files-<n>` by path). An edit that changes a
+document's field lengths rewrites its length file and the manifest's totals:
+the shards hold frequencies, and the browser scores them with the lengths
+(so lunr's average field length, which every score depends on, is not baked
+into every shard). The result is byte for byte what a cold build gives;
+tests/unit/test_search_incremental.py checks it.
 
 The state: `search-live` (written by a full build: documents, field lengths,
 term numbers, first documents, holders, the term list in JavaScript order,
@@ -45,7 +46,6 @@ import bisect
 import hashlib
 import itertools
 import json
-import math
 import os
 import zlib
 from array import array
@@ -62,12 +62,13 @@ from .encode import (
     entry_size,
     file_name,
     js_order,
+    lengths_file,
     manifest_bytes,
     shard_file,
     shard_hash,
     terms_file,
 )
-from .fields import FIELDS, K1, B, milli
+from .fields import FIELDS
 
 TERM_BUCKETS = 256
 """Files the term store is spread over (an edit rewrites those of its terms)."""
@@ -199,41 +200,26 @@ class LazyFiles(Sequence[OutputFile]):
         return iter(self._get())
 
 
-# --- scores and shard entries, as index.py and shards.py make them ---
+# --- shard entries, as shards.py makes them ---
 
-_BOOSTS = [float(boost) for _, boost in FIELDS]
-
-
-def term_text(postings: Postings, holders: int, doc_count: int, lengths: array[int],
-              averages: Sequence[float]) -> str:
-    """A term's shard text (shards._texts_of) from its postings, with the same floating-point
-    operations as index.index_from_terms, one posting at a time."""
-    field_count = len(FIELDS)
-    idf = math.log(1 + abs((doc_count - holders + 0.5) / (holders + 0.5)))
-    safe = [a if a else 1.0 for a in averages]
-    parts = ["[]"] * field_count
+def term_text(postings: Postings) -> str:
+    """A term's shard text (shards._texts_of) from its postings: per field, the documents
+    (delta-coded) with the term's frequency there."""
+    parts = ["[]"] * len(FIELDS)
     fields, docs, tfs = ints(postings[0]), ints(postings[1]), ints(postings[2])
     current = -1
     values: list[int] = []
     previous_doc = 0
-
-    def close() -> None:
-        parts[current] = "[" + ",".join(map(str, values)) + "]"
-
     for field, doc, tf in zip(fields, docs, tfs):
         if field != current:
             if current >= 0:
-                close()
+                parts[current] = "[" + ",".join(map(str, values)) + "]"
             current, values, previous_doc = field, [], 0
-        norm = K1 * ((1 - B) + B * (lengths[doc * field_count + field] / safe[field]))
-        score = idf * ((K1 + 1) * tf)
-        score = score / (tf + norm)
-        score = score * _BOOSTS[field]
         values.append(doc - previous_doc)
-        values.append(milli(score))
+        values.append(tf)
         previous_doc = doc
     if current >= 0:
-        close()
+        parts[current] = "[" + ",".join(map(str, values)) + "]"
     return ",".join(parts)
 
 
@@ -409,6 +395,14 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
 
     lengths = ints(base["lengths"])
     field_count = len(FIELDS)
+    new_lengths: dict[int, tuple[int, ...]] = dict(delta.get("lengths") or {})
+    totals: list[int] = list(delta.get("totals") or base["totals"])
+
+    def length_of(position: int) -> tuple[int, ...]:
+        found = new_lengths.get(position)
+        return found if found is not None else tuple(lengths[position * field_count:(position + 1) * field_count])
+
+    lengths_before = dict(new_lengths)
     records: dict[str, Record] = dict(delta["records"])
     new_cells: dict[int, dict[tuple[int, int], int]] = {}
     stale: set[int] = set()
@@ -421,8 +415,10 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         if meta_hash(context.stored(entry, context.url(entry), language), snippet, entry.language) != old_meta:
             return _refuse("shown fields")
         ids, frequencies, counts, field_lengths = analyzer.terms(language, fields)
-        if list(field_lengths) != lengths[position * field_count:(position + 1) * field_count].tolist():
-            return _refuse("field lengths")
+        if field_lengths != length_of(position):
+            for field, (old_length, new_length) in enumerate(zip(length_of(position), field_lengths)):
+                totals[field] += new_length - old_length
+            new_lengths[position] = field_lengths
         old_key = context.version_key(language, entry.path, old_version)
         old = records.get(old_key)
         if old is None:
@@ -555,12 +551,10 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         rank_of = base_ranks.__getitem__ if not delta.get("order") else {n: r for r, n in enumerate(order)}.__getitem__
 
     # Their entries, and the shards that hold them.
-    doc_count: int = base["count"]
-    averages = [value / doc_count if doc_count else 0.0 for value in base["totals"]]
     fresh_entries: dict[int, str] = {}
     for term_id, found in postings.items():
         number = number_of(term_id)
-        entry_text = f"[{number},{term_text(found, holders_of(term_id), doc_count, lengths, averages)}]"
+        entry_text = f"[{number},{term_text(found)}]"
         rank = rank_of(number)
         fresh_entries[rank] = entry_text
         grows[rank] = entry_size(entry_text, ranked[rank])
@@ -619,10 +613,28 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         removed = []
     manifest["shards"] = {"first": [ranked[s] for s in new_starts],
                           "hashes": "".join(p.rsplit(".", 2)[1] for p in new_paths)}
+    # The length files of documents whose field lengths changed, and the totals (the averages).
+    first_shard: int = base["first_shard"]
+    chunk_size: int = manifest["lengths"]["size"]
+    first_length = first_shard + len(new_paths)
+    length_hashes = manifest["lengths"]["hashes"]
+    changed_chunks = sorted({position // chunk_size for position, value in new_lengths.items()
+                             if lengths_before.get(position) != value})
+    for chunk in changed_chunks:
+        end = min((chunk + 1) * chunk_size, len(doc_paths))
+        key, data = lengths_file(chunk, [n for position in range(chunk * chunk_size, end)
+                                         for n in length_of(position)])
+        digest = shard_hash(data)
+        path = f"{INDEX_DIR}/{file_name(key, digest)}"
+        fresh_files[path] = data
+        if paths[first_length + chunk] != path:
+            removed.append(paths[first_length + chunk])
+        paths[first_length + chunk] = path
+        length_hashes = length_hashes[:chunk * len(digest)] + digest + length_hashes[(chunk + 1) * len(digest):]
+    manifest["lengths"] = {**manifest["lengths"], "hashes": length_hashes, "totals": totals}
     manifest_name, manifest_data = manifest_bytes(manifest)
     manifest_path = f"{INDEX_DIR}/{manifest_name}"
     fresh_files[manifest_path] = manifest_data
-    first_shard: int = base["first_shard"]
     paths[first_shard:first_shard + len(new_paths)] = new_paths
     removed += [old for old, new in zip(shard_paths, new_paths) if old != new]
     if paths[-1] != manifest_path:
@@ -659,6 +671,7 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         "ranked": ranked if moved else None, "order": order.tobytes() if moved else None, "grows": grows.tobytes(),
         "starts": new_starts, "shard_paths": new_paths, "manifest": manifest,
         "patch": {**delta["patch"], **{position: patch[position] for position in new_cells}}, "words": words,
+        "lengths": new_lengths, "totals": totals,
     })
     new_summary = {"paths": paths, "assets": assets, "problems": summary["problems"],
                    "live": (base["generation"], step)}

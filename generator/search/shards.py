@@ -8,8 +8,13 @@ files can be cached forever).
 - index shards (key "s<n>"): consecutive terms in JavaScript sort order, cut
   when a shard would pass SHARD_BYTES, so one query word costs one small
   file; a frequent term gets a shard of its own. Per term: its lunr
-  `_index` and, per field, the documents that have it with their
-  field-vector value (delta-coded doc numbers, value x 1000);
+  `_index` and, per field, the documents that have it with the term's
+  frequency there (delta-coded doc numbers). The browser turns them into
+  lunr's field-vector values with the field lengths: so an edit that changes
+  a document's length (and every score, through the average) rewrites only
+  the shards of the terms it changed, a length file and the manifest;
+- field lengths ("l<n>"): every document's field lengths, LENGTH_CHUNK
+  documents per file;
 - the term list ("terms"), fetched only for wildcard and fuzzy queries;
 - the document store ("d<n>"): the fields a result shows, DOC_CHUNK
   documents per file, so the first page of results costs a few small files;
@@ -33,8 +38,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .encode import SHARD_BYTES, data_file, entry_size, manifest_bytes, shard_file
+from .encode import LENGTH_CHUNK, SHARD_BYTES, data_file, entry_size, lengths_file, shard_file
 from .encode import terms_file as encode_terms_file
+from .fields import FIELDS
 from .index import Index, stable_order
 
 DOC_CHUNK = 4
@@ -148,10 +154,11 @@ def _texts_of(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     js_rank = np.zeros(len(index.terms), dtype=np.int64)
     js_rank[list(index.js_order)] = np.arange(len(index.terms))
     keep = stale[index.term]
-    term, field, doc, milli = index.term[keep], index.field[keep], index.doc[keep], index.milli[keep]
+    assert index.tf is not None
+    term, field, doc, tf = index.term[keep], index.field[keep], index.doc[keep], index.tf[keep]
     # By term in JavaScript order, then field; documents stay in order (the sort is stable).
     order = stable_order(js_rank[term] * field_count + field, len(index.terms) * field_count)
-    term, field, doc, milli = term[order], field[order], doc[order], milli[order]
+    term, field, doc, tf = term[order], field[order], doc[order], tf[order]
     kept = len(doc)
     if not kept:
         return {}
@@ -164,7 +171,7 @@ def _texts_of(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     delta[firsts] = doc[firsts]
     values = np.empty(2 * kept, dtype=np.int64)
     values[0::2] = delta
-    values[1::2] = milli
+    values[1::2] = tf
     text, ends = joined_numbers(values)
     begins = np.concatenate(([0], ends[:-1]))
     group_start = begins[2 * firsts].tolist()
@@ -225,8 +232,9 @@ def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
 
 def term_entries(index: Index, previous: TermTexts | None = None,
                  stale: npt.NDArray[np.bool_] | None = None) -> tuple[list[str], TermTexts]:
-    """Per term, in JavaScript order, its shard entry: `[_index,[d,v,d,v...],...per field]`
-    with document numbers delta-coded and values x 1000; and the TermTexts for the next build.
+    """Per term, in JavaScript order, its shard entry: `[_index,[d,f,d,f...],...per field]`
+    with document numbers delta-coded and the term's frequency in the field; and the
+    TermTexts for the next build.
 
     `stale` marks the terms (by number) whose postings may differ from those
     `previous` was made from; only theirs (and those of terms missing from
@@ -294,6 +302,15 @@ def shard_index(index: Index, previous: TermTexts | None = None, stale: npt.NDAr
     return firsts, files, texts
 
 
+def length_files(index: Index) -> list[tuple[str, bytes]]:
+    """The documents' field lengths, LENGTH_CHUNK documents per file, in ref order."""
+    assert index.lengths is not None
+    flat = index.lengths.reshape(-1).tolist()
+    width = len(index.fields) * LENGTH_CHUNK
+    return [lengths_file(number, flat[start:start + width])
+            for number, start in enumerate(range(0, len(flat), width))]
+
+
 def document_files(docs: Sequence[StoredDoc]) -> list[tuple[str, bytes]]:
     """The document store, DOC_CHUNK documents per file, in ref order."""
     files = []
@@ -329,17 +346,10 @@ def terms_file(index: Index) -> tuple[str, bytes]:
     return encode_terms_file([index.terms[n] for n in index.js_order])
 
 
-def manifest_file(index: Index, languages: Sequence[str], lunr_languages: dict[str, str],
-                  stop_words: dict[str, list[str]], firsts: list[str], shard_hashes: list[str],
-                  doc_files: int, digest: str, docs_digest: str) -> tuple[str, bytes]:
-    """The manifest, named by its own content hash (the page links to it)."""
-    return manifest_bytes(manifest_data(index, languages, lunr_languages, stop_words, firsts, shard_hashes,
-                                        doc_files, digest, docs_digest))
-
-
 def manifest_data(index: Index, languages: Sequence[str], lunr_languages: dict[str, str],
                   stop_words: dict[str, list[str]], firsts: list[str], shard_hashes: list[str],
-                  doc_files: int, digest: str, docs_digest: str) -> dict[str, Any]:
+                  length_hashes: list[str], doc_files: int, digest: str, docs_digest: str) -> dict[str, Any]:
+    assert index.lengths is not None
     return {
         "version": 1,
         "fields": list(index.fields),
@@ -353,4 +363,9 @@ def manifest_data(index: Index, languages: Sequence[str], lunr_languages: dict[s
         "docsHash": docs_digest,
         "shards": {"first": firsts, "hashes": "".join(shard_hashes)},
         "docs": {"size": DOC_CHUNK, "count": doc_files},
+        # The browser scores each posting as lunr's Builder does (BM25 with these boosts and
+        # the average field lengths, totals / docCount), from its frequency and field length.
+        "boosts": [boost for _, boost in FIELDS],
+        "lengths": {"size": LENGTH_CHUNK, "hashes": "".join(length_hashes),
+                    "totals": index.lengths.sum(axis=0).tolist() if len(index.refs) else [0] * len(index.fields)},
     }

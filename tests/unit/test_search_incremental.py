@@ -153,6 +153,51 @@ def test_edits_applied_in_place_equal_cold_builds(tmp_path: Path, memo: bool, nu
             assert applied == [True], (label, search.live.last_refusal)
 
 
+def _grown(entries: list[Entry], position: int, run: int) -> list[Entry]:
+    """benchmarks/build_speed.py's other edit: a sentence one word longer each run (the
+    body's length changes, and with the average field length every score of the index)."""
+    grown = list(entries)
+    body = grown[position].body
+    marker = "\n\nA correction added: "
+    if marker in body:
+        body = body[: body.index(marker)]
+    grown[position] = dataclasses.replace(grown[position], body=f"{body}{marker}{' '.join(['more'] * run)}.\n")
+    return grown
+
+
+@pytest.mark.parametrize("length_chunk", [1024, 8])
+def test_length_changing_edits_are_applied_in_place(tmp_path: Path, length_chunk: int,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    in_place_search: list[bool]) -> None:
+    """An edit that changes a body's length changes every score, but the shards hold term
+    frequencies: it is applied in place, rewriting the shards of its terms, its length file
+    and the manifest, and gives a cold build's bytes; shrinking back gives the first build's."""
+    from generator.search import shards
+
+    monkeypatch.setattr(shards, "LENGTH_CHUNK", length_chunk)
+    for module in (shards, search.live):  # small shards: many of them
+        monkeypatch.setattr(module, "SHARD_BYTES", 2000)
+    config = Config(root=tmp_path)
+    entries = [*corpus(40, 60), Entry(title="Corrections", slug="corrections", path="2099/01/c.md",
+                                      body="A correction added: more.")]
+    entries[-1] = dataclasses.replace(entries[-1], date=__import__("datetime").date(2099, 1, 1))
+    first = build_search(entries, config, versions=_versions(entries))
+    steps = [(f"grow {run}", _grown(entries, 30, run)) for run in range(1, 4)]
+    both = _grown(_grown(entries, 30, 5), 2, 2)
+    steps += [("two documents", both), ("shrink", _grown(both, 30, 1)), ("back", entries)]
+    for label, step in steps:
+        in_place_search.clear()
+        output = build_search(step, config, versions=_versions(step))
+        assert _files(output) == _files(build_search(step, config, cache=False)), label
+        assert in_place_search == [True], (label, search.live.last_refusal)
+        changed = {path for path, _ in _files(output)} - {path for path, _ in _files(first)}
+        assert any(path.startswith("search/index/l") for path in changed) == (label != "back"), label
+        # The shards of the edited terms and of the correction's words, not every shard.
+        assert sum(path.startswith("search/index/s") for path in changed) < sum(
+            path.startswith("search/index/s") for path, _ in _files(output)) // 2, label
+    assert _files(output) == _files(first)
+
+
 def test_a_damaged_live_state_falls_back_to_a_full_build(tmp_path: Path) -> None:
     config = Config(root=tmp_path)
     entries = _numbered_corpus()

@@ -297,9 +297,30 @@ QUERIES = [
 
 
 @needs_node
-def test_sharded_engine_matches_monolithic_lunr_index(tmp_path: Path) -> None:
+def test_javascript_rounding_equals_lunr_py(tmp_path: Path) -> None:
+    """The browser rounds the scores it computes as lunr.py does (round(score, 3)), ties
+    and near-ties included, where JavaScript's Math.round alone would differ."""
+    import random
+
+    rng = random.Random(7)
+    values = [rng.uniform(0, 60) for _ in range(20_000)] + [k / 1000 + 0.0005 for k in range(3000)]
+    values += [k / 16 for k in range(1, 400)] + [0.0625, 1.0005, 2.5, 0.0015, 12.3455, 0.0]
+    (tmp_path / "values.json").write_text(json.dumps(values), encoding="utf-8")
+    assert node("milli", str(tmp_path / "values.json")) == [round(round(v, 3) * 1000) for v in values]
+
+
+@needs_node
+@pytest.mark.parametrize("length_chunk", [1024, 16])
+def test_sharded_engine_matches_monolithic_lunr_index(tmp_path: Path, length_chunk: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine scores the shards' term frequencies in the browser: the same refs, scores
+    and order as lunr.js with the monolithic index (whose values equal lunr.py's)."""
+    from generator.search import shards
+
+    monkeypatch.setattr(shards, "LENGTH_CHUNK", length_chunk)  # one length file, or many
     entries = corpus(150, 300)
     output = build_search(entries, Config(), cache=False)
+    assert sum(f.path.startswith("search/index/l") for f in output.files) == -(-len(entries) // length_chunk)
     site = tmp_path / "site"
     for file in output.files:
         (site / file.path).parent.mkdir(parents=True, exist_ok=True)
@@ -322,5 +343,5 @@ def test_sharded_engine_matches_monolithic_lunr_index(tmp_path: Path) -> None:
         if "*" not in query and "~" not in query:
             assert not any(f.startswith("terms.") for f in result["files"]), query
     assert nonempty >= 20
-    # A plain one-word query loads at most one index shard.
-    assert len(results[queries[0]]["files"]) <= 1
+    # A plain one-word query loads at most one index shard (and the field lengths of its documents).
+    assert len([f for f in results[queries[0]]["files"] if f.startswith("s")]) <= 1

@@ -6,6 +6,8 @@
 //   node test_search_node.js <mkdocs search dir> <core.js> compare <index dir> <monolithic.json> <queries.json>
 //     -> per query: [ref, score] lists from the monolithic lunr index and from
 //        the sharded engine, and the data files the engine loaded for it
+//   node test_search_node.js <mkdocs search dir> <core.js> milli <values.json>
+//     -> per value, the engine's round(value, 3) * 1000
 'use strict'
 const fs = require('fs')
 const path = require('path')
@@ -46,6 +48,11 @@ async function main () {
       return { pieces, byLanguage, query }
     })
     process.stdout.write(JSON.stringify(out))
+    return
+  }
+  if (mode === 'milli') {
+    const values = JSON.parse(fs.readFileSync(rest[0], 'utf8'))
+    process.stdout.write(JSON.stringify(values.map(core.milli)))
     return
   }
   const [indexDir, monolithicPath, queriesPath] = rest

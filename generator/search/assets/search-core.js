@@ -13,6 +13,13 @@
  * hold the query's terms (after wildcard/fuzzy expansion against the full
  * term list) and inserting their entries into the field vectors gives the
  * same numbers, summed in the same order.
+ *
+ * The shards hold each posting's term frequency, not its score: the engine
+ * scores it here as lunr's Builder does (BM25 with the field's boost, the
+ * document's field length from the "l<n>" files and the average field length
+ * from the manifest), rounded as lunr.py rounds. So an edit that changes one
+ * document's length, and with it every score, changes one length file and the
+ * manifest instead of every shard.
  */
 (function (root, factory) {
   if (typeof module === 'object' && module.exports) module.exports = factory()
@@ -95,6 +102,25 @@
     return lo
   }
 
+  // lunr.Builder's BM25 constants (generator/search/fields.py).
+  var K1 = 1.2
+  var B = 0.75
+
+  /* round(score, 3) * 1000 as Python rounds it (lunr.py, which the index equals): the integer
+     nearest to score * 1000, except near a half, where the exact decimal value decides and an
+     exact half goes to the even neighbour. */
+  function milli (score) {
+    var scaled = score * 1000
+    var nearest = Math.round(scaled)
+    if (Math.abs(Math.abs(scaled - nearest) - 0.5) > 1e-6) return nearest
+    var sixteenths = score * 16 // exact; a score is an exact half of a thousandth only as an odd sixteenth
+    if (Number.isInteger(sixteenths) && sixteenths % 2 === 1) {
+      var low = Math.floor(scaled)
+      return low % 2 === 0 ? low : low + 1
+    }
+    return Math.round(Number(score.toFixed(3)) * 1000) // toFixed rounds the exact value
+  }
+
   /* load(name) -> Promise of the data registered by the file `name`. */
   function Engine (lunr, manifest, load) {
     this.lunr = lunr
@@ -110,6 +136,12 @@
       }
     }
     this.loadedShards = Object.create(null)
+    this.lengthChunks = Object.create(null) // chunk number -> Promise of its field lengths
+    var totals = manifest.lengths.totals
+    this.averages = totals.map(function (total) {
+      var average = manifest.docCount ? total / manifest.docCount : 0
+      return average || 1 // (a field no document has: no postings to score)
+    })
     this.termCount = 0
     this.index = null
     this.allTerms = null
@@ -125,6 +157,11 @@
     if (hashes && /^s[0-9]+$/.test(key)) {
       var n = +key.slice(1)
       return key + '.' + hashes.slice(n * SHARD_HASH, (n + 1) * SHARD_HASH) + '.js'
+    }
+    var lengthHashes = this.manifest.lengths.hashes
+    if (/^l[0-9]+$/.test(key)) {
+      var c = +key.slice(1)
+      return key + '.' + lengthHashes.slice(c * SHARD_HASH, (c + 1) * SHARD_HASH) + '.js'
     }
     var docs = /^(d[0-9]+|facets)$/.test(key) && this.manifest.docsHash
     return key + '.' + (docs || this.manifest.hash) + '.js'
@@ -183,30 +220,76 @@
     var numbers = Object.keys(wanted)
     return Promise.all(numbers.map(function (n) {
       return self.load(self.file('s' + n)).then(function (data) {
-        if (!self.loadedShards[n]) { self.addShard(data); self.loadedShards[n] = true }
+        return self.ensureLengths(data).then(function (lengths) {
+          if (!self.loadedShards[n]) { self.addShard(data, lengths); self.loadedShards[n] = true }
+        })
       })
     }))
   }
 
-  Engine.prototype.addShard = function (data) {
+  /* Promise of {chunk number: field lengths} for every document a shard's postings name. */
+  Engine.prototype.ensureLengths = function (data) {
+    var self = this
+    var size = this.manifest.lengths.size
+    var fieldCount = this.manifest.fields.length
+    var wanted = Object.create(null)
+    data.p.forEach(function (entry) {
+      for (var f = 1; f <= fieldCount; f++) {
+        var flat = entry[f]
+        for (var k = 0, doc = 0; k < flat.length; k += 2) {
+          doc += flat[k]
+          wanted[Math.floor(doc / size)] = true
+        }
+      }
+    })
+    var chunks = Object.keys(wanted)
+    return Promise.all(chunks.map(function (c) {
+      if (!self.lengthChunks[c]) self.lengthChunks[c] = self.load(self.file('l' + c))
+      return self.lengthChunks[c]
+    })).then(function (loaded) {
+      var byChunk = {}
+      chunks.forEach(function (c, i) { byChunk[c] = loaded[i] })
+      return byChunk
+    })
+  }
+
+  /* A shard's terms into the inverted index and field vectors; `lengths` has the field
+     lengths of every document its postings name. The score is lunr.Builder's, with the same
+     operations in the same order (generator/search/index.py does them in numpy). */
+  Engine.prototype.addShard = function (data, lengths) {
     var fields = this.manifest.fields
+    var boosts = this.manifest.boosts
+    var size = this.manifest.lengths.size
+    var fieldCount = fields.length
     for (var t = 0; t < data.t.length; t++) {
       var term = data.t[t]
       var entry = data.p[t]
       var termIndex = entry[0]
       var posting = {}
-      for (var f = 0; f < fields.length; f++) {
+      for (var f = 0; f < fieldCount; f++) {
         var docs = {}
         var flat = entry[f + 1]
-        var doc = 0
-        for (var k = 0; k < flat.length; k += 2) {
+        for (var k = 0, doc = 0; k < flat.length; k += 2) {
           doc += flat[k]
           docs[doc] = {}
-          this.fieldVectors[fields[f] + '/' + doc].insert(termIndex, flat[k + 1] / 1000)
         }
         posting[fields[f]] = docs
       }
       posting._index = termIndex
+      var idf = this.lunr.idf(posting, this.manifest.docCount)
+      for (f = 0; f < fieldCount; f++) {
+        flat = entry[f + 1]
+        for (k = 0, doc = 0; k < flat.length; k += 2) {
+          doc += flat[k]
+          var tf = flat[k + 1]
+          var length = lengths[Math.floor(doc / size)][(doc % size) * fieldCount + f]
+          var norm = K1 * ((1 - B) + B * (length / this.averages[f]))
+          var score = idf * ((K1 + 1) * tf)
+          score = score / (tf + norm)
+          score = score * boosts[f]
+          this.fieldVectors[fields[f] + '/' + doc].insert(termIndex, milli(score) / 1000)
+        }
+      }
       this.invertedIndex[term] = posting
       this.termCount++
     }
@@ -271,5 +354,5 @@
     return this.pipeline.runString(word.toLowerCase())
   }
 
-  return { fold: fold, words: words, registerPipeline: registerPipeline, shardFor: shardFor, Engine: Engine }
+  return { fold: fold, words: words, registerPipeline: registerPipeline, shardFor: shardFor, milli: milli, Engine: Engine }
 }))
