@@ -534,7 +534,7 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
     join the state's patch over the term store), then the state itself."""
     import numpy as np
 
-    assert index.tf is not None and index.numbers is not None and index.first_doc is not None
+    assert index.tf is not None and index.numbers is not None and index.keys is not None
     field_count = len(FIELDS)
     term_count = len(index.terms)
     previous_delta = _load(store, "search-live-delta") if previous else {}
@@ -554,11 +554,12 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
         patch = {position: live.record_patch(records[position]) for position in sorted(patched)}
     holders = np.bincount(index.term, minlength=term_count)
     numbers = index.numbers
-    # (An archive with no document left has no term: nothing to look up.)
-    by_vocabulary = (np.where(numbers >= 0, holders[np.maximum(numbers, 0)], 0).astype(np.int32) if term_count
+    # Per vocabulary id (an archive with no document left has no term: nothing to look up).
+    present = numbers >= 0
+    by_vocabulary = (np.where(present, holders[np.maximum(numbers, 0)], 0).astype(np.int32) if term_count
                      else np.zeros(len(numbers), dtype=np.int32))
-    ranks = np.zeros(term_count, dtype=np.int32)
-    ranks[list(index.js_order)] = np.arange(term_count, dtype=np.int32)
+    keys = (np.where(present, index.keys[np.maximum(numbers, 0)], -1).astype(np.int64) if term_count
+            else np.full(len(numbers), -1, dtype=np.int64))
     lengths = np.array([record[4] for record in records], dtype=np.int32).reshape(-1, field_count)
     layout: shards.Layout = made["layout"]
     _save(store, "search-live", {
@@ -569,16 +570,15 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
         "languages": [language for _, language in docs],
         "lengths": lengths.tobytes(), "totals": lengths.sum(axis=0).tolist() if len(records) else [0] * field_count,
         "count": len(records),
-        "numbers": numbers.astype(np.int32).tobytes(), "first_doc": index.first_doc.astype(np.int32).tobytes(),
-        "holders": by_vocabulary.tobytes(), "ranks": ranks.tobytes(),
-        "ranked": [index.terms[n] for n in index.js_order], "order": np.array(index.js_order, dtype=np.int32).tobytes(),
+        "keys": keys.tobytes(), "holders": by_vocabulary.tobytes(),
+        "ranked": [index.terms[n] for n in index.js_order],
         "grows": np.array(layout.grows, dtype=np.int32).tobytes(), "starts": layout.starts,
         "shard_paths": made["shard_paths"], "first_shard": first_shard, "manifest": made["manifest"],
         "buckets": tokens, "patch": patch,
     })
     _save(store, "search-live-delta", {"generation": generation, "step": 0, "versions": {}, "records": {},
-                                       "holders": {}, "numbers": {}, "first_doc": {}, "ranked": None,
-                                       "order": None, "grows": None, "starts": None, "shard_paths": None,
+                                       "holders": {}, "keys": {}, "ranked": None,
+                                       "grows": None, "starts": None, "shard_paths": None,
                                        "manifest": None, "patch": {}, "lengths": {}, "totals": None})
 
 

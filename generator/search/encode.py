@@ -13,6 +13,11 @@ from typing import Any
 SHARD_HASH = 8
 """Hex characters of a shard's own content hash (its name; the client reads them from the manifest)."""
 SHARD_BYTES = 40_000
+KEY_SPAN = 1 << 24
+"""A term's key in the shards, the `_index` the browser gives it, is first document x KEY_SPAN +
+where in that document's terms (fields in order) it first occurs: in the same order as lunr's
+term numbers (first seen, first numbered), so the browser's scores are the same floats, but a
+term new to the archive changes no other term's key."""
 LENGTH_CHUNK = 1024
 """Documents whose field lengths share a file (an edit that changes a length rewrites one)."""
 

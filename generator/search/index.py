@@ -34,7 +34,10 @@ import numpy.typing as npt
 
 from . import text
 from .analysis import Analysed, Analyzer, Vocabulary, WordTerms  # noqa: F401 (re-exported)
-from .encode import js_order  # noqa: F401 (re-exported)
+from .encode import (
+    KEY_SPAN,
+    js_order,
+)
 from .fields import FIELDS, K1, B
 from .fields import milli as _milli
 from .vendor import LUNR_VERSION
@@ -103,8 +106,9 @@ class Index:
     """Per posting: the term's frequency in the field (index_from_terms sets it)."""
     numbers: Ints | None = None
     """Per vocabulary id: the term's index, -1 for a term no document has (index_from_terms sets it)."""
-    first_doc: Ints | None = None
-    """Per vocabulary id: the first document holding the term, -1 for none (index_from_terms sets it)."""
+    keys: Ints | None = None
+    """Per term (by index): its key in the shards, encode.KEY_SPAN x its first document + the
+    place of its first occurrence among that document's terms (index_from_terms sets it)."""
     lengths: Ints | None = None
     """Per document and field (a doc_count x field_count array): lunr's field length, the tokens
     in the field (index_from_terms sets it)."""
@@ -196,8 +200,9 @@ def index_from_terms(
     by_first = present[np.argsort(first[present], kind="stable")]
     lunr_number = np.full(len(vocabulary), -1, dtype=np.int32)
     lunr_number[by_first] = np.arange(len(by_first), dtype=np.int32)
-    first_doc = np.full(len(vocabulary), -1, dtype=np.int32)
-    first_doc[present] = doc[first[present]]
+    doc_starts = np.concatenate(([0], np.cumsum(per_field.sum(axis=1))))
+    first_docs = doc[first[by_first]].astype(np.int64)
+    keys = first_docs * KEY_SPAN + (first[by_first] - doc_starts[first_docs])
     terms = tuple(vocabulary[i] for i in by_first.tolist())
     ordered = sorted(range(len(terms)), key=lambda n: js_order(terms[n]))
     term = lunr_number[ids]
@@ -231,7 +236,7 @@ def index_from_terms(
         pipeline=search_pipeline_labels(languages),
         tf=counts,
         numbers=lunr_number,
-        first_doc=first_doc,
+        keys=keys,
         lengths=lengths,
     )
 

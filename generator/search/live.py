@@ -8,13 +8,13 @@ builds the whole index, search/__init__.py). It applies an edit when:
 - the same content files are there, at most MAX_CHANGED of them changed,
   each keeps its place in the document order, its language, snippet and
   every field a result shows (so the document store is unchanged);
-- each changed document uses only terms the index has and first met in an
-  earlier document (so lunr's term numbers stay);
+- no term that a changed document no longer has was first met there while a
+  later document has it (its key would move to that document);
 - the shards keep their number.
 
-An edit may also replace one term that only its document had by one the
-index lacks (a new run number in benchmarks/build_speed.py's edit): the new
-term takes the old one's number and the term list changes.
+Terms new to the archive, or gone from it, change the term list; a term's
+key (encode.KEY_SPAN: its first document and place there) changes only when
+that place is in an edited document.
 
 Then only the terms whose postings changed (their frequency in an edited
 document) get new entries: their postings come from the term store
@@ -30,7 +30,7 @@ into every shard). The result is byte for byte what a cold build gives;
 tests/unit/test_search_incremental.py checks it.
 
 The state: `search-live` (written by a full build: documents, field lengths,
-term numbers, first documents, holders, the term list in JavaScript order,
+term keys, holders, the term list in JavaScript order,
 the shard cut, the manifest's data) and `search-live-delta` (small, written by
 each edit applied here: what changed since). The summary
 (`search-output-key`) names the generation and step it belongs to, and is
@@ -57,6 +57,7 @@ from ..models import Entry, OutputFile
 from .analysis import Analyzer, Record, Vocabulary
 from .encode import (
     INDEX_DIR,
+    KEY_SPAN,
     SHARD_BYTES,
     build_hash,
     entry_size,
@@ -368,21 +369,21 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     known_terms = len(vocabulary.terms)
     analyzer = Analyzer(vocabulary)
     analyzer.learn(delta.get("words") or {})
-    base_numbers, base_first = ints(base["numbers"]), ints(base["first_doc"])
-    numbers: dict[int, int] = dict(delta["numbers"])
-    first_docs: dict[int, int] = dict(delta["first_doc"])
+    base_keys = array("q")
+    base_keys.frombytes(base["keys"])
+    keys: dict[int, int] = dict(delta["keys"])
+    initial_keys: dict[int, int] = {}  # the keys this edit changes, as they were
 
-    def number_of(term_id: int) -> int:
-        found = numbers.get(term_id)
+    def key_of(term_id: int) -> int:
+        """The term's key (encode.KEY_SPAN), -1 for a term no document has."""
+        found = keys.get(term_id)
         if found is not None:
             return found
-        return base_numbers[term_id] if term_id < len(base_numbers) else -1
+        return base_keys[term_id] if term_id < len(base_keys) else -1
 
-    def first_of(term_id: int) -> int:
-        found = first_docs.get(term_id)
-        if found is not None:
-            return found
-        return base_first[term_id] if term_id < len(base_first) else -1
+    def set_key(term_id: int, key: int) -> None:
+        initial_keys.setdefault(term_id, key_of(term_id))
+        keys[term_id] = key
 
     base_holders = ints(base["holders"])
     holders: dict[int, int] = dict(delta["holders"])
@@ -406,7 +407,7 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     records: dict[str, Record] = dict(delta["records"])
     new_cells: dict[int, dict[tuple[int, int], int]] = {}
     stale: set[int] = set()
-    replaced: list[tuple[int, int, int]] = []  # (term gone, term come, the document)
+    left: list[tuple[int, int]] = []  # (position, term) of terms an edited document no longer has
     new_versions = dict(overrides)
     for entry, (position, old_version, old_meta, language) in changed:
         if context.language(entry) != language:
@@ -428,23 +429,16 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
             old = bucket["docs"].get(old_key)
             if old is None:
                 return _refuse("analysis cache")
-        # lunr numbers terms by first occurrence: those first met here must keep their order,
-        # but for one term no other document has giving way to one the index lacks.
-        old_firsts = [t for t in _distinct(ints(old[1])) if first_of(t) == position]
-        new_firsts = []
-        for term_id in _distinct(ids):
-            first = first_of(term_id) if number_of(term_id) >= 0 else -1
-            if first > position:
-                return _refuse("term numbers")
-            if first == position or first < 0:
-                new_firsts.append(term_id)
-        if len(new_firsts) != len(old_firsts):
-            return _refuse("term numbers")
-        for gone, come in zip(old_firsts, new_firsts):
-            if gone != come:
-                if number_of(come) >= 0:
-                    return _refuse("term numbers")
-                replaced.append((gone, come, position))
+        # A term's key follows its first occurrence: those first met here (or, now, here rather
+        # than in a later document, or new) get this document's place for them.
+        seen: set[int] = set()
+        for offset, term_id in enumerate(ids):
+            if term_id not in seen:
+                seen.add(term_id)
+                key = key_of(term_id)
+                if key < 0 or key // KEY_SPAN >= position:
+                    set_key(term_id, position * KEY_SPAN + offset)
+        left.extend((position, term_id) for term_id in _distinct(ints(old[1])) if term_id not in seen)
         record: Record = (snippet, array("i", ids).tobytes(), array("i", frequencies).tobytes(), counts,
                           field_lengths)
         records.pop(old_key, None)
@@ -458,15 +452,18 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         new_cells[position] = after
     if len(records) > MAX_RECORDS:
         return _refuse("too many edits since the last full build")
-    if replaced and (len(replaced) > 1 or len(changed) > 1):
-        return _refuse("term numbers")
-    for gone, come, position in replaced:
-        if holders_of(gone) != 0:
-            return _refuse("term numbers")
-        numbers[come], numbers[gone] = number_of(gone), -1
-        first_docs[come], first_docs[gone] = position, -1
-    gone_terms = {gone for gone, _, _ in replaced}
-    come_terms = {come for _, come, _ in replaced}
+    gone_terms: set[int] = set()
+    for position, term_id in left:
+        key = key_of(term_id)
+        if key >= 0 and key // KEY_SPAN == position:
+            if holders_of(term_id) != 0:
+                # Its first occurrence moves to a later document, whose analysis is not here.
+                return _refuse("term keys")
+            set_key(term_id, -1)
+            gone_terms.add(term_id)
+    come_terms = {term_id for term_id, key in initial_keys.items() if key < 0 and key_of(term_id) >= 0}
+    # A term whose key changed gets a new entry even where its postings did not change.
+    stale.update(term_id for term_id, key in initial_keys.items() if key_of(term_id) not in (key, -1))
 
     # The changed terms' postings: the term store's (as the last full build that wrote it saw
     # them) but for the documents edited since (the patch), and the ones edited now.
@@ -503,59 +500,62 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         postings[term_id] = (array("i", [r[0] for r in rows]).tobytes(), array("i", [r[1] for r in rows]).tobytes(),
                              array("i", [r[2] for r in rows]).tobytes())
 
-    # The term list in JavaScript order, with a replaced term moved to its place.
+    # The term list in JavaScript order, without the terms gone, with the new ones in their place.
     ranked: list[str] = delta.get("ranked") or base["ranked"]
-    order = ints(delta.get("order") or base["order"])
     grows = ints(delta.get("grows") or base["grows"])
     starts: list[int] = delta.get("starts") or base["starts"]
     shard_paths: list[str] = delta.get("shard_paths") or base["shard_paths"]
     old_ends = [*starts[1:], len(ranked)]
     touched: set[int] = set()  # new ranks around which the shards are cut again
     dirty: set[int] = set()  # shards (by number) that lost a term
-
-    def old_rank(rank: int) -> int:
-        return rank
-
-    if replaced:
-        gone, come, _ = replaced[0]
-        ranks_now = {n: r for r, n in enumerate(order)}
-        gone_rank = ranks_now[number_of(come)]
-        ranked, order, grows = list(ranked), array("i", order), array("i", grows)
-        del ranked[gone_rank], order[gone_rank], grows[gone_rank]
-        come_rank = bisect.bisect_left(ranked, js_order(term_of[come]), key=js_order)
-        ranked.insert(come_rank, term_of[come])
-        order.insert(come_rank, number_of(come))
-        grows.insert(come_rank, 0)
-        dirty.add(bisect.bisect_right(starts, gone_rank) - 1)
-
-        def new_of(rank: int) -> int:
-            after_delete = rank if rank < gone_rank else rank - 1 if rank > gone_rank else gone_rank
-            return after_delete + 1 if after_delete >= come_rank else after_delete
-
-        def old_rank(rank: int) -> int:  # the mapping back, once ranks moved
-            after_delete = rank - 1 if rank > come_rank else rank
-            return after_delete if after_delete < gone_rank else after_delete + 1
-
-        mapped = [new_of(start) for start in starts]
+    back: list[int] | None = None  # per new rank, the old one (-1: a new term); None: ranks stay
+    if gone_terms or come_terms:
+        gone_ranks = set()
+        for term_id in gone_terms:
+            rank = bisect.bisect_left(ranked, js_order(term_of[term_id]), key=js_order)
+            if rank == len(ranked) or ranked[rank] != term_of[term_id]:
+                return _refuse("term list")
+            gone_ranks.add(rank)
+            dirty.add(bisect.bisect_right(starts, rank) - 1)
+        inserts = sorted((bisect.bisect_left(ranked, js_order(term_of[t]), key=js_order), js_order(term_of[t]),
+                          term_of[t]) for t in come_terms)
+        new_ranked: list[str] = []
+        new_grows = array("i")
+        back = []
+        new_of = [0] * (len(ranked) + 1)  # per old rank, the new one (a gone term's: its successor's)
+        at = 0
+        for rank in range(len(ranked) + 1):
+            while at < len(inserts) and inserts[at][0] == rank:
+                new_ranked.append(inserts[at][2])
+                new_grows.append(0)
+                back.append(-1)
+                at += 1
+            new_of[rank] = len(new_ranked)
+            if rank == len(ranked):
+                break
+            if rank in gone_ranks:
+                touched.update(r for r in (len(new_ranked) - 1, len(new_ranked)) if r >= 0)
+                continue
+            new_ranked.append(ranked[rank])
+            new_grows.append(grows[rank])
+            back.append(rank)
+        ranked, grows = new_ranked, new_grows
+        touched = {r for r in touched if r < len(ranked)}
+        mapped = [new_of[start] for start in starts]
         mapped[0] = 0
-        if any(a >= b for a, b in itertools.pairwise(mapped)):
+        if any(a >= b for a, b in itertools.pairwise(mapped)) or mapped[-1] >= max(len(ranked), 1):
             return _refuse("shard count")
         starts = mapped
         old_ends = [*starts[1:], len(ranked)]
-        near = new_of(gone_rank)
-        touched.update(r for r in (near - 1, near) if 0 <= r < len(ranked))
-        ranks = {n: r for r, n in enumerate(order)}
-        rank_of = ranks.__getitem__
-    else:
-        base_ranks = ints(base["ranks"])
-        rank_of = base_ranks.__getitem__ if not delta.get("order") else {n: r for r, n in enumerate(order)}.__getitem__
+
+    def rank_of(term: str) -> int:
+        return bisect.bisect_left(ranked, js_order(term), key=js_order)
 
     # Their entries, and the shards that hold them.
     fresh_entries: dict[int, str] = {}
     for term_id, found in postings.items():
-        number = number_of(term_id)
-        entry_text = f"[{number},{term_text(found)}]"
-        rank = rank_of(number)
+        entry_text = f"[{key_of(term_id)},{term_text(found)}]"
+        rank = rank_of(term_of[term_id])
         fresh_entries[rank] = entry_text
         grows[rank] = entry_size(entry_text, ranked[rank])
     touched.update(fresh_entries)
@@ -571,7 +571,7 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     def entry_at(rank: int) -> str:
         if rank in fresh_entries:
             return fresh_entries[rank]
-        before = old_rank(rank)
+        before = back[rank] if back is not None else rank
         shard = bisect.bisect_right(old_starts, before) - 1
         if shard not in old_entries:
             path = shard_paths[shard]
@@ -601,7 +601,7 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         return _refuse("last files")
     paths = list(summary["paths"])
     manifest = dict(delta.get("manifest") or base["manifest"])
-    if replaced:
+    if back is not None:
         key, data = terms_file(ranked)
         digest = build_hash([(key, data)])
         terms_path = f"{INDEX_DIR}/{file_name(key, digest)}"
@@ -664,11 +664,10 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
     words = analyzer.words()
     if sum(map(len, words.values())) > MAX_WORDS:
         words = {}
-    moved = bool(replaced) or delta.get("ranked") is not None
+    moved = back is not None or delta.get("ranked") is not None
     save(store, "search-live-delta", {
         "generation": base["generation"], "step": step, "versions": new_versions, "records": records,
-        "holders": holders, "numbers": numbers, "first_doc": first_docs,
-        "ranked": ranked if moved else None, "order": order.tobytes() if moved else None, "grows": grows.tobytes(),
+        "holders": holders, "keys": keys, "ranked": ranked if moved else None, "grows": grows.tobytes(),
         "starts": new_starts, "shard_paths": new_paths, "manifest": manifest,
         "patch": {**delta["patch"], **{position: patch[position] for position in new_cells}}, "words": words,
         "lengths": new_lengths, "totals": totals,

@@ -7,8 +7,8 @@ files can be cached forever).
 
 - index shards (key "s<n>"): consecutive terms in JavaScript sort order, cut
   when a shard would pass SHARD_BYTES, so one query word costs one small
-  file; a frequent term gets a shard of its own. Per term: its lunr
-  `_index` and, per field, the documents that have it with the term's
+  file; a frequent term gets a shard of its own. Per term: its key (the
+  browser's lunr `_index`, in lunr's term order: encode.KEY_SPAN) and, per field, the documents that have it with the term's
   frequency there (delta-coded doc numbers). The browser turns them into
   lunr's field-vector values with the field lengths: so an edit that changes
   a document's length (and every score, through the average) rewrites only
@@ -232,7 +232,8 @@ def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
 
 def term_entries(index: Index, previous: TermTexts | None = None,
                  stale: npt.NDArray[np.bool_] | None = None) -> tuple[list[str], TermTexts]:
-    """Per term, in JavaScript order, its shard entry: `[_index,[d,f,d,f...],...per field]`
+    """Per term, in JavaScript order, its shard entry: `[key,[d,f,d,f...],...per field]` (the
+    key is encode.KEY_SPAN's, the browser's `_index`)
     with document numbers delta-coded and the term's frequency in the field; and the
     TermTexts for the next build.
 
@@ -253,7 +254,9 @@ def term_entries(index: Index, previous: TermTexts | None = None,
     if todo.any():
         for number, rest in _stale_texts(index, todo).items():
             texts[names[number]] = rest
-    entries = [f"[{number},{texts[names[number]]}]" for number in index.js_order]
+    assert index.keys is not None
+    keys = index.keys.tolist()
+    entries = [f"[{keys[number]},{texts[names[number]]}]" for number in index.js_order]
     return entries, texts
 
 

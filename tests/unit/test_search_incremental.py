@@ -153,15 +153,17 @@ def test_edits_applied_in_place_equal_cold_builds(tmp_path: Path, memo: bool, nu
             assert applied == [True], (label, search.live.last_refusal)
 
 
-def _grown(entries: list[Entry], position: int, run: int) -> list[Entry]:
+def _grown(entries: list[Entry], position: int, run: int, *, new: str = "") -> list[Entry]:
     """benchmarks/build_speed.py's other edit: a sentence one word longer each run (the
-    body's length changes, and with the average field length every score of the index)."""
+    body's length changes, and with the average field length every score of the index),
+    with `new` words."""
     grown = list(entries)
     body = grown[position].body
     marker = "\n\nA correction added: "
     if marker in body:
         body = body[: body.index(marker)]
-    grown[position] = dataclasses.replace(grown[position], body=f"{body}{marker}{' '.join(['more'] * run)}.\n")
+    grown[position] = dataclasses.replace(grown[position],
+                                          body=f"{body}{marker}{' '.join(['more'] * run)} {new}.\n")
     return grown
 
 
@@ -184,7 +186,13 @@ def test_length_changing_edits_are_applied_in_place(tmp_path: Path, length_chunk
     first = build_search(entries, config, versions=_versions(entries))
     steps = [(f"grow {run}", _grown(entries, 30, run)) for run in range(1, 4)]
     both = _grown(_grown(entries, 30, 5), 2, 2)
-    steps += [("two documents", both), ("shrink", _grown(both, 30, 1)), ("back", entries)]
+    steps += [("two documents", both), ("shrink", _grown(both, 30, 1))]
+    # Words the archive lacks come and go (the term list changes, no other term's key does).
+    steps += [("new words", _grown(entries, 30, 2, new="Quetzalcoatlus zymurgy")),
+              ("other new words", _grown(entries, 30, 3, new="aardwolf Quetzalcoatlus")),
+              ("new words in two documents", _grown(_grown(entries, 30, 1, new="xylophonist"), 0, 1,
+                                                    new="xylophonist aardwolf")),
+              ("back", entries)]
     for label, step in steps:
         in_place_search.clear()
         output = build_search(step, config, versions=_versions(step))
