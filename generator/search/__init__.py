@@ -560,7 +560,8 @@ def _save_live(store: BuildCache, generation: str, docs: Sequence[tuple[Entry, s
                      else np.zeros(len(numbers), dtype=np.int32))
     keys = (np.where(present, index.keys[np.maximum(numbers, 0)], -1).astype(np.int64) if term_count
             else np.full(len(numbers), -1, dtype=np.int64))
-    lengths = np.array([record[4] for record in records], dtype=np.int32).reshape(-1, field_count)
+    assert index.lengths is not None
+    lengths = index.lengths.astype(np.int32)  # (index_from_terms has them from the records)
     layout: shards.Layout = made["layout"]
     _save(store, "search-live", {
         "code": code_version(), "generation": generation,
