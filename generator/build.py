@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .cache import BuildCache, shard_of
@@ -40,6 +41,7 @@ from .content import (
     sync_content,
 )
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
+from .parallel import Forked, fork_one
 from .write import WriteReport, find_collisions, write_site
 
 if TYPE_CHECKING:
@@ -191,23 +193,36 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
     to render with instead of building it (an earlier one: see build's `defer`).
     """
     from .parallel import default_jobs
-    from .render import memo_key, render_site
+    from .render import memo_key, render_site, search_assets_read_late
     from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch, with_bodies
     from .search import build_search
 
-    if search is None:
+    state = load_state(config, bodies=False)
+    pending = None
+    if search is None and not state.memo.pages and len(entries) >= OVERLAP_MIN and \
+            search_assets_read_late(config.theme_dirs):
+        # Nothing rendered to reuse: the pages are rendered while another process builds the
+        # search index (only the search page, rendered last, needs it). Its analysis is not
+        # spread further: this process and its render workers keep the other cores busy.
+        pending = fork_one(functools.partial(_search_to_send, entries, config, versions))
+    if search is None and pending is None:
         search = build_search(entries, config, versions=versions)
         _LAST_SEARCH[config.output_dir.absolute()] = search
-    state = load_state(config, bodies=False)
-    compiled = config.cache_dir / "templates"
-    if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, search.assets, compiled)
-            and site_unchanged(state, config.output_dir)):
-        return Rendered(None, [*search.problems, *state.problems], lambda: None, tuple(state.manifest))
-    state = with_bodies(config, state)
-    # Unchanged pages are not even read: site/ keeps their files (the write links them).
-    unchanged = vouch(state, config.output_dir)
-    rendered = render_site(entries, config, search.assets, memo=state.memo, jobs=default_jobs(),
-                           unchanged=unchanged, bytecode_dir=compiled, versions=versions)
+    try:
+        searched = _Searched(config, search, pending)
+        compiled = config.cache_dir / "templates"
+        if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, searched.assets, compiled)
+                and site_unchanged(state, config.output_dir)):
+            return Rendered(None, [*searched.output().problems, *state.problems], lambda: None, tuple(state.manifest))
+        state = with_bodies(config, state)
+        # Unchanged pages are not even read: site/ keeps their files (the write links them).
+        unchanged = vouch(state, config.output_dir)
+        rendered = render_site(entries, config, searched.assets, memo=state.memo, jobs=default_jobs(),
+                               unchanged=unchanged, bytecode_dir=compiled, versions=versions)
+        search = searched.output()
+    finally:
+        if pending is not None:
+            pending.cancel()  # only if render failed before the search was in
     # The search's files are named by their content: one site/ holds untouched at its path is it.
     kept_search, search_files = _split_files(search.files, lambda path: path in state.manifest and unchanged(path))
     same = (*rendered.kept, *kept_search)
@@ -219,6 +234,59 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
         save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir, manifest)
 
     return Rendered(files, [*search.problems, *own_problems], record, same=same)
+
+
+OVERLAP_MIN = 1000
+"""Entries from which a cold render has the search index built beside it, in another process."""
+
+
+class _Searched:
+    """The search stage's output, at hand or being built in another process (`pending`)."""
+
+    def __init__(self, config: Config, search: SearchOutput | None, pending: Forked[SearchOutput] | None) -> None:
+        self._config = config
+        self._search = search
+        self._pending = pending
+        self.assets: Mapping[str, str] = search.assets if search is not None else _LateAssets(
+            lambda: self.output().assets)
+
+    def output(self) -> SearchOutput:
+        if self._search is None:
+            from .search import SearchOutput
+
+            assert self._pending is not None
+            sent = self._pending.result()
+            self._search = SearchOutput(sent.files, MappingProxyType(dict(sent.assets)), sent.problems)
+            _LAST_SEARCH[self._config.output_dir.absolute()] = self._search
+        return self._search
+
+
+def _search_to_send(entries: Sequence[Entry], config: Config, versions: Mapping[str, str] | None) -> SearchOutput:
+    """build_search, its output in plain picklable values (in a forked process, see render_all)."""
+    from .search import SearchOutput, build_search
+
+    made = build_search(entries, config, versions=versions, workers=1)
+    return SearchOutput(tuple(made.files), dict(made.assets), made.problems)  # type: ignore[arg-type]
+
+
+class _LateAssets(Mapping[str, str]):
+    """The search assets before they are known: not empty (a search always has some), its items
+    fetched on first use (render_site reads them last, for the search page alone)."""
+
+    def __init__(self, fetch: Callable[[], Mapping[str, str]]) -> None:
+        self._fetch = fetch
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __getitem__(self, name: str) -> str:
+        return self._fetch()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fetch())
+
+    def __len__(self) -> int:
+        return len(self._fetch())
 
 
 def _split_files(files: Sequence[OutputFile], kept: Callable[[str], bool]) -> tuple[list[str], list[OutputFile]]:

@@ -11,10 +11,11 @@ import contextlib
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,8 +43,14 @@ def _take_front(_: int) -> tuple[int, list[Any]] | None:
     return index, [function(item) for item in items[start:stop]]
 
 
+_ONE_CORE = [False]
+"""True in a process fork_one started: it is one more beside processes that use the other cores."""
+
+
 def default_jobs() -> int:
     """The cores this process may use."""
+    if _ONE_CORE[0]:
+        return 1
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
@@ -134,3 +141,109 @@ def fork_pool(processes: int) -> Iterator[Any]:
             signal.signal(signal.SIGTERM, handler)
     with pool:
         yield pool
+
+
+class Forked(Generic[R]):
+    """`function()`, computed in a forked process while this one goes on with other work.
+
+    `result()` waits for it and returns it, or raises what it raised. Should the
+    process die without answering (killed, out of memory), `result()` computes
+    `function()` here instead: the answer is the same either way, only later.
+    """
+
+    def __init__(self, function: Callable[[], R], pid: int, reader: int) -> None:
+        self._function = function
+        self._pid = pid
+        self._reader = reader
+        self._done: tuple[bool, Any] | None = None
+
+    def result(self) -> R:
+        if self._done is None:
+            chunks: list[bytes] = []
+            with os.fdopen(self._reader, "rb") as pipe:
+                while chunk := pipe.read(1 << 20):
+                    chunks.append(chunk)
+            os.waitpid(self._pid, 0)
+            try:
+                self._done = pickle.loads(b"".join(chunks)) if chunks else None
+            except Exception:  # noqa: BLE001 - a torn answer counts as none
+                self._done = None
+            if self._done is None:
+                try:
+                    self._done = (True, self._function())
+                except Exception as error:  # noqa: BLE001 - raised below, as the child would have
+                    self._done = (False, error)
+        ok, value = self._done
+        if not ok:
+            raise value
+        result: R = value
+        return result
+
+    def cancel(self) -> None:
+        """Stop the process if it still runs (its answer is not wanted any more)."""
+        if self._done is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            os.close(self._reader)
+            self._done = (False, RuntimeError("cancelled"))
+
+
+def fork_one(function: Callable[[], R], jobs: int | None = None) -> Forked[R] | None:
+    """`function()` started in a forked process, or None when that does not pay or is not safe
+    (one core, a worker process, other threads running: see fork_pays). Its result must be
+    picklable; it may not use the caller's open pipes or sockets. It runs in that one process
+    (default_jobs() is 1 there): the caller means to keep the other cores busy itself."""
+    jobs = default_jobs() if jobs is None else jobs
+    if not fork_pays(jobs, 1, 1):
+        return None
+    parent = os.getpid()
+    reader, writer = os.pipe()
+    # As in parallel_map: the child's collections would copy the memory it shares with this process.
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except BaseException:
+        gc.unfreeze()
+        os.close(reader)
+        os.close(writer)
+        raise
+    if pid == 0:  # the child: answer through the pipe, then leave without running the parent's exit code
+        try:
+            _die_with(parent)
+            os.close(reader)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _ONE_CORE[0] = True
+            answer: tuple[bool, Any]
+            try:
+                answer = (True, function())
+            except BaseException as error:  # noqa: BLE001 - handed to the parent
+                answer = (False, error)
+            try:
+                data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+            except Exception as error:  # noqa: BLE001 - an answer that does not pickle
+                what = "its result" if answer[0] else f"what it raised ({type(answer[1]).__name__}: {answer[1]})"
+                data = pickle.dumps((False, RuntimeError(f"{function!r} in a forked process: {what} "
+                                                         f"could not be sent back ({error})")))
+            with os.fdopen(writer, "wb") as pipe:
+                pipe.write(data)
+        finally:
+            os._exit(0)
+    gc.unfreeze()
+    os.close(writer)
+    return Forked(function, pid, reader)
+
+
+def _die_with(parent: int) -> None:
+    """In a child: be killed when `parent` dies (Linux), so that a killed build leaves no process
+    behind still writing to its caches."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the child ends when its work does
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)

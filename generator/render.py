@@ -1208,6 +1208,20 @@ def _search_enabled(site: _Site, env: jinja2.Environment) -> bool:
     return bool(site.search_assets) and _has_template(env, "search.html")
 
 
+def search_assets_read_late(theme_dirs: Sequence[Path]) -> bool:
+    """Whether render_site may be given search assets whose items arrive while it renders: no
+    template but search.html names `search_assets` (the contract, see the module docstring),
+    and render_site renders that page last, in the calling process. A theme that breaks the
+    contract just has its search built first."""
+    for theme in theme_dirs:
+        templates = theme / "templates"
+        for path in sorted(templates.rglob("*")) if templates.is_dir() else ():
+            if path.is_file() and path.relative_to(templates).as_posix() != "search.html":
+                if b"search_assets" in path.read_bytes():
+                    return False
+    return True
+
+
 def _has_template(env: jinja2.Environment, name: str) -> bool:
     try:
         env.get_template(name)
@@ -1368,7 +1382,8 @@ def render_site(
         entries=by_key,
         taxonomies=taxonomies,
         assets=assets,
-        search_assets=dict(search_assets),
+        # Not copied: it may be one whose items arrive later (see search_assets_read_late).
+        search_assets=search_assets,
         order=order,
         related=related,
         teasers=teasers,
@@ -1421,7 +1436,10 @@ def render_site(
         # spreading the signing over the workers too (a signature depends only on values).
         # A full render's feeds are made by the same workers, after the pages.
         feed_maker = _Feeds(site, fragments) if plan is None else None
-        tasks: list[_PageSpec | str] = [*specs, *(feed_maker.paths() if feed_maker is not None else ())]
+        # The search page goes last, in this process: it alone reads the search assets, which
+        # may still be on their way (see search_assets_read_late).
+        spread = specs[:-1] if has_search else specs
+        tasks: list[_PageSpec | str] = [*spread, *(feed_maker.paths() if feed_maker is not None else ())]
 
         def render_signed(task: _PageSpec | str) -> tuple[str, OutputFile | Problem]:
             if isinstance(task, str):
@@ -1430,10 +1448,10 @@ def render_site(
             return signer.page(key, task), renderer.render(task)
 
         done = parallel_map(render_signed, tasks, jobs)
-        for fingerprint, fresh in done[: len(specs)]:
+        for fingerprint, fresh in [*done[: len(spread)], *map(render_signed, specs[len(spread):])]:
             fingerprints.append(fingerprint)
             made.append(fresh)
-        made_feeds = [feed for _, feed in done[len(specs):] if isinstance(feed, OutputFile)] if feed_maker else None
+        made_feeds = [feed for _, feed in done[len(spread):] if isinstance(feed, OutputFile)] if feed_maker else None
         stale = list(range(len(specs)))
     for index, spec in enumerate(specs if old_pages else ()):
         fingerprint = signer.page(key, spec)

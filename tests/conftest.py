@@ -31,6 +31,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests last. Their session fixtures (an HTTP server, Playwright) keep threads
+    running to the end, and a process with other threads never forks (parallel.fork_pays: a
+    fork copies only the calling thread), so the tests of forked work must come first."""
+    browser = REPO / "tests" / "browser"
+    items.sort(key=lambda item: browser in Path(str(item.path)).parents)
+
+
 def make_project(root: Path, config: str = "") -> Path:
     """A fresh archive project in `root`: the seeds and an archive.toml."""
     shutil.copytree(SEEDS, root / "seeds")

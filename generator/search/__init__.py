@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 from ..cache import BuildCache
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
-from ..parallel import fork_pays, fork_pool
+from ..parallel import default_jobs, fork_pays, fork_pool
 from ..urls import entry_url
 from . import encode, live, text, vendor
 from .analysis import Analyzer, Record, Vocabulary
@@ -351,7 +351,7 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
             records[position] = found
     if missing:
         todo = [docs[p] for p in missing]
-        cores = workers if workers is not None else (os.cpu_count() or 1)
+        cores = workers if workers is not None else default_jobs()
         if fork_pays(cores, len(todo), PARALLEL_FROM + 1):
             fresh = _analyse_parallel(todo, vocabulary, cores)
         else:

@@ -98,12 +98,10 @@ class Index:
     """Per posting: the field number."""
     doc: Ints
     """Per posting: the document number (position in `refs`)."""
-    milli: Ints
-    """Per posting: the field-vector value x 1000."""
     pipeline: tuple[str, ...]
     """The serialized search pipeline (lunr function labels)."""
-    tf: Ints | None = None
-    """Per posting: the term's frequency in the field (index_from_terms sets it)."""
+    tf: Ints
+    """Per posting: the term's frequency in the field."""
     numbers: Ints | None = None
     """Per vocabulary id: the term's index, -1 for a term no document has (index_from_terms sets it)."""
     keys: Ints | None = None
@@ -113,10 +111,39 @@ class Index:
     """Per document and field (a doc_count x field_count array): lunr's field length, the tokens
     in the field (index_from_terms sets it)."""
 
+    def milli(self) -> Ints:
+        """Per posting: lunr's field-vector value x 1000, rounded as lunr.py rounds.
+
+        The shards hold frequencies and the browser scores them (search-core.js), so the
+        build itself never needs this: it is for to_lunr_json and the tests that hold the
+        browser's scores to lunr's.
+        """
+        assert self.lengths is not None
+        doc_count, field_count = self.lengths.shape
+        # lunr's idf counts a document once per field holding the term.
+        holders = np.bincount(self.term, minlength=len(self.terms))
+        idf_of = {n: math.log(1 + abs((doc_count - n + 0.5) / (n + 0.5))) for n in set(holders.tolist())}
+        idf = np.array([idf_of[n] for n in holders.tolist()], dtype=np.float64)
+        totals = self.lengths.sum(axis=0).tolist()
+        averages = [total / doc_count if doc_count else 0.0 for total in totals]
+        safe = np.array([a if a else 1.0 for a in averages], dtype=np.float64)  # (a field with no terms: no postings)
+        norm = (K1 * ((1 - B) + B * (self.lengths / safe))).reshape(-1)
+        boost = np.array([b for _, b in FIELDS], dtype=np.float64)
+        cell = self.doc.astype(np.int64) * field_count + self.field
+        tf = self.tf.astype(np.float64)
+        # The same operations in the same order as lunr.py, for identical floats:
+        # idf * ((k1 + 1) * tf) / (norm + tf) * boost.
+        score = idf[self.term]
+        score *= (K1 + 1) * tf
+        tf += norm[cell]
+        score /= tf
+        score *= boost[self.field]
+        return _millis(score)
+
     def postings(self) -> list[list[list[tuple[int, int]]]]:
         """postings[term][field] = [(doc, milli), ...] by doc (slow; for tests and small indexes)."""
         table: list[list[list[tuple[int, int]]]] = [[[] for _ in self.fields] for _ in self.terms]
-        for t, f, d, m in zip(self.term.tolist(), self.field.tolist(), self.doc.tolist(), self.milli.tolist()):
+        for t, f, d, m in zip(self.term.tolist(), self.field.tolist(), self.doc.tolist(), self.milli().tolist()):
             table[t][f].append((d, m))
         return table
 
@@ -180,12 +207,10 @@ def index_from_terms(
     if doc_count:
         ids = np.frombuffer(b"".join([a[0] for a in analysed]), dtype=np.int32)
         counts = np.frombuffer(b"".join([a[1] for a in analysed]), dtype=np.int32)
-        tf = counts.astype(np.float64)
         per_field = np.array([a[2] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
         lengths = np.array([a[3] for a in analysed], dtype=np.int64).reshape(doc_count, field_count)
     else:
         ids = counts = np.zeros(0, np.int32)
-        tf = np.zeros(0, np.float64)
         per_field = lengths = np.zeros((0, field_count), np.int64)
     # Postings are in document order, each document's fields in order.
     cell = np.repeat(np.arange(doc_count * field_count, dtype=np.int32), per_field.reshape(-1))
@@ -206,24 +231,6 @@ def index_from_terms(
     terms = tuple(vocabulary[i] for i in by_first.tolist())
     ordered = sorted(range(len(terms)), key=lambda n: js_order(terms[n]))
     term = lunr_number[ids]
-
-    # lunr's idf counts a document once per field holding the term.
-    holders = np.bincount(term, minlength=len(terms))
-    idf_of = {n: math.log(1 + abs((doc_count - n + 0.5) / (n + 0.5))) for n in set(holders.tolist())}
-    idf = np.array([idf_of[n] for n in holders.tolist()], dtype=np.float64)
-    totals = lengths.sum(axis=0).tolist()
-    averages = [total / doc_count if doc_count else 0.0 for total in totals]
-    safe = np.array([a if a else 1.0 for a in averages], dtype=np.float64)  # (a field with no terms: no postings)
-    norm = (K1 * ((1 - B) + B * (lengths / safe))).reshape(-1)
-    boost = np.array([b for _, b in FIELDS], dtype=np.float64)
-    # The same operations in the same order as lunr.py, for identical floats:
-    # idf * ((k1 + 1) * tf) / (norm + tf) * boost.
-    score = idf[term]
-    score *= (K1 + 1) * tf
-    tf += norm[cell]
-    score /= tf
-    score *= boost[field]
-    milli = _millis(score)
     return Index(
         fields=tuple(name for name, _ in FIELDS),
         refs=tuple(refs),
@@ -232,7 +239,6 @@ def index_from_terms(
         term=term,
         field=field,
         doc=doc,
-        milli=milli,
         pipeline=search_pipeline_labels(languages),
         tf=counts,
         numbers=lunr_number,

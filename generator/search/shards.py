@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..parallel import default_jobs
 from .encode import LENGTH_CHUNK, SHARD_BYTES, data_file, entry_size, lengths_file, shard_file
 from .encode import terms_file as encode_terms_file
 from .fields import FIELDS
@@ -148,8 +149,25 @@ PARALLEL_POSTINGS = 1_000_000
 """Postings to write out before a second process pays for itself (a cold build)."""
 
 
+POSTINGS_PER_PASS = 250_000
+"""Postings _texts_of sorts and writes out at a time: its arrays (a few int64s per posting)
+stay tens of megabytes, not hundreds, at 10,000 entries."""
+
+
 def _texts_of(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     """term number -> the text of its postings, for the terms marked in `stale`."""
+    holders = np.bincount(index.term, minlength=len(index.terms))
+    numbers = np.flatnonzero(stale)
+    passes = np.cumsum(holders[numbers]) // POSTINGS_PER_PASS
+    texts: dict[int, str] = {}
+    for number in range(int(passes[-1]) + 1 if len(passes) else 0):
+        part = np.zeros(len(stale), dtype=bool)
+        part[numbers[passes == number]] = True
+        texts.update(_texts_pass(index, part))
+    return texts
+
+
+def _texts_pass(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     field_count = len(index.fields)
     js_rank = np.zeros(len(index.terms), dtype=np.int64)
     js_rank[list(index.js_order)] = np.arange(len(index.terms))
@@ -203,7 +221,7 @@ def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     total = int(holders[stale].sum())
     # Forking while other threads run (the `archive serve` build thread) can leave the child
     # stuck on a lock another thread held: stay in one process then.
-    if (total < PARALLEL_POSTINGS or (os.cpu_count() or 1) < 2 or threading.active_count() > 1
+    if (total < PARALLEL_POSTINGS or default_jobs() < 2 or threading.active_count() > 1
             or "fork" not in multiprocessing.get_all_start_methods()):
         return _texts_of(index, stale)
     numbers = np.flatnonzero(stale)

@@ -7,8 +7,10 @@ that rendering goes through the process pool on a multi-core machine.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -225,3 +227,76 @@ def test_a_rebuild_with_nothing_changed_does_nothing_and_any_change_is_seen(
     changes_something(lambda: page.write_text("tampered", "utf-8"))
     assert page.read_text("utf-8") != "tampered"
     changes_something(lambda: shutil.rmtree(root / "site"))
+
+
+def test_a_cold_build_with_the_search_built_beside_the_render_equals_one_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cold build of many entries renders the pages while another process builds the search
+    index (build.OVERLAP_MIN): the site is the same bytes as when the two run one after the
+    other, and the next rebuild after an edit equals a cold build too."""
+    import generator.build as build_module
+    from generator import parallel
+
+    if "fork" not in multiprocessing.get_all_start_methods() or parallel.default_jobs() < 2:
+        pytest.skip("needs fork and two cores")
+    assert threading.active_count() == 1  # (conftest runs the browser tests, which leave threads, last)
+    items = generate(60, words=80)
+    one_after_other = make_project(tmp_path / "serial", items, dumps=False, content=True)
+    beside = make_project(tmp_path / "beside", items, dumps=False, content=True)
+    monkeypatch.setattr(build_module, "OVERLAP_MIN", 10**9)
+    _build(one_after_other)
+    forked: list[object] = []
+    real_fork_one = build_module.fork_one
+
+    def spying(*args: object, **kwargs: object) -> object:
+        forked.append(made := real_fork_one(*args, **kwargs))  # type: ignore[arg-type]
+        return made
+
+    monkeypatch.setattr(build_module, "OVERLAP_MIN", 1)
+    monkeypatch.setattr(build_module, "fork_one", spying)
+    _build(beside)
+    assert len(forked) == 1 and forked[0] is not None  # the search was built in another process
+    expected = {p: b for p, (b, _) in _snapshot(one_after_other / "site").items()}
+    assert {p: b for p, (b, _) in _snapshot(beside / "site").items()} == expected
+    assert any(path.startswith("search/index/") for path in expected)
+
+    # The search's caches, saved by the other process, serve the next build as they would this one's.
+    entry = sorted((beside / "content").rglob("*.md"))[7]
+    entry.write_text(entry.read_text(encoding="utf-8") + "\nA corrected last paragraph.\n", encoding="utf-8")
+    _build(beside)
+    assert len(forked) == 1  # pages to reuse: no overlap
+    assert {p: b for p, (b, _) in _snapshot(beside / "site").items()} == {
+        p: b for p, (b, _) in _cold_site(beside, tmp_path).items()}
+
+
+def test_a_search_that_fails_beside_the_render_fails_the_build_and_keeps_the_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import generator.build as build_module
+    import generator.search as search_module
+    from generator import parallel
+
+    if "fork" not in multiprocessing.get_all_start_methods() or parallel.default_jobs() < 2:
+        pytest.skip("needs fork and two cores")
+    assert threading.active_count() == 1  # (conftest runs the browser tests, which leave threads, last)
+    root = make_project(tmp_path / "p", generate(30, words=60), dumps=False, content=True)
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ValueError("search index broke on purpose")
+
+    forked: list[object] = []
+    real_fork_one = build_module.fork_one
+
+    def spying(*args: object, **kwargs: object) -> object:
+        forked.append(made := real_fork_one(*args, **kwargs))  # type: ignore[arg-type]
+        return made
+
+    monkeypatch.setattr(build_module, "OVERLAP_MIN", 1)
+    monkeypatch.setattr(build_module, "fork_one", spying)
+    monkeypatch.setattr(search_module, "build_search", broken)
+    report = build(load_config(root=root))
+    assert len(forked) == 1 and forked[0] is not None  # it broke in the other process
+    assert not report.ok and report.written is None
+    assert any("search index broke on purpose" in p.message for p in report.errors), report.errors
+    assert not (root / "site").exists()
