@@ -68,6 +68,10 @@ def _quiet(_: str) -> None:
     pass
 
 
+def _nothing() -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class NormalizeReport:
     """What `archive normalize` did."""
@@ -131,8 +135,9 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     sources, read_problems = read if read is not None else _read_sources(config, store, save=not dry_run)
     _READ[config.sources_dir.absolute()] = (sources, read_problems)
     progress(f"normalizing {len(sources)} sources")
+    saved: Callable[[], None] = _nothing
     try:
-        drafts, normalize_problems, drafts_key = normalize_cached(sources, config, store)
+        drafts, normalize_problems, drafts_key, saved = normalize_cached(sources, config, store)
     except Exception as error:  # the normalizer promises not to raise; if it does, keep content/ as is
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         normalize_problems = [Problem(config.paths.sources, f"normalizer failed, content/ left as it was: {detail}")]
@@ -151,6 +156,7 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     )
     if not dry_run and replay.get("fingerprint") != before:
         store.save("content-plan", replay)
+    saved()  # the drafts' cache, saved while content/ was synced
     problems = _ordered([*read_problems, *normalize_problems, *plan.problems])
     return NormalizeReport(tuple(sources), drafts, plan, problems, time.perf_counter() - started)
 

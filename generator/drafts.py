@@ -31,7 +31,7 @@ from . import __version__
 from .cache import BuildCache
 from .config import Config
 from .models import Entry, Problem, SourceDocument, SourceKind
-from .parallel import parallel_map
+from .parallel import fork_one, parallel_map
 
 CACHE_NAME = "drafts"
 
@@ -93,6 +93,10 @@ class MergedDrafts(Sequence[Entry]):
     __hash__ = None  # type: ignore[assignment]
 
 
+def _saved() -> None:
+    """Drafts saved already (or not to be)."""
+
+
 class Drafts(NamedTuple):
     """What normalize_cached made."""
 
@@ -101,6 +105,12 @@ class Drafts(NamedTuple):
     problems: list[Problem]
     key: str
     """A hash of every source's key: equal keys, equal drafts."""
+    saved: Callable[[], None] = _saved
+    """Waits until the drafts are in the build cache (another process may be saving them)."""
+
+
+SAVE_BESIDE_MIN = 1000
+"""Fresh drafts from which a cold normalize has them saved in another process."""
 
 
 SUMMARY_NAME = f"{CACHE_NAME}-summary"
@@ -185,10 +195,22 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
         records[doc.path]["problem"] = problem
         fresh[doc.path] = tuple(found)
     problems = [records[doc.path]["problem"] for doc in ordered if records[doc.path]["problem"] is not None]
+    saving = None
     if store is not None and (stale or unknown or set(memo) != set(records)):
-        # Drafts first: killed in between, the index still says "stale" and they are made again.
-        _save_entries(store, fresh, [path for path in memo if path not in records])
-        store.save_sharded(CACHE_NAME, records, held if not (stale or unknown) else _changed(held, stale, unknown))
+        gone = [path for path in memo if path not in records]
+        unchanged_shards = held if not (stale or unknown) else _changed(held, stale, unknown)
+
+        def save() -> None:
+            # Drafts first: killed in between, the index still says "stale" and they are made again.
+            _save_entries(store, fresh, gone)
+            store.save_sharded(CACHE_NAME, records, unchanged_shards)
+
+        # Every source normalized afresh, many of them: pickling their drafts takes a second at
+        # 10,000 sources, which another process spends while this one syncs content/ (nothing
+        # here reads the cache back: every draft is in `fresh`).
+        saving = fork_one(save, jobs) if len(fresh) == len(ordered) >= SAVE_BESIDE_MIN else None
+        if saving is None:
+            save()
 
     def unmerged() -> list[Entry]:
         saved = _load_entries(store) if store is not None and len(fresh) < len(ordered) else {}
@@ -203,7 +225,7 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
         return entries
 
     key = hashlib.sha256("\n".join(records[doc.path]["key"] for doc in ordered).encode()).hexdigest()
-    return Drafts(MergedDrafts(unmerged), problems, key)
+    return Drafts(MergedDrafts(unmerged), problems, key, saving.result if saving is not None else _saved)
 
 
 ENTRIES_NAME = f"{CACHE_NAME}-entries"

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .models import OutputFile, Problem
+from .parallel import quick_handoff
 from .urls import safe_relative
 
 _RENAME_EXCHANGE = 2
@@ -232,7 +233,7 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
         size = -(-len(work_items) // WRITERS) if work_items else 1
         chunks = [work_items[start:start + size] for start in range(0, len(work_items), size)]
         if len(work_items) >= PARALLEL_WRITES:
-            with ThreadPoolExecutor(WRITERS) as pool:
+            with ThreadPoolExecutor(WRITERS) as pool, quick_handoff():
                 for new_files in pool.map(place, chunks):
                     written.update(new_files)
         else:

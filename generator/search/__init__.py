@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 from ..cache import BuildCache
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
-from ..parallel import default_jobs, fork_pays, fork_pool
+from ..parallel import default_jobs, fork_pays, fork_pool, quick_handoff
 from ..urls import entry_url
 from . import encode, live, text, vendor
 from .analysis import Analyzer, Record, Vocabulary
@@ -305,7 +305,7 @@ def _analyse_parallel(docs: Sequence[tuple[Entry, str]], vocabulary: Vocabulary,
     base = len(vocabulary.terms)
     records: list[Record] = []
     try:
-        with fork_pool(workers) as pool:
+        with fork_pool(workers) as pool, quick_handoff():
             for new_terms, part in pool.imap(_analyse_slice, bounds):
                 # The worker's own ids past `base` -> ours, for the whole slice at once.
                 table = np.concatenate((np.arange(base, dtype=np.int32),
