@@ -141,3 +141,18 @@ def test_a_listing_patched_with_changed_files_equals_a_fresh_listing(tmp_path: P
     # A folder cannot be patched file by file: the caller lists content/ again.
     (content / "2020").mkdir()
     assert patch_listing(listing, content, [content / "2020"]) is None
+
+
+def test_a_large_plan_is_staged_and_committed_whole(tmp_path: Path) -> None:
+    """Many files (written by several threads): all of them land, no staged file is left."""
+    from generator.content import ContentPlan, Manifest, apply_plan
+
+    writes = {f"{2000 + n % 7}/{n % 12 + 1:02d}/entry-{n}.md": f"---\ntitle: Entry {n}\n---\n\nText {n}.\n"
+              for n in range(300)}
+    apply_plan(tmp_path / "content", ContentPlan(writes=writes, deletes=(), manifest=Manifest(), unchanged=0,
+                                                  kept_edits=(), problems=()))
+    written = {p.relative_to(tmp_path / "content").as_posix(): p.read_text(encoding="utf-8")
+               for p in (tmp_path / "content").rglob("*") if p.is_file() and p.suffix == ".md"}
+    assert written == writes
+    leftovers = [p.name for p in (tmp_path / "content").rglob(".*") if p.is_file() and p.name != MANIFEST_NAME]
+    assert leftovers == [], leftovers

@@ -278,3 +278,38 @@ def test_the_same_sources_again_read_only_the_summary_until_the_drafts_are_used(
     edited = normalize_cached(sources, config, store, jobs=1)
     assert edited.key != first.key and counted == ["p1.txt"]
     assert (list(edited.entries), edited.problems) == tuple(normalize_all(sources, config, jobs=1))
+
+
+def test_a_cold_normalize_saves_its_drafts_in_another_process_and_the_next_reuses_them(
+        tmp_path: Path, counted: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+    import os
+    import threading
+
+    from generator import parallel
+
+    if "fork" not in multiprocessing.get_all_start_methods() or parallel.default_jobs() < 2:
+        pytest.skip("needs fork and two cores")
+    assert threading.active_count() == 1  # (conftest runs the browser tests, which leave threads, last)
+    monkeypatch.setattr(drafts_module, "SAVE_BESIDE_MIN", 1)
+    saved_by: list[int] = []
+    real_save = drafts_module._save_entries
+
+    def spy(*args: Any) -> None:
+        saved_by.append(os.getpid())  # (appended in the process that saves)
+        with open(tmp_path / "saved-by", "a", encoding="utf-8") as record:
+            record.write(f"{os.getpid()}\n")
+        real_save(*args)
+
+    monkeypatch.setattr(drafts_module, "_save_entries", spy)
+    config = load_config(None, root=tmp_path)
+    sources = [doc(f"p{n}.txt", page(n)) for n in range(6)]
+    first = normalize_cached(sources, config, BuildCache(config), jobs=2)
+    first.saved()  # waits for the other process
+    savers = (tmp_path / "saved-by").read_text(encoding="utf-8").split()
+    assert len(savers) == 1 and int(savers[0]) != os.getpid() and saved_by == []
+    assert (first.entries, first.problems) == tuple(normalize_all(sources, config, jobs=1))
+
+    counted.clear()
+    again = normalize_cached(sources, config, BuildCache(config), jobs=2)
+    assert list(again.entries) == list(first.entries) and counted == []  # all from the cache it saved

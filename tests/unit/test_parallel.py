@@ -136,3 +136,12 @@ def test_the_process_dies_with_its_parent(tmp_path) -> None:  # type: ignore[no-
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the forked process outlived its parent")
+
+
+def test_quick_handoff_shortens_the_switch_interval_only_inside() -> None:
+    import sys
+
+    before = sys.getswitchinterval()
+    with parallel.quick_handoff():
+        assert sys.getswitchinterval() == pytest.approx(min(before, parallel.HANDOFF_SECONDS))
+    assert sys.getswitchinterval() == before
