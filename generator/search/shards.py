@@ -27,7 +27,6 @@ files can be cached forever).
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 import threading
 from collections.abc import Sequence
