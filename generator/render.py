@@ -50,7 +50,7 @@ import json
 import posixpath
 from array import array
 from collections import ChainMap, Counter
-from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -1184,17 +1184,23 @@ class _Signer:
         return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _theme_digest(theme_dirs: Sequence[Path]) -> str:
-    """Hash of every template file in the theme chain (names and bytes)."""
-    digest = hashlib.sha256()
+def _template_files(theme_dirs: Sequence[Path]) -> Iterator[tuple[Path, str, Path]]:
+    """(theme, name relative to its templates/, path) of every template file in the theme chain, in order."""
     for theme in theme_dirs:
         templates = theme / "templates"
         if not templates.is_dir():
             continue
         for path in sorted(templates.rglob("*")):
             if path.is_file():
-                digest.update(f"{theme}|{path.relative_to(templates).as_posix()}|{path.stat().st_size}|".encode())
-                digest.update(path.read_bytes())
+                yield theme, path.relative_to(templates).as_posix(), path
+
+
+def _theme_digest(theme_dirs: Sequence[Path]) -> str:
+    """Hash of every template file in the theme chain (names and bytes)."""
+    digest = hashlib.sha256()
+    for theme, name, path in _template_files(theme_dirs):
+        digest.update(f"{theme}|{name}|{path.stat().st_size}|".encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -1213,13 +1219,8 @@ def search_assets_read_late(theme_dirs: Sequence[Path]) -> bool:
     template but search.html names `search_assets` (the contract, see the module docstring),
     and render_site renders that page last, in the calling process. A theme that breaks the
     contract just has its search built first."""
-    for theme in theme_dirs:
-        templates = theme / "templates"
-        for path in sorted(templates.rglob("*")) if templates.is_dir() else ():
-            if path.is_file() and path.relative_to(templates).as_posix() != "search.html":
-                if b"search_assets" in path.read_bytes():
-                    return False
-    return True
+    return not any(name != "search.html" and b"search_assets" in path.read_bytes()
+                   for _, name, path in _template_files(theme_dirs))
 
 
 def _has_template(env: jinja2.Environment, name: str) -> bool:

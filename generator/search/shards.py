@@ -153,9 +153,16 @@ POSTINGS_PER_PASS = 250_000
 stay tens of megabytes, not hundreds, at 10,000 entries."""
 
 
-def _texts_of(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
-    """term number -> the text of its postings, for the terms marked in `stale`."""
-    holders = np.bincount(index.term, minlength=len(index.terms))
+def _holders(index: Index) -> npt.NDArray[np.int64]:
+    """Per term number: its postings."""
+    return np.bincount(index.term, minlength=len(index.terms))
+
+
+def _texts_of(index: Index, stale: npt.NDArray[np.bool_],
+              holders: npt.NDArray[np.int64] | None = None) -> dict[int, str]:
+    """term number -> the text of its postings, for the terms marked in `stale` (`holders`:
+    _holders(index), when the caller has it)."""
+    holders = _holders(index) if holders is None else holders
     numbers = np.flatnonzero(stale)
     passes = np.cumsum(holders[numbers]) // POSTINGS_PER_PASS
     texts: dict[int, str] = {}
@@ -208,21 +215,22 @@ def _texts_pass(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     return texts
 
 
-def _texts_in_child(index: Index, stale: npt.NDArray[np.bool_], connection: Any) -> None:
-    connection.send(_texts_of(index, stale))
+def _texts_in_child(index: Index, stale: npt.NDArray[np.bool_], holders: npt.NDArray[np.int64],
+                    connection: Any) -> None:
+    connection.send(_texts_of(index, stale, holders))
     connection.close()
 
 
 def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     """`_texts_of`, split with a forked process when there is much to write (a cold build):
     the child takes the terms holding about half the postings, this process the rest."""
-    holders = np.bincount(index.term, minlength=len(index.terms))
+    holders = _holders(index)
     total = int(holders[stale].sum())
     # Forking while other threads run (the `archive serve` build thread) can leave the child
     # stuck on a lock another thread held: stay in one process then.
     if (total < PARALLEL_POSTINGS or default_jobs() < 2 or threading.active_count() > 1
             or "fork" not in multiprocessing.get_all_start_methods()):
-        return _texts_of(index, stale)
+        return _texts_of(index, stale, holders)
     numbers = np.flatnonzero(stale)
     half = int(np.searchsorted(np.cumsum(holders[numbers]), total // 2))
     theirs = np.zeros(len(stale), dtype=bool)
@@ -230,17 +238,17 @@ def _stale_texts(index: Index, stale: npt.NDArray[np.bool_]) -> dict[int, str]:
     ours = stale & ~theirs
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_texts_in_child, args=(index, theirs, sender), daemon=True)
+    child = context.Process(target=_texts_in_child, args=(index, theirs, holders, sender), daemon=True)
     try:
         child.start()
     except OSError:
-        return _texts_of(index, stale)
+        return _texts_of(index, stale, holders)
     sender.close()
-    texts = _texts_of(index, ours)
+    texts = _texts_of(index, ours, holders)
     try:
         texts.update(receiver.recv())
     except (EOFError, OSError):  # the child died: do its half here
-        texts.update(_texts_of(index, theirs))
+        texts.update(_texts_of(index, theirs, holders))
     finally:
         receiver.close()
         child.join()

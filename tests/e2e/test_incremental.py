@@ -229,32 +229,40 @@ def test_a_rebuild_with_nothing_changed_does_nothing_and_any_change_is_seen(
     changes_something(lambda: shutil.rmtree(root / "site"))
 
 
-def test_a_cold_build_with_the_search_built_beside_the_render_equals_one_without(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A cold build of many entries renders the pages while another process builds the search
-    index (build.OVERLAP_MIN): the site is the same bytes as when the two run one after the
-    other, and the next rebuild after an edit equals a cold build too."""
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What each build.fork_one call returned (None: the caller did the work itself)."""
     import generator.build as build_module
     from generator import parallel
 
     if "fork" not in multiprocessing.get_all_start_methods() or parallel.default_jobs() < 2:
         pytest.skip("needs fork and two cores")
     assert threading.active_count() == 1  # (conftest runs the browser tests, which leave threads, last)
+    made: list[object] = []
+    real_fork_one = build_module.fork_one
+
+    def spying(*args: object, **kwargs: object) -> object:
+        made.append(result := real_fork_one(*args, **kwargs))  # type: ignore[arg-type]
+        return result
+
+    monkeypatch.setattr(build_module, "fork_one", spying)
+    return made
+
+
+def test_a_cold_build_with_the_search_built_beside_the_render_equals_one_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[object],
+) -> None:
+    """A cold build of many entries renders the pages while another process builds the search
+    index (build.OVERLAP_MIN): the site is the same bytes as when the two run one after the
+    other, and the next rebuild after an edit equals a cold build too."""
+    import generator.build as build_module
+
     items = generate(60, words=80)
     one_after_other = make_project(tmp_path / "serial", items, dumps=False, content=True)
     beside = make_project(tmp_path / "beside", items, dumps=False, content=True)
     monkeypatch.setattr(build_module, "OVERLAP_MIN", 10**9)
     _build(one_after_other)
-    forked: list[object] = []
-    real_fork_one = build_module.fork_one
-
-    def spying(*args: object, **kwargs: object) -> object:
-        forked.append(made := real_fork_one(*args, **kwargs))  # type: ignore[arg-type]
-        return made
-
     monkeypatch.setattr(build_module, "OVERLAP_MIN", 1)
-    monkeypatch.setattr(build_module, "fork_one", spying)
     _build(beside)
     assert len(forked) == 1 and forked[0] is not None  # the search was built in another process
     expected = {p: b for p, (b, _) in _snapshot(one_after_other / "site").items()}
@@ -271,29 +279,17 @@ def test_a_cold_build_with_the_search_built_beside_the_render_equals_one_without
 
 
 def test_a_search_that_fails_beside_the_render_fails_the_build_and_keeps_the_site(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[object],
 ) -> None:
     import generator.build as build_module
     import generator.search as search_module
-    from generator import parallel
 
-    if "fork" not in multiprocessing.get_all_start_methods() or parallel.default_jobs() < 2:
-        pytest.skip("needs fork and two cores")
-    assert threading.active_count() == 1  # (conftest runs the browser tests, which leave threads, last)
     root = make_project(tmp_path / "p", generate(30, words=60), dumps=False, content=True)
 
     def broken(*args: object, **kwargs: object) -> object:
         raise ValueError("search index broke on purpose")
 
-    forked: list[object] = []
-    real_fork_one = build_module.fork_one
-
-    def spying(*args: object, **kwargs: object) -> object:
-        forked.append(made := real_fork_one(*args, **kwargs))  # type: ignore[arg-type]
-        return made
-
     monkeypatch.setattr(build_module, "OVERLAP_MIN", 1)
-    monkeypatch.setattr(build_module, "fork_one", spying)
     monkeypatch.setattr(search_module, "build_search", broken)
     report = build(load_config(root=root))
     assert len(forked) == 1 and forked[0] is not None  # it broke in the other process
