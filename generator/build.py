@@ -364,7 +364,8 @@ def build(config: Config, *, progress: Progress = _quiet,
     urls: dict[str, str] = url_cache.setdefault("urls", {})
     urls_before = set(urls)
     entries, load_problems = load_entries(config.content_dir, config.paths.content, entry_cache, stat_cache,
-                                          files=listing, texts=normalized.plan.writes, urls=urls)
+                                          files=listing, texts=normalized.plan.writes, urls=urls,
+                                          plan=normalized.plan)
     if set(urls) != urls_before:
         url_cache["code"] = _urls_code()
         saves.append(lambda: cache.save("entry-urls", url_cache))

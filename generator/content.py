@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .frontmatter import dump_entry, parse_entry
+from .frontmatter import as_stored, dump_entry, parse_entry
 from .models import Entry, Problem, Severity, SourceDocument
 from .parallel import parallel_map, quick_handoff
 from .urls import content_path_for, safe_relative, slugify
@@ -121,10 +121,16 @@ class ContentPlan:
     """Warnings for the user: stale edits, kept orphans, respected deletions."""
     settled: frozenset[str] = frozenset()
     """Paths whose new manifest record is the hash of their draft's text (written or unchanged)."""
+    written_drafts: Mapping[str, Entry] = field(default_factory=dict)
+    """Path -> the draft whose text `writes` holds (its slug and path set): loading can take
+    `frontmatter.as_stored` of it instead of parsing the text back."""
+    written_hashes: Mapping[str, str] = field(default_factory=dict)
+    """Path -> text_hash of the text `writes` holds."""
 
     def replayed(self) -> ContentPlan:
         """This plan as a sync of the same drafts right after it sees it: nothing to write."""
-        return replace(self, writes={}, deletes=(), manifest=None, unchanged=self.unchanged + len(self.writes))
+        return replace(self, writes={}, deletes=(), manifest=None, unchanged=self.unchanged + len(self.writes),
+                       written_drafts={}, written_hashes={})
 
 
 def entry_identity(entry: Entry) -> str:
@@ -155,6 +161,8 @@ def plan_content(
     """
     problems: list[Problem] = []
     writes: dict[str, str] = {}
+    written_drafts: dict[str, Entry] = {}
+    written_hashes: dict[str, str] = {}
     kept_edits: list[str] = []
     unchanged = 0
     records: dict[str, ManifestRecord] = {}
@@ -221,6 +229,7 @@ def plan_content(
             unchanged += 1
         else:
             writes[path] = text if text is not None else dump_entry(draft)
+            written_drafts[path], written_hashes[path] = draft, new_hash
 
     produced = set(records)
     deletes: list[str] = []
@@ -243,6 +252,7 @@ def plan_content(
     return ContentPlan(
         writes=writes, deletes=tuple(deletes), manifest=Manifest(records), unchanged=unchanged,
         kept_edits=tuple(sorted(set(kept_edits))), problems=tuple(problems), settled=frozenset(fresh),
+        written_drafts=written_drafts, written_hashes=written_hashes,
     )
 
 
@@ -520,6 +530,7 @@ def load_entries(
     content_dir: Path, content_label: str = "content", cache: dict[str, Entry] | None = None,
     stat_cache: StatCache | None = None, files: Sequence[ContentFile] | None = None,
     texts: Mapping[str, str] | None = None, urls: dict[str, str] | None = None,
+    plan: ContentPlan | None = None,
 ) -> tuple[list[Entry], list[Problem]]:
     """Every entry in content/, generated or hand-made, with `path` and `slug` set.
 
@@ -527,9 +538,10 @@ def load_entries(
     misses are added, and entries no longer present are dropped from it. With
     `stat_cache` too, unchanged files are not even read. `files`: the listing of
     content/ when the caller has a current one. `texts`: path -> text of files the
-    caller has just written (they are not read back). Many misses (a first
-    build) are parsed in worker processes. `urls` maps the same keys to the entries'
-    URLs (updated in place like `cache`).
+    caller has just written (they are not read back). `plan`: the plan that wrote
+    them; a text it wrote from a draft is not even parsed (frontmatter.as_stored).
+    Many misses (a first build) are parsed in worker processes. `urls` maps the same
+    keys to the entries' URLs (updated in place like `cache`).
     """
     problems: list[Problem] = []
     if files is None:
@@ -544,6 +556,10 @@ def load_entries(
             if hit is not None:
                 found.append((key, hit, None))
                 continue
+        stored = _as_written(listed, plan, texts) if plan is not None else None
+        if stored is not None:
+            found.append(stored)
+            continue
         misses.append((len(found), listed))
         found.append(None)
 
@@ -567,6 +583,22 @@ def load_entries(
         cache.clear()
         cache.update(fresh)
     return _dedupe_slugs(keyed, problems, content_label, urls)
+
+
+def _as_written(listed: ContentFile, plan: ContentPlan, texts: Mapping[str, str] | None,
+                ) -> tuple[str, Entry, None] | None:
+    """What entry_of_file gives for a file `plan` has just written from a draft, without
+    parsing its text; None when that is not known (see frontmatter.as_stored)."""
+    relative = listed.relative
+    draft = plan.written_drafts.get(relative)
+    text = texts.get(relative) if texts is not None else None
+    if draft is None or text is None or text != plan.writes.get(relative) or "\r" in text:
+        return None
+    entry = as_stored(draft)
+    if entry is None:
+        return None
+    key = f"{relative}:{plan.written_hashes.get(relative) or text_hash(text)}"
+    return key, replace(entry, path=relative, slug=slugify(Path(relative).stem)), None
 
 
 def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Mapping[str, Entry] | None = None,
@@ -693,7 +725,8 @@ def sync_content(
         # What a sync of the same drafts right after this one finds: nothing to write.
         deleted = set(plan.deletes)
         after = {path: digest for path, digest in existing.items() if path not in deleted}
-        after.update((path, text_hash(new_text)) for path, new_text in plan.writes.items())
+        after.update((path, plan.written_hashes.get(path) or text_hash(new_text))
+                     for path, new_text in plan.writes.items())
         manifest_hash = text_hash(new_manifest.to_json() if written else text or "")
         replay["fingerprint"] = _sync_fingerprint(drafts_key, manifest_hash, after, failed)
         replay["plan"] = plan.replayed()

@@ -280,6 +280,67 @@ def dump_entry(entry: Entry) -> str:
     return f"---\n{front}---\n\n{body}\n" if body else f"---\n{front}---\n"
 
 
+# Characters of a front matter field whose YAML round trip as_stored does not vouch for: line
+# breaks other than "\n" (a file read back turns "\r" into one), the byte order mark and the
+# other C0/C1 controls (escaped or refused by the emitter).
+_UNVOUCHED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def as_stored(entry: Entry) -> Entry | None:
+    """What `parse_entry(dump_entry(entry))` gives, without writing the text and reading it back.
+
+    A cold build stores thousands of drafts in content/ and loads them at once: parsing the
+    texts it has just written cost it seconds. None where that is not known to hold (a field
+    holding a character of `_UNVOUCHED` or a line break; a text that would not parse, such as
+    an empty title): the caller parses, and reports what parsing finds. The strings of `entry`
+    are kept, not copied, wherever parsing would give equal ones. A property test holds this
+    equal to parsing (tests/unit/test_frontmatter_dump.py).
+    """
+    fields = (entry.title, entry.kind, entry.summary, *entry.authors, *entry.tags,
+              *(ref.file for ref in entry.sources),
+              *(value for value in (entry.publication, entry.language, entry.translator,
+                                    entry.original_publication, entry.image_credit, entry.url) if value))
+    # A field of several lines is a YAML block scalar, a very long one is folded: left to parsing
+    # too. The body is not YAML: only the "\r" that reading the file back turns into "\n" counts.
+    if "\r" in entry.body or any("\n" in text or len(text) > _MAX_PLAIN or _UNVOUCHED.search(text)
+                                 for text in fields):
+        return None
+    title = entry.title.strip()
+    kind = entry.kind or ARTICLE
+    if not title or kind not in ENTRY_KINDS:
+        return None
+    body = entry.body.strip("\n")
+    return Entry(
+        title=title, kind=kind, date=entry.date.date() if isinstance(entry.date, dt.datetime) else entry.date,
+        authors=_stripped(entry.authors),
+        publication=_text_or_none(entry.publication), summary=entry.summary.strip(), tags=_stripped(entry.tags),
+        language=_text_or_none(entry.language), translator=_text_or_none(entry.translator),
+        original_publication=_text_or_none(entry.original_publication),
+        image_credit=_text_or_none(entry.image_credit), url=_text_or_none(entry.url),
+        body=("" if not body.strip() else entry.body if len(body) + 1 == len(entry.body) and entry.body[-1] == "\n"
+              else body + "\n"),
+        sources=(entry.sources if all(ref.lines is None or _is_span(ref.lines) for ref in entry.sources)
+                 else tuple(SourceRef(ref.file, tuple(ref.lines) if _is_span(ref.lines) else None)  # type: ignore[arg-type]
+                            for ref in entry.sources)),
+        confidence=MappingProxyType({key: float(round(value, 2)) for key, value in sorted(entry.confidence.items())}),
+    )
+
+
+def _is_span(lines: object) -> bool:
+    """Whether _as_sources reads dumped `lines` back as a (first, last) pair."""
+    return isinstance(lines, (tuple, list)) and len(lines) == 2 and all(type(n) is int for n in lines)
+
+
+def _stripped(names: tuple[str, ...]) -> tuple[str, ...]:
+    """_as_list of a dumped list of names."""
+    return tuple(stripped for stripped in (name.strip() for name in names) if stripped)
+
+
+def _text_or_none(value: str | None) -> str | None:
+    """An optional text field as parsing gives it back: stripped, empty as None."""
+    return (value.strip() or None) if value is not None else None
+
+
 # --- the fast path of dump_entry ---------------------------------------------
 #
 # PyYAML's representer runs in Python and costs ~0.35 ms an entry: 12 s for the

@@ -296,3 +296,33 @@ def test_a_search_that_fails_beside_the_render_fails_the_build_and_keeps_the_sit
     assert not report.ok and report.written is None
     assert any("search index broke on purpose" in p.message for p in report.errors), report.errors
     assert not (root / "site").exists()
+
+
+@pytest.mark.parametrize("kind", ["synthetic dumps", "seeds"])
+def test_a_cold_build_loads_the_drafts_it_stored_as_parsing_their_files_would(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cold build from page dumps takes the entries it has just written to content/ from the
+    drafts (frontmatter.as_stored) instead of parsing the files back: the site is the same bytes
+    as a build that parses those very files."""
+    from conftest import make_project as seeds_project
+
+    import generator.content as content_module
+
+    vouched: list[bool] = []
+    original = content_module.as_stored
+
+    def spy(entry: object) -> object:
+        result = original(entry)  # type: ignore[arg-type]
+        vouched.append(result is not None)
+        return result
+
+    monkeypatch.setattr(content_module, "as_stored", spy)
+    root = (make_project(tmp_path / "dumps", generate(40, words=80), dumps=True, content=False)
+            if kind == "synthetic dumps" else seeds_project(tmp_path / "dumps"))
+    report = _build(root)
+    assert vouched and all(vouched) and len(vouched) == len(report.entries)
+    vouched.clear()
+    parsed = _cold_site(root, tmp_path)  # content/ as written, parsed: nothing to store
+    assert not vouched
+    assert {p: b for p, (b, _) in _snapshot(root / "site").items()} == {p: b for p, (b, _) in parsed.items()}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from types import MappingProxyType
 
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from generator.frontmatter import _Dumper, _plain_block, dump_entry, metadata_of, parse_entry
+from generator.frontmatter import _UNVOUCHED, _Dumper, _plain_block, dump_entry, metadata_of, parse_entry
 from generator.models import ARTICLE, Entry, SourceRef
 
 # Characters that change how YAML quotes a scalar, beside ordinary ones.
@@ -28,15 +29,15 @@ def _yaml(entry: Entry) -> str:
 
 
 @st.composite
-def entries(draw: st.DrawFn) -> Entry:
+def entries(draw: st.DrawFn, words: st.SearchStrategy[str] = WORDS) -> Entry:
     return Entry(
-        title=draw(WORDS) or "t", kind=ARTICLE,
+        title=draw(words) or "t", kind=ARTICLE,
         date=draw(st.one_of(st.none(), st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)))),
-        authors=tuple(draw(st.lists(WORDS, max_size=3))), publication=draw(st.one_of(st.none(), WORDS)),
-        summary=draw(WORDS), tags=tuple(draw(st.lists(WORDS, max_size=3))),
-        url=draw(st.one_of(st.none(), WORDS)), body=draw(st.text(max_size=40)),
+        authors=tuple(draw(st.lists(words, max_size=3))), publication=draw(st.one_of(st.none(), words)),
+        summary=draw(words), tags=tuple(draw(st.lists(words, max_size=3))),
+        url=draw(st.one_of(st.none(), words)), body=draw(st.text(max_size=40)),
         sources=tuple(SourceRef(f, lines) for f, lines in draw(st.lists(
-            st.tuples(WORDS, st.one_of(st.none(), st.tuples(st.integers(1, 10**6), st.integers(1, 10**6)))),
+            st.tuples(words, st.one_of(st.none(), st.tuples(st.integers(1, 10**6), st.integers(1, 10**6)))),
             max_size=2))),
         confidence=MappingProxyType(draw(st.dictionaries(st.sampled_from(["title", "date", "body"]),
                                                          st.floats(0, 1).map(lambda v: round(v, 2))))),
@@ -100,3 +101,44 @@ def test_dumped_entries_read_back_the_same_either_way(entry: Entry) -> None:
     fast = _read_plain_block(match.group(1))
     if fast is not None:
         assert repr(fast) == repr(yaml.load(match.group(1), Loader=_FastLoader))  # noqa: S506
+
+
+# Text a draft holds: any character but those as_stored leaves to parsing, plus the tricky words.
+VOUCHED = st.one_of(WORDS.filter(lambda text: not _UNVOUCHED.search(text)), st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\ufeff",
+                           whitelist_characters="\t\n"), max_size=20))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(entries(), entries(VOUCHED)), st.sampled_from(["", "\n", "\n\n", " ", "  \n\n"]), st.sampled_from(["", "\n", " "]),
+       st.sampled_from(["article", "teaser", "", "other"]))
+@example(Entry(title="A plain title", kind=ARTICLE, date=dt.date(2019, 3, 4), authors=("Ana Ruiz", " "),
+               body="Para one.\n\nPara two.\n", sources=(SourceRef("seeds/a.txt", (1, 40)),),
+               confidence=MappingProxyType({"title": 0.912, "date": 1})), "", "", "article")
+def test_a_stored_draft_is_what_parsing_its_text_gives(entry: Entry, before: str, after: str, kind: str) -> None:
+    from generator.frontmatter import as_stored
+
+    entry = replace(entry, kind=kind, body=f"{before}{entry.body}{after}")
+    parsed, problem = parse_entry(dump_entry(entry), "x.md")
+    stored = as_stored(entry)
+    if stored is None:  # not vouched for: parsing decides, and reports what it finds
+        return
+    assert problem is None and parsed is not None
+    assert stored == parsed
+    assert dict(stored.confidence) == dict(parsed.confidence)
+    assert repr(stored) == repr(parsed)  # the same types too (tuples, dates, floats)
+
+
+def test_as_stored_vouches_for_ordinary_drafts_and_keeps_their_strings() -> None:
+    from generator.frontmatter import as_stored
+
+    draft = Entry(title="Strike ends after 40 days", kind=ARTICLE, date=dt.date(2019, 3, 4),
+                  authors=("Ana Ruiz",), publication="The Daily Ledger", summary="Workers return.",
+                  tags=("labor",), body="First paragraph.\n\nSecond, with “quotes” — and an é.\n",
+                  sources=(SourceRef("seeds/a.txt", (3, 40)),), confidence=MappingProxyType({"title": 0.95}))
+    stored = as_stored(draft)
+    assert stored is not None and stored == parse_entry(dump_entry(draft), "x.md")[0]
+    assert stored.body is draft.body and stored.title is draft.title and stored.sources is draft.sources
+    assert as_stored(replace(draft, title="  ")) is None  # parsing reports it
+    assert as_stored(replace(draft, body="one\rtwo\n")) is None  # read back from a file, "\r" is "\n"
+    assert as_stored(replace(draft, summary="x" * 3000)) is None  # YAML may fold it
