@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import sys
 import threading
 import time
 import traceback
@@ -26,7 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .cache import BuildCache, shard_of
+from .cache import BuildCache, code_fingerprint, shard_of
 from .config import Config
 from .content import (
     JOURNAL_NAME,
@@ -449,32 +448,6 @@ def build(config: Config, *, progress: Progress = _quiet,
 _RECORD = "build-record"
 """What the last successful build saw and reported (see _unchanged_build)."""
 @functools.cache
-def _code_fingerprint() -> str:
-    """A hash of this package's files (code, scripts, styles) and of the state of the
-    directories packages are installed in: another checkout, or any package installed,
-    upgraded or removed, builds anew."""
-    digest = hashlib.sha256(f"{sys.version}|".encode())
-    package = Path(__file__).resolve().parent
-    for base, folders, names in os.walk(package):
-        folders[:] = sorted(name for name in folders if name != "__pycache__")
-        for name in sorted(names):
-            if not name.endswith((".pyc", ".pyo")):
-                path = os.path.join(base, name)
-                digest.update(f"{os.path.relpath(path, package)}\0".encode("utf-8", "surrogatepass"))
-                with open(path, "rb") as handle:
-                    digest.update(handle.read())
-    # Installing a package adds its metadata folder to one of these: the folder's mtime moves.
-    for entry in sys.path:
-        if os.path.basename(entry.rstrip("/")) not in ("site-packages", "dist-packages"):
-            continue  # the working directory, a checkout: their mtime moves with any file
-        try:
-            digest.update(f"|{entry}|{os.stat(entry or '.').st_mtime_ns}".encode("utf-8", "surrogatepass"))
-        except OSError:
-            continue
-    return digest.hexdigest()
-
-
-@functools.cache
 def _urls_code() -> str:
     """A hash of urls.py: cached URLs were made by this code."""
     return hashlib.sha256((Path(__file__).resolve().parent / "urls.py").read_bytes()).hexdigest()
@@ -502,7 +475,7 @@ def _fingerprint(config: Config, read: tuple[Sequence[SourceDocument], Sequence[
     sources and content files take them (a file changed within the same
     nanosecond tick at the same size is not seen, as make would not see it).
     """
-    digest = hashlib.sha256(f"{_code_fingerprint()}|{config!r}|".encode("utf-8", "surrogatepass"))
+    digest = hashlib.sha256(f"{code_fingerprint()}|{config!r}|".encode("utf-8", "surrogatepass"))
     lines = list(theme)
     sources, problems = read
     lines.extend(f"s|{doc.path}|{doc.digest}" for doc in sources)
