@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -196,11 +196,11 @@ class Forked(Generic[R]):
                     self._done = (True, self._function())
                 except Exception as error:  # noqa: BLE001 - raised below, as the child would have
                     self._done = (False, error)
-        ok, value = self._done
+        done: tuple[bool, Any] = self._done
+        ok, value = done
         if not ok:
-            raise value
-        result: R = value
-        return result
+            raise value  # what function() raised
+        return cast(R, value)
 
     def cancel(self) -> None:
         """Stop the process if it still runs (its answer is not wanted any more)."""
