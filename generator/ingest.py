@@ -85,12 +85,14 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_source(path: Path, sources_dir: Path, root: Path,
-                rel: Path | str | None = None) -> tuple[SourceDocument | None, list[Problem]]:
-    """Read one file into a SourceDocument, or explain why not (`rel`: path relative to sources_dir, if known)."""
+def read_source(path: Path, sources_dir: Path, root: Path, rel: Path | str | None = None,
+                size: int | None = None) -> tuple[SourceDocument | None, list[Problem]]:
+    """Read one file into a SourceDocument, or explain why not (`rel`: path relative to sources_dir,
+    `size`: the file's size, when the caller knows them)."""
     kind = KINDS[path.suffix.lower()]
     try:
-        size = os.stat(path).st_size
+        if size is None:
+            size = os.stat(path).st_size
         if size > MAX_BYTES:
             return None, [Problem(_shown(path, root), f"file is too large ({size // (1024 * 1024)} MB; the limit "
                                                       f"is {MAX_BYTES // (1024 * 1024)} MB): skipped")]
@@ -158,7 +160,8 @@ def read_sources(sources_dir: Path, root: Path,
             kind = KINDS[entry.name[entry.name.rfind("."):].lower()]
             documents.append(SourceDocument(rel, kind, "", known[3], known[2], read=False))
             continue
-        document, met = read_source(Path(entry.path), sources_dir, root, rel)
+        document, met = read_source(Path(entry.path), sources_dir, root, rel,
+                                    info.st_size if info is not None else None)
         problems.extend(met)
         if document is not None:
             documents.append(document)
