@@ -276,6 +276,10 @@ def dump_entry(entry: Entry) -> str:
     if front is None:
         front = yaml.dump(metadata, Dumper=_Dumper, allow_unicode=True, sort_keys=False,
                           width=100_000, default_flow_style=False)
+        # After a text ending in blank lines (a "|+" block), PyYAML ends the document with "...":
+        # FRONT_MATTER would take that for the closing fence, and the fence for the body's first
+        # line. Our "---" ends the document as well.
+        front = front.removesuffix("...\n")
     body = entry.body.strip("\n")
     return f"---\n{front}---\n\n{body}\n" if body else f"---\n{front}---\n"
 

@@ -142,3 +142,26 @@ def test_as_stored_vouches_for_ordinary_drafts_and_keeps_their_strings() -> None
     assert as_stored(replace(draft, title="  ")) is None  # parsing reports it
     assert as_stored(replace(draft, body="one\rtwo\n")) is None  # read back from a file, "\r" is "\n"
     assert as_stored(replace(draft, summary="x" * 3000)) is None  # YAML may fold it
+
+
+@settings(max_examples=1000, deadline=None)
+@given(entries(), st.sampled_from(["", "\n", "\n\n", "\n\n\n"]))
+@example(Entry(title="t", kind=ARTICLE, summary="a\n\n", body="Body.\n"), "")
+@example(Entry(title="t", kind=ARTICLE, url="\n", body="Body.\n"), "")
+@example(Entry(title="t", kind=ARTICLE, body="Body.\n", sources=(SourceRef("seeds/a.txt\n\n"),)), "")
+def test_every_dumped_entry_reads_back_with_its_body_and_fields(entry: Entry, trailing: str) -> None:
+    """Whatever its fields hold (a text ending in blank lines included), a dumped entry's
+    front matter ends at its fence: the body reads back whole, and so do the fields."""
+    entry = replace(entry, summary=entry.summary + trailing)
+    text = dump_entry(entry)
+    parsed, problem = parse_entry(text, "x.md")
+    if problem is not None:  # a title that is only spaces: parsing says so
+        assert not entry.title.strip()
+        return
+    assert parsed is not None
+    body = entry.body.strip("\n")
+    assert parsed.body == (body + "\n" if body.strip() else "")
+    assert parsed.summary == entry.summary.strip()
+    # (the fence takes the newline before it: a file name ending in blank lines, written last,
+    # reads back with one fewer; no source is named so)
+    assert [ref.file.rstrip("\n") for ref in parsed.sources] == [ref.file.rstrip("\n") for ref in entry.sources]
