@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .frontmatter import as_stored, dump_entry, parse_entry
+from .ingest import project_files
 from .models import Entry, Problem, Severity, SourceDocument
 from .parallel import parallel_map, quick_handoff
 from .urls import content_path_for, safe_relative, slugify
@@ -318,28 +319,19 @@ def list_content(content_dir: Path, sweep: bool = False) -> list[ContentFile]:
     """
     found: list[ContentFile] = []
 
-    def walk(directory: str, prefix: str) -> None:
-        try:
-            listing = os.scandir(directory)
-        except OSError:
-            return
-        with listing:
-            for item in listing:
-                if item.name.startswith("."):
-                    if sweep and item.name.endswith(".new") and item.is_file(follow_symlinks=False):
-                        os.unlink(item.path)
-                    continue
-                try:
-                    if item.is_dir() and not item.is_symlink():
-                        walk(item.path, f"{prefix}{item.name}/")
-                    elif item.name.endswith(".md") and item.is_file():
-                        info = item.stat()
-                        found.append(ContentFile(f"{prefix}{item.name}", item.path,
-                                                 info.st_size, info.st_mtime_ns))
-                except OSError:
-                    continue
+    def leftover(item: os.DirEntry[str]) -> None:
+        if sweep and item.name.endswith(".new") and item.is_file(follow_symlinks=False):
+            os.unlink(item.path)
 
-    walk(str(content_dir), "")
+    for relative, item in project_files(content_dir, on_hidden=leftover):
+        if not item.name.endswith(".md"):
+            continue
+        try:
+            if item.is_file():
+                info = item.stat()
+                found.append(ContentFile(relative, item.path, info.st_size, info.st_mtime_ns))
+        except OSError:
+            continue
     return _in_path_order(found)
 
 

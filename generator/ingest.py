@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -184,27 +185,41 @@ def read_again(document: SourceDocument, sources_dir: Path, root: Path) -> Sourc
 
 def _listing(sources_dir: Path) -> list[tuple[str, os.DirEntry[str]]]:
     """(path relative to sources_dir, directory entry) of every non-hidden file whose suffix
-    is a source's, in path order; symlinked folders are not entered (as Path.rglob)."""
-    found: list[tuple[str, os.DirEntry[str]]] = []
+    is a source's, in path order (see project_files)."""
+    return sorted(((relative, entry) for relative, entry in project_files(sources_dir)
+                   if (dot := entry.name.rfind(".")) > 0 and entry.name[dot:].lower() in KINDS),
+                  key=lambda pair: pair[0])
 
-    def walk(directory: str, prefix: str) -> None:
+
+def project_files(directory: str | Path,
+                  on_hidden: Callable[[os.DirEntry[str]], None] | None = None,
+                  ) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(path relative to `directory`, directory entry) of everything under it but folders, in
+    no set order: the one walk of a project's sources and of content/.
+
+    Names starting with "." are hidden: neither yielded nor entered, but handed to `on_hidden`.
+    Symlinked folders are not entered (as Path.rglob: no loops) but yielded like files (callers
+    ask `is_file()`); an unreadable folder is skipped. One os.scandir per folder: the stat comes
+    with the directory entry, which keeps a rebuild of 10,000 files out of pathlib.
+    """
+    pending = [(os.fspath(directory), "")]
+    while pending:
+        folder, prefix = pending.pop()
         try:
-            with os.scandir(directory) as entries:
-                listed = list(entries)
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError:
-            return
-        for entry in listed:
+            continue
+        for entry in entries:
             if entry.name.startswith("."):
+                if on_hidden is not None:
+                    on_hidden(entry)
                 continue
             try:
-                folder = entry.is_dir(follow_symlinks=False)
+                inside = entry.is_dir(follow_symlinks=False)
             except OSError:
-                folder = False
-            if folder:
-                walk(entry.path, f"{prefix}{entry.name}/")
-            elif (dot := entry.name.rfind(".")) > 0 and entry.name[dot:].lower() in KINDS:
-                found.append((f"{prefix}{entry.name}", entry))
-
-    walk(os.fspath(sources_dir), "")
-    found.sort(key=lambda pair: pair[0])
-    return found
+                inside = False
+            if inside:
+                pending.append((entry.path, f"{prefix}{entry.name}/"))
+            else:
+                yield f"{prefix}{entry.name}", entry

@@ -156,3 +156,24 @@ def test_a_large_plan_is_staged_and_committed_whole(tmp_path: Path) -> None:
     assert written == writes
     leftovers = [p.name for p in (tmp_path / "content").rglob(".*") if p.is_file() and p.name != MANIFEST_NAME]
     assert leftovers == [], leftovers
+
+
+def test_the_listing_skips_hidden_names_and_symlinked_folders_and_sweeps_leftovers_when_asked(tmp_path: Path) -> None:
+    from generator.content import list_content
+
+    content = tmp_path / "content"
+    (content / "2019" / "03").mkdir(parents=True)
+    (content / ".hidden").mkdir()
+    for path in ("a.md", "2019/03/b.md", "notes.txt", ".hidden/c.md", ".d.md", "2019/.e.md.new"):
+        (content / path).write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "f.md").write_text("---\ntitle: f\n---\n", encoding="utf-8")
+    (content / "linked").symlink_to(elsewhere, target_is_directory=True)  # not entered: no loops
+    (content / "g.md").symlink_to(elsewhere / "f.md")  # a symlinked file is read
+
+    assert [f.relative for f in list_content(content)] == ["2019/03/b.md", "a.md", "g.md"]
+    assert (content / "2019" / ".e.md.new").exists()  # not swept unless asked
+    assert [f.relative for f in list_content(content, sweep=True)] == ["2019/03/b.md", "a.md", "g.md"]
+    assert not (content / "2019" / ".e.md.new").exists()
+    assert (content / ".d.md").exists()  # only the store's own leftovers go
