@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -156,7 +156,7 @@ def _as_sources(value: Any) -> tuple[SourceRef, ...]:
         elif isinstance(item, dict) and isinstance(item.get("file"), str):
             lines = item.get("lines")
             span: tuple[int, int] | None = None
-            if isinstance(lines, list) and len(lines) == 2 and all(isinstance(n, int) for n in lines):
+            if isinstance(lines, list) and len(lines) == 2 and all(type(n) is int for n in lines):  # not yes/no
                 span = (lines[0], lines[1])
             refs.append(SourceRef(item["file"], span))
         else:
@@ -279,7 +279,8 @@ def dump_entry(entry: Entry) -> str:
         # After a text ending in blank lines (a "|+" block), PyYAML ends the document with "...":
         # FRONT_MATTER would take that for the closing fence, and the fence for the body's first
         # line. Our "---" ends the document as well.
-        front = front.removesuffix("...\n")
+        if front.endswith("\n...\n"):  # the marker's own line, not a value ending in "..."
+            front = front[:-len("...\n")]
     body = entry.body.strip("\n")
     return f"---\n{front}---\n\n{body}\n" if body else f"---\n{front}---\n"
 
@@ -300,14 +301,19 @@ def as_stored(entry: Entry) -> Entry | None:
     are kept, not copied, wherever parsing would give equal ones. A property test holds this
     equal to parsing (tests/unit/test_frontmatter_dump.py).
     """
-    fields = (entry.title, entry.kind, entry.summary, *entry.authors, *entry.tags,
-              *(ref.file for ref in entry.sources),
-              *(value for value in (entry.publication, entry.language, entry.translator,
-                                    entry.original_publication, entry.image_credit, entry.url) if value))
+    texts = (entry.title, entry.kind, entry.summary, *entry.authors, *entry.tags,
+             *(ref.file for ref in entry.sources),
+             *(value for value in (entry.publication, entry.language, entry.translator,
+                                   entry.original_publication, entry.image_credit, entry.url)
+               if value is not None))
+    if (not all(type(text) is str for text in (*texts, entry.body))
+            or (entry.date is not None and type(entry.date) is not dt.date)  # a datetime, a subclass
+            or not _CONFIDENCE_KEYS.issuperset(entry.confidence)):
+        return None  # not what the normalizer makes: parsing says what becomes of it
     # A field of several lines is a YAML block scalar, a very long one is folded: left to parsing
     # too. The body is not YAML: only the "\r" that reading the file back turns into "\n" counts.
     if "\r" in entry.body or any("\n" in text or len(text) > _MAX_PLAIN or _UNVOUCHED.search(text)
-                                 for text in fields):
+                                 for text in texts):
         return None
     title = entry.title.strip()
     kind = entry.kind or ARTICLE
@@ -315,24 +321,29 @@ def as_stored(entry: Entry) -> Entry | None:
         return None
     body = entry.body.strip("\n")
     return Entry(
-        title=title, kind=kind, date=entry.date.date() if isinstance(entry.date, dt.datetime) else entry.date,
-        authors=_stripped(entry.authors),
+        title=title, kind=kind, date=entry.date, authors=_stripped(entry.authors),
         publication=_text_or_none(entry.publication), summary=entry.summary.strip(), tags=_stripped(entry.tags),
         language=_text_or_none(entry.language), translator=_text_or_none(entry.translator),
         original_publication=_text_or_none(entry.original_publication),
         image_credit=_text_or_none(entry.image_credit), url=_text_or_none(entry.url),
         body=("" if not body.strip() else entry.body if len(body) + 1 == len(entry.body) and entry.body[-1] == "\n"
               else body + "\n"),
-        sources=(entry.sources if all(ref.lines is None or _is_span(ref.lines) for ref in entry.sources)
-                 else tuple(SourceRef(ref.file, tuple(ref.lines) if _is_span(ref.lines) else None)  # type: ignore[arg-type]
+        sources=(entry.sources if type(entry.sources) is tuple and all(
+                     ref.lines is None or (type(ref.lines) is tuple and _is_span(ref.lines)) for ref in entry.sources)
+                 else tuple(SourceRef(ref.file, (ref.lines[0], ref.lines[1]) if _is_span(ref.lines) else None)
                             for ref in entry.sources)),
         confidence=MappingProxyType({key: float(round(value, 2)) for key, value in sorted(entry.confidence.items())}),
     )
 
 
-def _is_span(lines: object) -> bool:
+def _is_span(lines: object) -> TypeGuard[Sequence[int]]:
     """Whether _as_sources reads dumped `lines` back as a (first, last) pair."""
     return isinstance(lines, (tuple, list)) and len(lines) == 2 and all(type(n) is int for n in lines)
+
+
+# The confidence keys as_stored vouches for: the entry's field names, which the normalizer
+# uses (others may be YAML words, or need quoting, which the fast writer does not do).
+_CONFIDENCE_KEYS = frozenset(field.name for field in fields(Entry))
 
 
 def _stripped(names: tuple[str, ...]) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from types import MappingProxyType
 
+import pytest
 import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -144,11 +145,33 @@ def test_as_stored_vouches_for_ordinary_drafts_and_keeps_their_strings() -> None
     assert as_stored(replace(draft, summary="x" * 3000)) is None  # YAML may fold it
 
 
+@pytest.mark.parametrize("odd", [
+    {"sources": (SourceRef("seeds/a.txt", (True, 3)),)},  # read back as no span: a boolean is no line
+    {"sources": (SourceRef("seeds/a.txt", [1, 2]),)},  # type: ignore[arg-type]  # read back as a tuple
+    {"sources": [SourceRef("seeds/a.txt", (1, 2))]},  # type: ignore[dict-item]
+    {"confidence": MappingProxyType({1: 0.5})}, {"confidence": MappingProxyType({"a: b": 0.5})},
+    {"confidence": MappingProxyType({"null": 0.5})},
+    {"kind": None}, {"summary": None}, {"publication": 0},
+    {"date": dt.datetime(2019, 3, 4, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=7, minutes=37, seconds=28)))},
+])
+def test_as_stored_never_vouches_for_what_parsing_would_read_otherwise(odd: dict[str, object]) -> None:
+    """Drafts of types the normalizer does not make: as_stored is None, or what parsing gives."""
+    from generator.frontmatter import as_stored
+
+    draft = replace(Entry(title="A title", kind=ARTICLE, body="Text.\n", confidence=MappingProxyType({"title": 0.9})),
+                    **odd)
+    stored = as_stored(draft)  # never raises
+    if stored is not None:
+        parsed, problem = parse_entry(dump_entry(draft), "x.md")
+        assert problem is None and repr(stored) == repr(parsed)
+
+
 @settings(max_examples=1000, deadline=None)
 @given(entries(), st.sampled_from(["", "\n", "\n\n", "\n\n\n"]))
 @example(Entry(title="t", kind=ARTICLE, summary="a\n\n", body="Body.\n"), "")
 @example(Entry(title="t", kind=ARTICLE, url="\n", body="Body.\n"), "")
 @example(Entry(title="t", kind=ARTICLE, body="Body.\n", sources=(SourceRef("seeds/a.txt\n\n"),)), "")
+@example(Entry(title="Q: A", kind=ARTICLE, body="Body.\n", sources=(SourceRef("notes..."),)), "")
 def test_every_dumped_entry_reads_back_with_its_body_and_fields(entry: Entry, trailing: str) -> None:
     """Whatever its fields hold (a text ending in blank lines included), a dumped entry's
     front matter ends at its fence: the body reads back whole, and so do the fields."""
