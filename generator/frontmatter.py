@@ -319,21 +319,34 @@ def as_stored(entry: Entry) -> Entry | None:
     kind = entry.kind or ARTICLE
     if not title or kind not in ENTRY_KINDS:
         return None
-    body = entry.body.strip("\n")
     return Entry(
         title=title, kind=kind, date=entry.date, authors=_stripped(entry.authors),
         publication=_text_or_none(entry.publication), summary=entry.summary.strip(), tags=_stripped(entry.tags),
         language=_text_or_none(entry.language), translator=_text_or_none(entry.translator),
         original_publication=_text_or_none(entry.original_publication),
         image_credit=_text_or_none(entry.image_credit), url=_text_or_none(entry.url),
-        body=("" if not body.strip() else entry.body if len(body) + 1 == len(entry.body) and entry.body[-1] == "\n"
-              else body + "\n"),
-        sources=(entry.sources if type(entry.sources) is tuple and all(
-                     ref.lines is None or (type(ref.lines) is tuple and _is_span(ref.lines)) for ref in entry.sources)
-                 else tuple(SourceRef(ref.file, (ref.lines[0], ref.lines[1]) if _is_span(ref.lines) else None)
-                            for ref in entry.sources)),
+        body=_stored_body(entry.body), sources=_stored_sources(entry.sources),
         confidence=MappingProxyType({key: float(round(value, 2)) for key, value in sorted(entry.confidence.items())}),
     )
+
+
+def _stored_body(body: str) -> str:
+    """The body as parsing gives it back: one final newline, or nothing for a blank one (`body`
+    itself when it is so already)."""
+    text = body.strip("\n")
+    if not text.strip():
+        return ""
+    return body if len(text) + 1 == len(body) and body[-1] == "\n" else text + "\n"
+
+
+def _stored_sources(sources: tuple[SourceRef, ...]) -> tuple[SourceRef, ...]:
+    """The sources as parsing gives them back: spans as (first, last) tuples of ints, or none
+    (`sources` itself when they are so already)."""
+    if type(sources) is tuple and all(ref.lines is None or (type(ref.lines) is tuple and _is_span(ref.lines))
+                                      for ref in sources):
+        return sources
+    return tuple(SourceRef(ref.file, (ref.lines[0], ref.lines[1]) if _is_span(ref.lines) else None)
+                 for ref in sources)
 
 
 def _is_span(lines: object) -> TypeGuard[Sequence[int]]:
