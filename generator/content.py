@@ -32,16 +32,15 @@ import os
 import posixpath
 import stat
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .frontmatter import as_stored, dump_entry, parse_entry
 from .ingest import project_files
 from .models import Entry, Problem, Severity, SourceDocument
-from .parallel import parallel_map, quick_handoff
+from .parallel import in_threads, parallel_map
 from .urls import content_path_for, safe_relative, slugify
 
 MANIFEST_NAME = ".archive-manifest.json"
@@ -427,12 +426,19 @@ def _parse_manifest(content_dir: Path, text: str | None) -> tuple[Manifest, list
 
 def _write(path: Path, data: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write_text(path, data)
+
+
+def _write_text(path: str | Path, data: str) -> None:
+    """`data` as the file's UTF-8 text, "\n" line ends kept as they are (its folder exists)."""
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(data)
 
 
 STAGING_WRITERS = 4
 """Threads that write a plan's files: the time is the kernel's, which threads overlap."""
+STAGING_IN_THREADS = 64
+"""Files from which a plan's are written (and renamed) in threads."""
 
 
 def apply_plan(content_dir: Path, plan: ContentPlan) -> None:
@@ -449,10 +455,9 @@ def apply_plan(content_dir: Path, plan: ContentPlan) -> None:
 
     def stage(paths: Sequence[str]) -> None:
         for path in paths:
-            with open(os.path.join(root, staged[path]), "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(plan.writes[path])
+            _write_text(os.path.join(root, staged[path]), plan.writes[path])
 
-    _in_threads(stage, list(staged))
+    in_threads(stage, list(staged), STAGING_WRITERS, STAGING_IN_THREADS)
     assert plan.manifest is not None, "a replayed plan has nothing to apply"
     manifest_temp = content_dir / f".{MANIFEST_NAME}.new"
     _write(manifest_temp, plan.manifest.to_json())
@@ -482,7 +487,7 @@ def recover(content_dir: Path, sweep: bool = True) -> None:
                 with contextlib.suppress(FileNotFoundError):  # renamed before an interruption
                     os.replace(source, target)
 
-        _in_threads(rename, renames)
+        in_threads(rename, renames, STAGING_WRITERS, STAGING_IN_THREADS)
         for path in journal["deletes"]:
             target = content_dir / safe_relative(path)
             if target.exists():
@@ -496,20 +501,6 @@ def recover(content_dir: Path, sweep: bool = True) -> None:
         for name in names:
             if name.startswith(".") and name.endswith(".new"):
                 os.unlink(os.path.join(directory, name))
-
-
-T = TypeVar("T")
-
-
-def _in_threads(work: Callable[[Sequence[T]], None], items: Sequence[T]) -> None:
-    """work(part) over STAGING_WRITERS parts of `items` at once (few items: in this thread)."""
-    if len(items) < 64:
-        work(items)
-        return
-    size = -(-len(items) // STAGING_WRITERS)
-    with ThreadPoolExecutor(STAGING_WRITERS) as pool, quick_handoff():
-        for _ in pool.map(work, [items[start:start + size] for start in range(0, len(items), size)]):
-            pass
 
 
 def _remove_empty_dirs(directory: Path, stop: Path) -> None:
@@ -548,7 +539,7 @@ def load_entries(
             if hit is not None:
                 found.append((key, hit, None))
                 continue
-        stored = _as_written(listed, plan, texts) if plan is not None else None
+        stored = _as_written(listed, plan) if plan is not None else None
         if stored is not None:
             found.append(stored)
             continue
@@ -577,20 +568,22 @@ def load_entries(
     return _dedupe_slugs(keyed, problems, content_label, urls)
 
 
-def _as_written(listed: ContentFile, plan: ContentPlan, texts: Mapping[str, str] | None,
-                ) -> tuple[str, Entry, None] | None:
+def _as_written(listed: ContentFile, plan: ContentPlan) -> tuple[str, Entry, None] | None:
     """What entry_of_file gives for a file `plan` has just written from a draft, without
     parsing its text; None when that is not known (see frontmatter.as_stored)."""
     relative = listed.relative
     draft = plan.written_drafts.get(relative)
-    text = texts.get(relative) if texts is not None else None
-    if draft is None or text is None or text != plan.writes.get(relative) or "\r" in text:
+    if draft is None or "\r" in plan.writes[relative]:  # (read back, a "\r" is a "\n")
         return None
     entry = as_stored(draft)
     if entry is None:
         return None
-    key = f"{relative}:{plan.written_hashes.get(relative) or text_hash(text)}"
-    return key, replace(entry, path=relative, slug=slugify(Path(relative).stem)), None
+    return f"{relative}:{plan.written_hashes[relative]}", _placed(entry, relative), None
+
+
+def _placed(entry: Entry, relative: str) -> Entry:
+    """A parsed entry at its place in content/: its path, and its slug (its own, or its file's name)."""
+    return replace(entry, path=relative, slug=slugify(entry.slug or Path(relative).stem))
 
 
 def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Mapping[str, Entry] | None = None,
@@ -617,7 +610,7 @@ def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Ma
     if problem is not None:
         return key, None, problem
     assert entry is not None
-    return key, replace(entry, path=relative, slug=slugify(entry.slug or Path(relative).stem)), None
+    return key, _placed(entry, relative), None
 
 
 def _dedupe_slugs(keyed: Sequence[tuple[str, Entry]], problems: list[Problem], label: str,
@@ -717,8 +710,7 @@ def sync_content(
         # What a sync of the same drafts right after this one finds: nothing to write.
         deleted = set(plan.deletes)
         after = {path: digest for path, digest in existing.items() if path not in deleted}
-        after.update((path, plan.written_hashes.get(path) or text_hash(new_text))
-                     for path, new_text in plan.writes.items())
+        after.update((path, plan.written_hashes[path]) for path in plan.writes)
         manifest_hash = text_hash(new_manifest.to_json() if written else text or "")
         replay["fingerprint"] = _sync_fingerprint(drafts_key, manifest_hash, after, failed)
         replay["plan"] = plan.replayed()

@@ -156,7 +156,7 @@ def _as_sources(value: Any) -> tuple[SourceRef, ...]:
         elif isinstance(item, dict) and isinstance(item.get("file"), str):
             lines = item.get("lines")
             span: tuple[int, int] | None = None
-            if isinstance(lines, list) and len(lines) == 2 and all(type(n) is int for n in lines):  # not yes/no
+            if _is_span(lines):
                 span = (lines[0], lines[1])
             refs.append(SourceRef(item["file"], span))
         else:
@@ -350,7 +350,7 @@ def _stored_sources(sources: tuple[SourceRef, ...]) -> tuple[SourceRef, ...]:
 
 
 def _is_span(lines: object) -> TypeGuard[Sequence[int]]:
-    """Whether _as_sources reads dumped `lines` back as a (first, last) pair."""
+    """Whether `lines` is a (first, last) pair, as _as_sources reads it (ints: not yes/no)."""
     return isinstance(lines, (tuple, list)) and len(lines) == 2 and all(type(n) is int for n in lines)
 
 

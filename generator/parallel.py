@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
@@ -111,6 +112,19 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
 
 HANDOFF_SECONDS = 0.0002
 """The GIL switch interval while threads of this process pass data along (see quick_handoff)."""
+
+
+def in_threads(work: Callable[[Sequence[T]], R], items: Sequence[T], threads: int, minimum: int) -> list[R]:
+    """[work(part) for part in `threads` consecutive parts of `items`], the parts done at once
+    in a pool of threads, for work whose time is the kernel's (creating, writing, renaming
+    files: the GIL is let go around each system call). Fewer than `minimum` items: the parts
+    one after the other, in this thread."""
+    size = -(-len(items) // threads) if items else 1
+    parts = [items[start:start + size] for start in range(0, len(items), size)]
+    if len(items) < minimum:
+        return [work(part) for part in parts]
+    with ThreadPoolExecutor(threads) as pool, quick_handoff():
+        return list(pool.map(work, parts))
 
 
 @contextlib.contextmanager

@@ -34,12 +34,11 @@ import pickle
 import shutil
 import stat
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .models import OutputFile, Problem
-from .parallel import quick_handoff
+from .parallel import in_threads
 from .urls import safe_relative
 
 _RENAME_EXCHANGE = 2
@@ -230,15 +229,8 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
         # Creating files and links is mostly time in the kernel, which threads overlap (the GIL
         # is released around each system call): a site of 20,000 files is made sooner.
         work_items: list[OutputFile | str] = [*files, *same]
-        size = -(-len(work_items) // WRITERS) if work_items else 1
-        chunks = [work_items[start:start + size] for start in range(0, len(work_items), size)]
-        if len(work_items) >= PARALLEL_WRITES:
-            with ThreadPoolExecutor(WRITERS) as pool, quick_handoff():
-                for new_files in pool.map(place, chunks):
-                    written.update(new_files)
-        else:
-            for chunk in chunks:
-                written.update(place(chunk))
+        for new_files in in_threads(place, work_items, WRITERS, PARALLEL_WRITES):
+            written.update(new_files)
         old = _file_paths(output_dir)
         new = frozenset([*(item.path for item in files), *same])
         _swap(work, output_dir)
