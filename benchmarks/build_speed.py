@@ -210,6 +210,13 @@ def empty_trash() -> None:
     _TRASH.clear()
 
 
+def normalizer_build() -> str:
+    """How this checkout's normalizer runs: "compiled" (mypyc, by pip install) or the .py files."""
+    from generator._compiled import compiled_state
+
+    return compiled_state()
+
+
 def file_system_of(path: Path) -> str:
     """The file system `path` lives on, as /proc/mounts says (type and options)."""
     try:
@@ -472,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     say(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; runs {args.runs}; "
-        f"work directory {work} on {file_system_of(work)}")
+        f"work directory {work} on {file_system_of(work)}; normalizer {normalizer_build()}")
     results: list[Series] = []
     big: Series | None = None
     try:

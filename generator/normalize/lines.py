@@ -317,22 +317,10 @@ def is_prose(text: str, words: int) -> bool:
     return words >= 6 and ends_sentence(text) and not text.endswith(":")
 
 
-def make_line(no: int, text: str, kind: str, words: int, date: dt.date | None = None,
-              names: tuple[str, ...] = ()) -> Line:
-    """`Line(no, text, kind, words, date, names)`, built twice as fast.
-
-    A frozen dataclass sets each field through object.__setattr__; every line of
-    every page is built here, so the fields go into the instance's dict at once.
-    """
-    line: Line = object.__new__(Line)
-    line.__dict__.update(no=no, text=text, kind=kind, words=words, date=date, names=names)
-    return line
-
-
 def classify(text: str, no: int = 0) -> Line:
     """Classify one stripped line."""
     kind, words, date, names = _classified(text)
-    return make_line(no, text, kind, words, date, names)
+    return Line(no, text, kind, words, date, names)
 
 
 @lru_cache(maxsize=16384)  # pure; menus, bylines and teasers recur from page to page
@@ -362,22 +350,17 @@ def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
 def split_lines(text: str) -> list[Line]:
     """Every line of a dump, classified (blank lines included, 1-based numbers).
 
-    `[classify(fold(raw).strip(), no) if raw else make_line(no, "", BLANK, 0) ...]`, with the
+    `[classify(fold(raw).strip(), no) if raw else Line(no, "", BLANK, 0) ...]`, with the
     calls of those helpers unrolled: this runs for every line of every page.
     """
     found: list[Line] = []
-    append = found.append
-    new = object.__new__
-    classified = _classified
     for no, raw in enumerate(text.split("\n"), start=1):
-        line: Line = new(Line)
         if raw:
             stripped = (raw if raw.isascii() else fold(raw)).strip()
-            kind, words, date, names = classified(stripped)
-            line.__dict__.update(no=no, text=stripped, kind=kind, words=words, date=date, names=names)
+            kind, words, date, names = _classified(stripped)
+            found.append(Line(no, stripped, kind, words, date, names))
         else:
-            line.__dict__.update(no=no, text="", kind=BLANK, words=0, date=None, names=())
-        append(line)
+            found.append(Line(no, "", BLANK, 0, None, ()))
     return found
 
 

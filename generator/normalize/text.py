@@ -14,7 +14,7 @@ from ..models import ARTICLE, TEASER, Entry, SourceHints, SourceRef
 from .body import build_body
 from .bylines import original_publication_of, translator_of
 from .language import detect_language
-from .lines import NOISE, PROSE, Line, make_line, split_lines
+from .lines import NOISE, PROSE, Line, split_lines
 from .noise import category_label, is_noise_line, most_words
 from .shapes import Piece, find_pieces, nearby_date
 
@@ -43,10 +43,10 @@ def mark_noise(lines: list[Line], keys: frozenset[str]) -> tuple[list[Line], lis
         label = category_label(line.text) if line.kind != "blank" else None
         if label:
             labels.append(label)
-            out.append(make_line(line.no, line.text, NOISE, line.words, line.date, line.names))
+            out.append(Line(line.no, line.text, NOISE, line.words, line.date, line.names))
         elif (line.kind not in ("blank", "date", "byline") and not (line.words > most and line.text.isascii())
               and is_noise_line(line.text, keys)):
-            out.append(make_line(line.no, line.text, NOISE, line.words, line.date, line.names))
+            out.append(Line(line.no, line.text, NOISE, line.words, line.date, line.names))
         else:
             out.append(line)
     return out, labels

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.config import Config
-from generator.models import SourceDocument, SourceKind
+from generator.models import SourceDocument, SourceHints, SourceKind
 from generator.normalize import normalize_all
 
 LINES = st.one_of(
@@ -49,22 +49,24 @@ def _seed_docs() -> list[SourceDocument]:
     return docs
 
 
+class _BreaksOnBoom(Config):
+    """A configuration whose hints raise for one source: the normalizer meets an error there.
+    (Through the configuration, a Python object, because the compiled normalizer calls its own
+    functions directly: patching one of them would not reach it.)"""
+
+    def hints_for(self, source_path: str) -> SourceHints:
+        if "boom" in source_path:
+            raise ValueError("boom")
+        return super().hints_for(source_path)
+
+
 def test_parallel_normalizing_gives_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    import generator.normalize as normalize
     from generator import parallel
 
-    real = normalize.text_entries
-
-    def breaks_on_boom(text: str, *args: Any) -> Any:
-        if "BOOM" in text:
-            raise ValueError("boom")
-        return real(text, *args)
-
-    monkeypatch.setattr(normalize, "text_entries", breaks_on_boom)
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 2)
     docs = [*_seed_docs(), doc("BOOM\n\nA page that breaks the normalizer.", "zz_boom.txt", SourceKind.TEXT)]
-    serial = normalize_all(docs, Config(), jobs=1)
-    forked = normalize_all(docs, Config(), jobs=2)
+    serial = normalize_all(docs, _BreaksOnBoom(), jobs=1)
+    forked = normalize_all(docs, _BreaksOnBoom(), jobs=2)
     assert forked == serial
     assert repr(forked) == repr(serial)  # confidences too (entries compare without them)
     assert serial[0] and any("zz_boom.txt" in p.path and "ValueError" in p.message for p in serial[1])
@@ -337,22 +339,22 @@ from generator.config import Config
 from generator.ingest import read_sources
 from generator import parallel
 from generator.normalize import normalize_all
-import generator.normalize as normalize
 
 assert threading.active_count() == 1
 root = Path(sys.argv[1])
 docs, _ = read_sources(root / "seeds", root)
 parallel.PARALLEL_MIN = 2
 noted = root / ".pids-of-normalize-test"  # appended to by every process (a set would stay in each)
-real = normalize.normalize_document
-def noting_pid(*args, **kwargs):
-    with open(noted, "a") as handle:
-        handle.write(f"{os.getpid()} ")
-    return real(*args, **kwargs)
+
+class NotingPid(Config):  # the normalizer asks for each source's hints as it starts on it
+    def hints_for(self, source_path):
+        with open(noted, "a") as handle:
+            handle.write(f"{os.getpid()} ")
+        return super().hints_for(source_path)
+
 serial = normalize_all(docs, Config(), jobs=1)
-normalize.normalize_document = noting_pid
 try:
-    forked = normalize_all(docs, Config(), jobs=2)
+    forked = normalize_all(docs, NotingPid(), jobs=2)
     pids = set(noted.read_text().split())
 finally:
     noted.unlink(missing_ok=True)
@@ -382,10 +384,10 @@ def test_forked_workers_give_the_serial_result_in_a_fresh_process(tmp_path: Path
 @given(st.lists(st.tuples(st.sampled_from(["prose", "noise", "bullet", "blank", "short", "date"]),
                           st.integers(0, 40)), max_size=30))
 def test_page_index_answers_as_the_line_scans_do(kinds: list[tuple[str, int]]) -> None:
-    from generator.normalize.lines import make_line
+    from generator.normalize.lines import Line
     from generator.normalize.shapes import _hard_stop, _PageIndex, prose_mass
 
-    lines = [make_line(i + 1, "x", kind, words) for i, (kind, words) in enumerate(kinds)]
+    lines = [Line(i + 1, "x", kind, words) for i, (kind, words) in enumerate(kinds)]
     page = _PageIndex(lines)
     for start in range(len(lines) + 1):
         for stop in range(len(lines) + 1):
@@ -463,10 +465,10 @@ _KINDS = st.lists(st.sampled_from(["blank", "name", "short", "noise", "prose"]),
 @given(_KINDS, st.integers(-3, 16), st.integers(-3, 16))
 def test_bounded_line_scans_answer_as_the_whole_scans(kinds: list[str], start: int, stop: int) -> None:
     from generator.normalize.article import _first_nonblank, _last_nonblank, _nonblank
-    from generator.normalize.lines import NAME, NOISE, SHORT, make_line
+    from generator.normalize.lines import NAME, NOISE, SHORT, Line
     from generator.normalize.shapes import _in_menu_run
 
-    lines = [make_line(k, "x", kind, 1) for k, kind in enumerate(kinds)]
+    lines = [Line(k, "x", kind, 1) for k, kind in enumerate(kinds)]
     for count in range(6):
         assert _first_nonblank(lines, start, stop, count) == _nonblank(lines, start, stop)[:count]
         if count:
