@@ -6,16 +6,15 @@ code runs about a quarter faster. Compiling is optional, the way PyYAML and
 MarkupSafe build their C speed-ups: without a C compiler or Python headers, or
 with ARCHIVE_PURE_PYTHON=1 set, the install carries on with the .py files.
 
-Next to the compiled modules goes a hash of the sources they were compiled from
-(generator/_compiled.py reads it): after a source is edited or checked out
-again, the stale extensions are ignored and the .py files run until the next
-`pip install`.
+A build is stamped with the hash of the sources it was compiled from (the whole
+generator package: mypyc builds the types of the modules the normalizer imports
+into its code) and the extension suffix of the Python it was built for;
+generator/_compiled.py runs the .py files whenever the stamp does not match.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -23,8 +22,7 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
-PACKAGE = "generator/normalize"
-STAMP = "compiled-from.sha256"
+PACKAGE = HERE / "generator"
 GROUP = "generator.normalize_compiled"
 """The name of the shared library that holds the compiled modules (generator/normalize's
 extensions are shims that load it): inside the generator package, not at the top of
@@ -32,50 +30,72 @@ site-packages, and not inside generator.normalize, whose compiled __init__ would
 import it before it exists (an endless import)."""
 
 
-def sources_hash(directory: Path) -> str:
-    """Must equal generator/_compiled.py's: the same files, hashed the same way."""
-    digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+def _load_compiled_module():  # type: ignore[no-untyped-def]
+    """generator/_compiled.py by its path: the package cannot be imported while it is built."""
+    spec = importlib.util.spec_from_file_location("_archive_compiled", PACKAGE / "_compiled.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+compiled = _load_compiled_module()
+STAMP_TEXT = compiled.stamp_text(PACKAGE)
+"""The stamp of the sources as mypyc reads them (before the minute the build takes)."""
+
+
+def say(message: str) -> None:
+    print(f"static-archive: {message}", file=sys.stderr)
+
+
+def _remove_extensions(package: Path) -> None:
+    """Extensions and stamp of an earlier build in `package` (a generator folder)."""
+    for path in [*(package / "normalize").glob("*.so"), *(package / "normalize").glob("*.pyd"),
+                 *package.glob("normalize_compiled__mypyc*"), package / "normalize" / compiled.STAMP]:
+        path.unlink(missing_ok=True)
 
 
 def compiled_modules() -> list:  # type: ignore[type-arg]
-    if os.environ.get("ARCHIVE_PURE_PYTHON"):
+    if compiled.pure_requested():
+        _remove_extensions(PACKAGE)  # an earlier in-place build would still be loaded
         return []
     try:
         from mypyc.build import mypycify
     except ImportError as error:
-        print(f"static-archive: mypyc is not available ({error}); installing the pure-Python normalizer",
-              file=sys.stderr)
+        say(f"mypyc is not available ({error}); installing the pure-Python normalizer")
         return []
-    paths = sorted(str(path.relative_to(HERE)) for path in (HERE / PACKAGE).glob("*.py"))
+    paths = sorted(str(path.relative_to(HERE)) for path in (PACKAGE / "normalize").glob("*.py"))
     # The build environment holds mypy but not the package's dependencies: their types are
     # unknown there (Any), which costs the compiled code nothing but a check at the boundary.
     options = ["--ignore-missing-imports", "--follow-imports=silent", "--no-warn-unused-ignores"]
     try:
         return mypycify([*options, *paths], group_name=GROUP, opt_level="3")
     except (Exception, SystemExit) as error:  # noqa: BLE001 - mypy's verdict must not stop the install
-        print(f"static-archive: the normalizer was not compiled ({error}); installing the pure-Python one",
-              file=sys.stderr)
+        say(f"the normalizer was not compiled ({error}); installing the pure-Python one")
         return []
 
 
 class OptionalBuildExt(build_ext):
     """build_ext that leaves the pure-Python package in place of a build that fails, and stamps
-    a build that succeeds with the hash of its sources."""
+    a build that succeeds with what it was built from."""
 
     def run(self) -> None:
+        inplace = self.inplace  # setuptools clears it while it builds, and not again on an error
         try:
             super().run()
         except Exception as error:  # noqa: BLE001 - compiling is an optimization, never a requirement
+            self.inplace = inplace
             self._remove_built()
-            print(f"static-archive: the normalizer was not compiled ({error}); the pure-Python one is used",
-                  file=sys.stderr)
+            say(f"the normalizer was not compiled ({error}); the pure-Python one is used")
             return
         for directory in self._built_directories():
-            if directory.is_dir():
-                (directory / STAMP).write_text(sources_hash(HERE / PACKAGE) + "\n", encoding="ascii")
+            if not directory.is_dir():
+                continue
+            if compiled.stamp_text(directory.parent) == STAMP_TEXT:
+                (directory / compiled.STAMP).write_text(STAMP_TEXT, encoding="ascii")
+            else:  # the sources changed while it compiled, or the build folder holds stale files
+                say(f"{directory} no longer holds the sources just compiled: the pure-Python "
+                    "normalizer will run there")
 
     def _built_paths(self) -> list[Path]:
         """Where this run puts each extension (in the source tree for an in-place build)."""
@@ -87,7 +107,7 @@ class OptionalBuildExt(build_ext):
     def _remove_built(self) -> None:
         """A half-built group would fail on import (the shims need the shared library)."""
         for directory in self._built_directories():
-            (directory / STAMP).unlink(missing_ok=True)
+            (directory / compiled.STAMP).unlink(missing_ok=True)
         for path in self._built_paths():
             path.unlink(missing_ok=True)
 

@@ -8,7 +8,6 @@ and agree trivially; CI installs as a user does and must have compiled it.
 
 from __future__ import annotations
 
-import importlib.machinery
 import json
 import os
 import shutil
@@ -20,10 +19,9 @@ import pytest
 
 import generator
 from generator import _compiled
-from generator._compiled import compiled_state, sources_hash
+from generator._compiled import SUFFIX, compiled_state, stamp_text
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTENSION = importlib.machinery.EXTENSION_SUFFIXES[0]
 
 _NORMALIZE_ALL = """
 import json, sys
@@ -74,7 +72,9 @@ def _project(tmp_path: Path) -> Path:
 
 
 def _normalized(project: Path, pure: bool) -> dict[str, object]:
+    # The checkout's package, whatever is installed.
     env = {key: value for key, value in os.environ.items() if key != "ARCHIVE_PURE_PYTHON"}
+    env["PYTHONPATH"] = str(ROOT)
     if pure:
         env["ARCHIVE_PURE_PYTHON"] = "1"
     done = subprocess.run([sys.executable, "-c", _NORMALIZE_ALL, str(project)], capture_output=True,
@@ -90,7 +90,7 @@ def test_compiled_and_pure_normalizers_give_the_same_entries(tmp_path: Path) -> 
     pure = _normalized(project, pure=True)
     assert str(pure["module"]).endswith(".py")
     if installed["build"] == "compiled":
-        assert str(installed["module"]).endswith(EXTENSION)
+        assert str(installed["module"]).endswith(SUFFIX)
     assert len(installed["entries"]) > 120  # type: ignore[arg-type]
     for key in ("entries", "problems", "normalize_problems"):
         assert installed[key] == pure[key], key
@@ -103,65 +103,88 @@ def test_ci_installs_the_compiled_normalizer() -> None:
     assert generator.NORMALIZER_BUILD == "compiled"
 
 
-def _fake_build(directory: Path, stamp: str | None) -> None:
-    directory.mkdir()
-    (directory / "__init__.py").write_text("X = 1\n")
-    (directory / "lines.py").write_text("Y = 2\n")
-    (directory / f"lines{EXTENSION}").write_bytes(b"\x7fELF")
-    if stamp is not None:
-        (directory / _compiled.STAMP).write_text(stamp + "\n")
+def _fake_package(root: Path, stamped: bool = True, suffix: str = SUFFIX) -> Path:
+    """A generator folder as a compiled install leaves it (the extensions are not real ones)."""
+    package = root / "generator"
+    normalize = package / "normalize"
+    normalize.mkdir(parents=True)
+    (package / "models.py").write_text("M = 1\n")
+    for name in ("__init__", "lines"):
+        (normalize / f"{name}.py").write_text(f"{name.upper()} = 1\n")
+        (normalize / f"{name}{suffix}").write_bytes(b"\x7fELF")
+    (package / f"normalize_compiled__mypyc{suffix}").write_bytes(b"\x7fELF")
+    if stamped:
+        (normalize / _compiled.STAMP).write_text(stamp_text(package, suffix), encoding="ascii")
+    return normalize
 
 
-def test_extensions_count_only_while_their_stamp_is_the_sources_hash(tmp_path: Path,
+def _restamped(normalize: Path) -> Path:
+    (normalize / _compiled.STAMP).write_text(stamp_text(normalize.parent), encoding="ascii")
+    return normalize
+
+
+def test_extensions_count_only_while_their_stamp_matches_every_source(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ARCHIVE_PURE_PYTHON", raising=False)
-    none = tmp_path / "none"
-    none.mkdir()
+    none = tmp_path / "none" / "normalize"
+    none.mkdir(parents=True)
     (none / "lines.py").write_text("Y = 2\n")
     assert compiled_state(none) == "pure"
-    built = tmp_path / "built"
-    _fake_build(built, stamp=None)
-    assert compiled_state(built) == "stale"  # extensions nobody vouches for
-    (built / _compiled.STAMP).write_text(sources_hash(built) + "\n")
-    assert compiled_state(built) == "compiled"
-    (built / "lines.py").write_text("Y = 3\n")  # edited after the install compiled it
-    assert compiled_state(built) == "stale"
-    (built / _compiled.STAMP).write_text(sources_hash(built) + "\n")
-    (built / "new.py").write_text("Z = 1\n")  # a module added since
-    assert compiled_state(built) == "stale"
-    (built / _compiled.STAMP).write_text(sources_hash(built) + "\n")
+
+    normalize = _fake_package(tmp_path / "ok")
+    assert compiled_state(normalize) == "compiled"
+    (normalize / "lines.py").write_text("LINES = 2\n")  # a normalizer source edited since
+    assert compiled_state(normalize) == "stale"
+    (_restamped(normalize).parent / "models.py").write_text("M = 2\n")  # a module it imports, edited
+    assert compiled_state(normalize) == "stale"
+    (_restamped(normalize) / "new.py").write_text("Z = 1\n")  # a module added: not compiled
+    assert compiled_state(normalize) == "stale"
+    (normalize / "new.py").unlink()
+    (_restamped(normalize) / "lines.py").unlink()  # a module removed: its extension would still load
+    assert compiled_state(normalize) == "stale"
+
+    assert compiled_state(_fake_package(tmp_path / "unstamped", stamped=False)) == "stale"
+    other = _fake_package(tmp_path / "other-python")
+    (other / _compiled.STAMP).write_text(stamp_text(other.parent, ".cpython-399-x.so"), encoding="ascii")
+    assert compiled_state(other) == "stale"  # stamped by a build for another Python
+    shared = _fake_package(tmp_path / "no-library")
+    (shared.parent / f"normalize_compiled__mypyc{SUFFIX}").unlink()
+    assert compiled_state(shared) == "stale"  # the shims would fail to import
+
+    forced = _fake_package(tmp_path / "forced")
+    monkeypatch.setenv("ARCHIVE_PURE_PYTHON", "0")
+    assert compiled_state(forced) == "compiled"
     monkeypatch.setenv("ARCHIVE_PURE_PYTHON", "1")
-    assert compiled_state(built) == "forced-pure"
+    assert compiled_state(forced) == "forced-pure"
 
 
-def test_setup_stamps_builds_with_the_hash_the_package_checks() -> None:
-    """setup.py cannot import the package it builds: it repeats sources_hash, which must agree."""
-    namespace: dict[str, object] = {}
-    source = (ROOT / "setup.py").read_text(encoding="utf-8")
-    definition = source[source.index("def sources_hash"):source.index("\n\n\ndef compiled_modules")]
-    exec(compile("import hashlib\nfrom pathlib import Path\n" + definition, "setup.py", "exec"), namespace)
-    hashed = namespace["sources_hash"]
-    assert callable(hashed)
-    assert hashed(_compiled.DIRECTORY) == sources_hash()
-    assert 'STAMP = "compiled-from.sha256"' in source and _compiled.STAMP == "compiled-from.sha256"
+_STALE_CHECK = """
+import sys
+import generator, generator.normalize as package, generator.normalize.lines as lines
+try:
+    import generator.normalize.removed
+except ModuleNotFoundError:
+    removed = "missing"
+else:
+    removed = "loaded"
+print(generator.NORMALIZER_BUILD, package.__file__, lines.__file__, getattr(lines, "EDITED_AFTER_THE_BUILD", False),
+      removed, "generator.normalize_compiled__mypyc" in sys.modules)
+"""
 
 
 def test_a_stale_build_runs_the_sources_in_place_of_the_extensions(tmp_path: Path) -> None:
-    """An edited source is what runs, not the extension compiled from it before the edit."""
+    """An edited source is what runs, not the extension compiled from it before the edit; an
+    extension left from a module since removed is not loaded either."""
     project = tmp_path / "pkg"
-    shutil.copytree(ROOT / "generator", project / "generator",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    lines = project / "generator" / "normalize" / "lines.py"
+    shutil.copytree(ROOT / "generator", project / "generator", ignore=shutil.ignore_patterns("__pycache__"))
+    normalize = project / "generator" / "normalize"
+    lines = normalize / "lines.py"
     lines.write_text(lines.read_text(encoding="utf-8") + "\nEDITED_AFTER_THE_BUILD = True\n", encoding="utf-8")
-    check = ("import generator, generator.normalize.lines as lines, generator.normalize as package; "
-             "print(generator.NORMALIZER_BUILD, lines.__file__, package.__file__, "
-             "getattr(lines, 'EDITED_AFTER_THE_BUILD', False))")
-    env = {key: value for key, value in os.environ.items() if key != "ARCHIVE_PURE_PYTHON"}
-    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120,
+    (normalize / f"removed{SUFFIX}").write_bytes(b"\x7fELF")  # a module deleted after a build
+    env = {key: value for key, value in os.environ.items() if key not in ("ARCHIVE_PURE_PYTHON", "PYTHONPATH")}
+    done = subprocess.run([sys.executable, "-c", _STALE_CHECK], capture_output=True, text=True, timeout=120,
                           cwd=project, env=env)
     assert done.returncode == 0, done.stderr
-    build, module, package, edited = done.stdout.split()
-    assert module == str(lines) and package == str(lines.parent / "__init__.py")
-    assert edited == "True"
-    copied_extensions = any(p.name.endswith(EXTENSION) for p in lines.parent.iterdir())
-    assert build == ("stale" if copied_extensions else "pure")
+    build, package, module, edited, removed, shared_loaded = done.stdout.split()
+    assert (build, package, module) == ("stale", str(normalize / "__init__.py"), str(lines))
+    assert (edited, removed, shared_loaded) == ("True", "missing", "False")
