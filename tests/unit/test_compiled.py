@@ -77,7 +77,7 @@ def _normalized(project: Path, pure: bool) -> dict[str, object]:
     env["PYTHONPATH"] = str(ROOT)
     if pure:
         env["ARCHIVE_PURE_PYTHON"] = "1"
-    done = subprocess.run([sys.executable, "-c", _NORMALIZE_ALL, str(project)], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", _NORMALIZE_ALL, str(project)], check=False, capture_output=True,
                           text=True, timeout=300, env=env, cwd=project)
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout)
@@ -182,7 +182,7 @@ def test_a_stale_build_runs_the_sources_in_place_of_the_extensions(tmp_path: Pat
     lines.write_text(lines.read_text(encoding="utf-8") + "\nEDITED_AFTER_THE_BUILD = True\n", encoding="utf-8")
     (normalize / f"removed{SUFFIX}").write_bytes(b"\x7fELF")  # a module deleted after a build
     env = {key: value for key, value in os.environ.items() if key not in ("ARCHIVE_PURE_PYTHON", "PYTHONPATH")}
-    done = subprocess.run([sys.executable, "-c", _STALE_CHECK], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([sys.executable, "-c", _STALE_CHECK], check=False, capture_output=True, text=True, timeout=120,
                           cwd=project, env=env)
     assert done.returncode == 0, done.stderr
     build, package, module, edited, removed, shared_loaded = done.stdout.split()
