@@ -17,8 +17,9 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +31,7 @@ site-packages, and not inside generator.normalize, whose compiled __init__ would
 import it before it exists (an endless import)."""
 
 
-def _load_compiled_module():  # type: ignore[no-untyped-def]
+def _load_freshness_module() -> ModuleType:
     """generator/_compiled.py by its path: the package cannot be imported while it is built."""
     spec = importlib.util.spec_from_file_location("_archive_compiled", PACKAGE / "_compiled.py")
     assert spec is not None and spec.loader is not None
@@ -39,9 +40,10 @@ def _load_compiled_module():  # type: ignore[no-untyped-def]
     return module
 
 
-compiled = _load_compiled_module()
-STAMP_TEXT = compiled.stamp_text(PACKAGE)
-"""The stamp of the sources as mypyc reads them (before the minute the build takes)."""
+freshness = _load_freshness_module()
+STAMP_TEXT = freshness.stamp_text(PACKAGE)
+"""The stamp of the sources as mypyc is about to read them: taken before compiling, so that a
+source edited during the minute the build takes leaves the build unstamped (stale)."""
 
 
 def say(message: str) -> None:
@@ -51,12 +53,12 @@ def say(message: str) -> None:
 def _remove_extensions(package: Path) -> None:
     """Extensions and stamp of an earlier build in `package` (a generator folder)."""
     for path in [*(package / "normalize").glob("*.so"), *(package / "normalize").glob("*.pyd"),
-                 *package.glob("normalize_compiled__mypyc*"), package / "normalize" / compiled.STAMP]:
+                 *package.glob("normalize_compiled__mypyc*"), package / "normalize" / freshness.STAMP]:
         path.unlink(missing_ok=True)
 
 
-def compiled_modules() -> list:  # type: ignore[type-arg]
-    if compiled.pure_requested():
+def compiled_modules() -> list[Extension]:
+    if freshness.pure_requested():
         _remove_extensions(PACKAGE)  # an earlier in-place build would still be loaded
         return []
     try:
@@ -69,7 +71,8 @@ def compiled_modules() -> list:  # type: ignore[type-arg]
     # unknown there (Any), which costs the compiled code nothing but a check at the boundary.
     options = ["--ignore-missing-imports", "--follow-imports=silent", "--no-warn-unused-ignores"]
     try:
-        return mypycify([*options, *paths], group_name=GROUP, opt_level="3")
+        extensions: list[Extension] = mypycify([*options, *paths], group_name=GROUP, opt_level="3")
+        return extensions
     except (Exception, SystemExit) as error:  # noqa: BLE001 - mypy's verdict must not stop the install
         say(f"the normalizer was not compiled ({error}); installing the pure-Python one")
         return []
@@ -80,6 +83,9 @@ class OptionalBuildExt(build_ext):
     a build that succeeds with what it was built from."""
 
     def run(self) -> None:
+        if freshness.pure_requested():
+            # `pip install .` packs whatever build/lib holds, an earlier compiled build included.
+            _remove_extensions(Path(self.build_lib) / "generator")
         inplace = self.inplace  # setuptools clears it while it builds, and not again on an error
         try:
             super().run()
@@ -91,9 +97,10 @@ class OptionalBuildExt(build_ext):
         for directory in self._built_directories():
             if not directory.is_dir():
                 continue
-            if compiled.stamp_text(directory.parent) == STAMP_TEXT:
-                (directory / compiled.STAMP).write_text(STAMP_TEXT, encoding="ascii")
+            if freshness.stamp_text(directory.parent) == STAMP_TEXT:
+                (directory / freshness.STAMP).write_text(STAMP_TEXT, encoding="ascii")
             else:  # the sources changed while it compiled, or the build folder holds stale files
+                (directory / freshness.STAMP).unlink(missing_ok=True)
                 say(f"{directory} no longer holds the sources just compiled: the pure-Python "
                     "normalizer will run there")
 
@@ -107,7 +114,7 @@ class OptionalBuildExt(build_ext):
     def _remove_built(self) -> None:
         """A half-built group would fail on import (the shims need the shared library)."""
         for directory in self._built_directories():
-            (directory / compiled.STAMP).unlink(missing_ok=True)
+            (directory / freshness.STAMP).unlink(missing_ok=True)
         for path in self._built_paths():
             path.unlink(missing_ok=True)
 

@@ -211,10 +211,11 @@ def empty_trash() -> None:
 
 
 def normalizer_build() -> str:
-    """How this checkout's normalizer runs: "compiled" (mypyc, by pip install) or the .py files."""
-    from generator._compiled import compiled_state
+    """How this checkout's normalizer runs (generator.NORMALIZER_BUILD: "compiled" by pip install,
+    or from its .py files: "pure", "stale", "forced-pure")."""
+    import generator
 
-    return compiled_state()
+    return generator.NORMALIZER_BUILD
 
 
 def file_system_of(path: Path) -> str:

@@ -25,7 +25,7 @@ import hashlib
 import importlib.machinery
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -41,17 +41,24 @@ SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 """The file ending of this Python's own extensions (".cpython-311-x86_64-linux-gnu.so")."""
 
 
+def package_files(package: Path) -> Iterator[tuple[str, str]]:
+    """(path relative to `package`, with "/", and the path) of every file under it, in a fixed
+    order; __pycache__ and hidden names (".#lines.py", an editor's lock) left out."""
+    for base, folders, names in os.walk(package):
+        folders[:] = sorted(name for name in folders if name != "__pycache__" and not name.startswith("."))
+        for name in sorted(names):
+            if not name.startswith("."):
+                path = os.path.join(base, name)
+                yield os.path.relpath(path, package).replace(os.sep, "/"), path
+
+
 def sources_hash(package: Path) -> str:
     """A hash of every .py file under `package` (the generator folder), by relative path and bytes."""
     digest = hashlib.sha256()
-    for base, folders, names in os.walk(package):
-        folders[:] = sorted(name for name in folders if name != "__pycache__")
-        for name in sorted(names):
-            if name.endswith(".py"):
-                path = os.path.join(base, name)
-                relative = os.path.relpath(path, package).replace(os.sep, "/")
-                with open(path, "rb") as handle:
-                    digest.update(relative.encode("utf-8", "surrogateescape") + b"\0" + handle.read() + b"\0")
+    for relative, path in package_files(package):
+        if relative.endswith(".py"):
+            with open(path, "rb") as handle:
+                digest.update(relative.encode("utf-8", "surrogateescape") + b"\0" + handle.read() + b"\0")
     return digest.hexdigest()
 
 
@@ -67,20 +74,21 @@ def pure_requested() -> bool:
 
 def compiled_state(directory: Path = DIRECTORY) -> str:
     """"compiled", "stale" (extensions not made from these sources for this Python, or not all of
-    them there), "forced-pure" (ARCHIVE_PURE_PYTHON) or "pure" (no extension at all)."""
-    names = os.listdir(directory)
-    if not any(name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)) for name in names):
-        return "pure"
-    if pure_requested():
-        return "forced-pure"
+    them there, or a file that cannot be read), "forced-pure" (ARCHIVE_PURE_PYTHON) or "pure"
+    (no extension at all)."""
     try:
+        names = [name for name in os.listdir(directory) if not name.startswith(".")]
+        if not any(name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)) for name in names):
+            return "pure"
+        if pure_requested():
+            return "forced-pure"
         stamp = (directory / STAMP).read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
-        return "stale"
-    modules = {name[:-3] for name in names if name.endswith(".py")}
-    extensions = {name[: -len(SUFFIX)] for name in names if name.endswith(SUFFIX)}
-    shared = directory.parent / f"{SHARED_LIBRARY.rpartition('.')[2]}{SUFFIX}"
-    if stamp != stamp_text(directory.parent) or modules != extensions or not shared.is_file():
+        modules = {name[:-3] for name in names if name.endswith(".py")}
+        extensions = {name[: -len(SUFFIX)] for name in names if name.endswith(SUFFIX)}
+        shared = directory.parent / f"{SHARED_LIBRARY.rpartition('.')[2]}{SUFFIX}"
+        if stamp != stamp_text(directory.parent) or modules != extensions or not shared.is_file():
+            return "stale"
+    except (OSError, UnicodeDecodeError):  # the safe answer: the sources run
         return "stale"
     return "compiled"
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from ._compiled import package_files
 from .config import Config
 
 CACHE_FORMAT = 1
@@ -52,15 +53,15 @@ def code_fingerprint() -> str:
     directories packages are installed in: another checkout, or any package installed,
     upgraded or removed, builds anew."""
     digest = hashlib.sha256(f"{sys.version}|".encode())
-    package = Path(__file__).resolve().parent
-    for base, folders, names in os.walk(package):
-        folders[:] = sorted(name for name in folders if name != "__pycache__")
-        for name in sorted(names):
-            if not name.endswith((".pyc", ".pyo")):
-                path = os.path.join(base, name)
-                digest.update(f"{os.path.relpath(path, package)}\0".encode("utf-8", "surrogatepass"))
-                with open(path, "rb") as handle:
-                    digest.update(handle.read())
+    for relative, path in package_files(Path(__file__).resolve().parent):
+        if relative.endswith((".pyc", ".pyo")):
+            continue
+        digest.update(f"{relative}\0".encode("utf-8", "surrogatepass"))
+        try:
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+        except OSError:  # (a dangling link, say): its name is hashed, and the build goes on
+            digest.update(b"\0unreadable")
     # Installing a package adds its metadata folder to one of these: the folder's mtime moves.
     for entry in sys.path:
         if os.path.basename(entry.rstrip("/")) not in ("site-packages", "dist-packages"):
