@@ -235,8 +235,14 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
     """Block-style YAML with readable Unicode and long lines kept whole."""
 
 
+# Line breaks to YAML besides "\n": in a block or plain scalar the emitter writes them raw (a
+# block could then end without "\n", running into the closing fence, and a plain or quoted
+# scalar folds them into spaces on reading); a double-quoted scalar escapes them.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+
+
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style = '"' if _OTHER_BREAKS.search(value) else "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -172,6 +172,9 @@ def test_as_stored_never_vouches_for_what_parsing_would_read_otherwise(odd: dict
 @example(Entry(title="t", kind=ARTICLE, url="\n", body="Body.\n"), "")
 @example(Entry(title="t", kind=ARTICLE, body="Body.\n", sources=(SourceRef("seeds/a.txt\n\n"),)), "")
 @example(Entry(title="Q: A", kind=ARTICLE, body="Body.\n", sources=(SourceRef("notes..."),)), "")
+# A block scalar ending in U+2028 (a line break to YAML) used to run into the closing fence.
+@example(Entry(title="t", kind=ARTICLE, sources=(SourceRef("\n0\u2028"),)), "")
+@example(Entry(title="t", kind=ARTICLE, summary="s\u2029", sources=(SourceRef("0\u2028"),)), "")
 def test_every_dumped_entry_reads_back_with_its_body_and_fields(entry: Entry, trailing: str) -> None:
     """Whatever its fields hold (a text ending in blank lines included), a dumped entry's
     front matter ends at its fence: the body reads back whole, and so do the fields."""
