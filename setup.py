@@ -24,11 +24,6 @@ from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE / "generator"
-GROUP = "generator.normalize_compiled"
-"""The name of the shared library that holds the compiled modules (generator/normalize's
-extensions are shims that load it): inside the generator package, not at the top of
-site-packages, and not inside generator.normalize, whose compiled __init__ would have to
-import it before it exists (an endless import)."""
 
 
 def _load_freshness_module() -> ModuleType:
@@ -44,6 +39,11 @@ freshness = _load_freshness_module()
 STAMP_TEXT = freshness.stamp_text(PACKAGE)
 """The stamp of the sources as mypyc is about to read them: taken before compiling, so that a
 source edited during the minute the build takes leaves the build unstamped (stale)."""
+GROUP = freshness.SHARED_LIBRARY.removesuffix("__mypyc")
+"""mypyc's name for the shared library that holds the compiled modules (generator/normalize's
+extensions are shims that load it; mypyc appends "__mypyc"): inside the generator package,
+not at the top of site-packages, and not inside generator.normalize, whose compiled __init__
+would have to import it before it exists (an endless import)."""
 
 
 def say(message: str) -> None:
@@ -52,8 +52,9 @@ def say(message: str) -> None:
 
 def _remove_extensions(package: Path) -> None:
     """Extensions and stamp of an earlier build in `package` (a generator folder)."""
+    shared = freshness.SHARED_LIBRARY.rpartition(".")[2]
     for path in [*(package / "normalize").glob("*.so"), *(package / "normalize").glob("*.pyd"),
-                 *package.glob("normalize_compiled__mypyc*"), package / "normalize" / freshness.STAMP]:
+                 *package.glob(f"{shared}.*"), package / "normalize" / freshness.STAMP]:
         path.unlink(missing_ok=True)
 
 
@@ -104,19 +105,14 @@ class OptionalBuildExt(build_ext):
                 say(f"{directory} no longer holds the sources just compiled: the pure-Python "
                     "normalizer will run there")
 
-    def _built_paths(self) -> list[Path]:
-        """Where this run puts each extension (in the source tree for an in-place build)."""
-        return [Path(self.get_ext_fullpath(extension.name)) for extension in self.extensions]
-
     def _built_directories(self) -> set[Path]:
-        return {path.parent for path in self._built_paths() if path.parent.name == "normalize"}
+        """The normalize folders this run builds into (in the source tree for an in-place build)."""
+        built = (Path(self.get_ext_fullpath(extension.name)).parent for extension in self.extensions)
+        return {folder for folder in built if folder.name == "normalize"}
 
     def _remove_built(self) -> None:
         """A half-built group would fail on import (the shims need the shared library)."""
         for directory in self._built_directories():
-            (directory / freshness.STAMP).unlink(missing_ok=True)
-        for path in self._built_paths():
-            path.unlink(missing_ok=True)
-
+            _remove_extensions(directory.parent)
 
 setup(ext_modules=compiled_modules(), cmdclass={"build_ext": OptionalBuildExt})
