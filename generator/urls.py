@@ -30,7 +30,11 @@ def slugify(text: str, fallback: str = "untitled") -> str:
     """
     if len(text) <= MAX_SLUG and _ALREADY_SLUG.match(text):
         return text  # what python-slugify would return, 40 times faster: most path parts are slugs already
-    slug = _slugify(text or "", max_length=MAX_SLUG, word_boundary=True, save_order=True)
+    # HTML entities ("&amp;", "&#38;") are decoded first; in ASCII text without "&" there are none,
+    # and skipping the three entity regexes halves the time (a title to slug per new entry).
+    entities = not text.isascii() or "&" in text
+    slug = _slugify(text or "", max_length=MAX_SLUG, word_boundary=True, save_order=True,
+                    entities=entities, decimal=entities, hexadecimal=entities)
     slug = slug.strip("-")
     return slug or fallback
 

@@ -207,16 +207,12 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
     created_dirs: set[str] = {""}
     root, live = str(work), str(output_dir)
     try:
-        for item in files:
-            _make_parent(root, item.path, created_dirs)
-
-        same = list(same)
-        for path in same:
-            _make_parent(root, path, created_dirs)
-
         def place(chunk: Sequence[OutputFile | str]) -> list[str]:
             new_files: list[str] = []
             for item in chunk:
+                path = item if isinstance(item, str) else item.path
+                # (the folders too: a thread that finds one made by another goes on)
+                _make_parent(root, path, created_dirs)
                 if isinstance(item, str):  # a live file known to be the new one
                     os.link(os.path.join(live, item), os.path.join(root, item))
                 elif _same_bytes(os.path.join(live, item.path), item.data):
@@ -226,8 +222,8 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
                     new_files.append(item.path)
             return new_files
 
-        # Creating files and links is mostly time in the kernel, which threads overlap (the GIL
-        # is released around each system call): a site of 20,000 files is made sooner.
+        # Creating folders, files and links is mostly time in the kernel, which threads overlap (the
+        # GIL is released around each system call): a site of 20,000 files is made sooner.
         work_items: list[OutputFile | str] = [*files, *same]
         for new_files in in_threads(place, work_items, WRITERS, PARALLEL_WRITES):
             written.update(new_files)

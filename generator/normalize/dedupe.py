@@ -11,8 +11,8 @@ import dataclasses
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Mapping, Sequence
-from functools import lru_cache, reduce
+from collections.abc import Sequence
+from functools import lru_cache
 from types import MappingProxyType
 
 from ..models import ARTICLE, Entry
@@ -35,38 +35,43 @@ _FILLED = ("date", "authors", "publication", "summary", "language", "translator"
 
 
 class _Group:
-    """The versions of one entry met so far, the preferred first, and their merged confidences."""
+    """The versions of one entry met so far, the preferred first."""
 
-    __slots__ = ("keep", "versions", "confidence")
+    __slots__ = ("keep", "versions")
 
     def __init__(self, entry: Entry) -> None:
         self.keep = entry
         self.versions: deque[Entry] = deque([entry])
-        self.confidence: Mapping[str, float] = entry.confidence
 
     def add(self, entry: Entry) -> None:
-        confidence: dict[str, float]
         if _rank(entry) > _rank(self.keep):  # the fuller version wins; the others fill its gaps
             self.keep = entry
             self.versions.appendleft(entry)
-            confidence = dict(self.confidence)
-            confidence.update(entry.confidence)
         else:
             self.versions.append(entry)
-            confidence = dict(entry.confidence)
-            confidence.update(self.confidence)
-        self.confidence = confidence
 
     def merged(self) -> Entry:
         if len(self.versions) == 1:
             return self.keep
         versions = list(self.versions)
-        filled = {name: reduce(lambda a, b: a or b, (getattr(v, name) for v in versions)) for name in _FILLED}
+        filled: dict[str, object] = {}
+        for name in _FILLED:  # the first version's value that is not empty (else the last one's)
+            value = getattr(versions[0], name)
+            for version in versions[1:]:
+                if value:
+                    break
+                value = getattr(version, name)
+            filled[name] = value
+        # Each confidence as the version nearest the front has it: merging one version at a time,
+        # a version that wins brings its own, one that loses fills only what is missing.
+        confidence: dict[str, float] = {}
+        for version in reversed(versions):
+            confidence.update(version.confidence)
         return dataclasses.replace(
-            self.keep, **filled,
+            self.keep, **filled,  # type: ignore[arg-type]
             tags=tuple(dict.fromkeys(t for v in versions for t in v.tags)),
             sources=tuple(dict.fromkeys(s for v in versions for s in v.sources)),
-            confidence=MappingProxyType(dict(self.confidence)),
+            confidence=MappingProxyType(confidence),
         )
 
 

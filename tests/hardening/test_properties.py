@@ -26,9 +26,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from generator import urls
 from hardening import fuzzkit
 from hardening.hardkit import new_project, run_cli
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
@@ -71,6 +72,19 @@ def test_urls_never_leave_the_root(a: str, b: str) -> None:
 ])
 def test_urls_regressions(a: str, b: str) -> None:
     fuzzkit.check_urls(a, b)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
+@example("Tom &amp; Jerry &#38; &#x26; co")
+@example("AT&T's 3,000 ways")
+@example("Ｒíos ＆amp;")
+def test_slugify_equals_python_slugify_with_every_option_it_skips(text: str) -> None:
+    # urls.slugify skips python-slugify's entity decoding when it cannot apply: same slug.
+    from slugify import slugify as full
+
+    expected = full(text, max_length=80, word_boundary=True, save_order=True).strip("-") or "untitled"
+    assert urls.slugify(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", " ", "---", "¿¡", "🎉", "ß" * 200, "ǅ", "İstanbul", "\u0130\u0307", "ﬃ"])

@@ -1,10 +1,14 @@
 """The content/ store: idempotent writes, hand edits kept, orphans removed, crash-safe commits."""
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
-from generator.content import MANIFEST_NAME, load_entries, sync_content
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.content import MANIFEST_NAME, MANIFEST_VERSION, Manifest, ManifestRecord, load_entries, sync_content
 from generator.models import Entry, SourceDocument, SourceKind, SourceRef
 
 
@@ -177,3 +181,20 @@ def test_the_listing_skips_hidden_names_and_symlinked_folders_and_sweeps_leftove
     assert [f.relative for f in list_content(content, sweep=True)] == ["2019/03/b.md", "a.md", "g.md"]
     assert not (content / "2019" / ".e.md.new").exists()
     assert (content / ".d.md").exists()  # only the store's own leftovers go
+
+
+_TEXTS = st.text(alphabet=st.sampled_from(['a', 'é', '"', '\\', '\n', '\u2028', '\x00', '😀', '/', '\x7f', ' ']),
+                 max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_TEXTS, st.tuples(_TEXTS, _TEXTS, st.dictionaries(_TEXTS, _TEXTS, max_size=3)), max_size=4))
+def test_the_manifest_text_is_what_json_dumps_writes(records: dict[str, tuple[str, str, dict[str, str]]]) -> None:
+    # The manifest writes its JSON itself (json's indenting encoder is slow): same bytes, any text.
+    manifest = Manifest({path: ManifestRecord(path, identity, digest, sources)
+                         for path, (identity, digest, sources) in records.items()})
+    expected = {path: {"identity": r.identity, "hash": r.hash, "sources": dict(sorted(r.sources.items()))}
+                for path, r in sorted(manifest.records.items())}
+    assert manifest.to_json() == json.dumps({"version": MANIFEST_VERSION, "files": expected},
+                                            indent=1, ensure_ascii=False) + "\n"
+    assert Manifest.from_json(manifest.to_json()) == manifest

@@ -1,9 +1,15 @@
-"""models.count_words: the fast count equals the definition (one regular expression)."""
+"""models: the fast word count equals the definition (one regular expression); Entry.placed."""
 
+import datetime as dt
+import pickle
+from dataclasses import FrozenInstanceError, replace
+from types import MappingProxyType
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.models import count_words, count_words_slowly
+from generator.models import Entry, count_words, count_words_slowly
 
 _PIECES = st.sampled_from(["word", "García", "don’t", "x-y", "a--b", "'", "’", "-", "_", "a_b", "3", "½", "²",
                            " ", "\n", "—", "“", "\xa0", "中文", "한", "カ", "\ud800", "é", "ß", "Ⅻ", "٣", "*", ".",
@@ -26,3 +32,14 @@ def test_count_words_examples() -> None:
     assert count_words("") == 0
     assert count_words("Don’t stop-the presses, 2024!") == 4
     assert count_words("中文 text") == 3
+
+
+def test_placed_equals_replace_and_leaves_the_entry_alone() -> None:
+    entry = Entry(title="T", date=dt.date(2020, 1, 2), authors=("A",), body="B", slug="old", path="x.md",
+                  confidence=MappingProxyType({"title": 0.5}))
+    placed = entry.placed("new", "2020/01/new.md")
+    assert placed == replace(entry, slug="new", path="2020/01/new.md")
+    assert placed.confidence == entry.confidence and (entry.slug, entry.path) == ("old", "x.md")
+    assert pickle.loads(pickle.dumps(placed)) == placed
+    with pytest.raises(FrozenInstanceError):
+        placed.slug = "x"  # type: ignore[misc]
