@@ -14,6 +14,7 @@ leaves site/ untouched and makes the build fail.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import threading
@@ -322,6 +323,17 @@ def build(config: Config, *, progress: Progress = _quiet,
     this process saw it (absolute paths; a directory stands for all below it),
     so content/ need not be walked again, nor seeds/ read when nothing in it changed.
     """
+    try:
+        return _build(config, progress=progress, defer=defer, changed=changed)
+    finally:
+        # The caches it loaded were frozen (cache._no_collection): in a process that builds again
+        # (archive serve, tests), what the build left behind is collectable again.
+        gc.unfreeze()
+
+
+def _build(config: Config, *, progress: Progress = _quiet,
+           defer: list[Callable[[], bool]] | None = None, changed: frozenset[Path] | None = None) -> BuildReport:
+    """build(), its body."""
     started = time.perf_counter()
     cache = BuildCache(config)
     stat_cache = cache.load("content-stat", keep=True)
