@@ -14,7 +14,6 @@ leaves site/ untouched and makes the build fail.
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import os
 import threading
@@ -26,7 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .cache import BuildCache, code_fingerprint, shard_of
+from .cache import BuildCache, code_fingerprint, frozen_loads, shard_of
 from .config import Config
 from .content import (
     JOURNAL_NAME,
@@ -323,12 +322,8 @@ def build(config: Config, *, progress: Progress = _quiet,
     this process saw it (absolute paths; a directory stands for all below it),
     so content/ need not be walked again, nor seeds/ read when nothing in it changed.
     """
-    try:
+    with frozen_loads():  # (see there: the caches it loads are left out of cycle collections)
         return _build(config, progress=progress, defer=defer, changed=changed)
-    finally:
-        # The caches it loaded were frozen (cache._no_collection): in a process that builds again
-        # (archive serve, tests), what the build left behind is collectable again.
-        gc.unfreeze()
 
 
 def _build(config: Config, *, progress: Progress = _quiet,
@@ -353,11 +348,11 @@ def _build(config: Config, *, progress: Progress = _quiet,
     theme = _theme_files(config) if defer is None else []
     fingerprint = _fingerprint(config, read, listing, theme) if defer is None else ""
     if fingerprint:
-        same = _unchanged_build(config, cache, fingerprint, read, started)
-        if same is not None:
+        last = _unchanged_build(config, cache, fingerprint, read, started)
+        if last is not None:
             _LISTINGS[content_dir] = listing
             _READ[sources_dir] = read
-            return same
+            return last
     cache.drop(_RECORD)  # until this build succeeds, no record vouches for site/
     normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True, read=read)
     if normalized.plan.writes or normalized.plan.deletes:

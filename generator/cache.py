@@ -73,22 +73,43 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+_FREEZING = [0]
+"""Blocks of `frozen_loads` under way in this process (builds)."""
+
+
+@contextlib.contextmanager
+def frozen_loads() -> Iterator[None]:
+    """Inside the block, what a cache load unpickles is left out of later cycle collections;
+    on leaving it, everything is collectable again (gc.unfreeze). `build` runs in one.
+
+    A one-entry rebuild loads tens of megabytes of cached objects that live until it ends:
+    the young collections that follow would walk them all again (50 ms of a rebuild at
+    10,000 entries). gc.freeze takes everything alive at the time, garbage not yet collected
+    too, which then waits for the end of the block: one build's worth at most. Loads outside
+    such a block (archive check, tests) freeze nothing.
+    """
+    _FREEZING[0] += 1
+    try:
+        yield
+    finally:
+        _FREEZING[0] -= 1
+        if not _FREEZING[0]:
+            gc.unfreeze()
+
+
 @contextlib.contextmanager
 def _no_collection() -> Iterator[None]:
-    """No cycle collection inside the block, and what it made left out of later ones.
-
-    Unpickling a cache makes hundreds of thousands of objects and no garbage: collections
-    there only walk the new objects again (a third of the time of loading a 10,000-entry
-    archive's entries). Kept for the whole build, they would be walked by the next young
-    collections all the same (50 ms of a one-entry rebuild), so they are frozen with
-    everything else alive (see gc.freeze; `build` unfreezes when it is done).
-    """
+    """No cycle collection inside the block. Unpickling a cache makes hundreds of thousands of
+    objects and no garbage: collections there only walk the new objects again (a third of the
+    time of loading a 10,000-entry archive's entries). When the block succeeds inside
+    `frozen_loads`, what it made is frozen (before a collection can walk it)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
+        if _FREEZING[0]:
+            gc.freeze()
     finally:
-        gc.freeze()
         if enabled:
             gc.enable()
 

@@ -108,7 +108,7 @@ class Manifest:
         return Manifest(records)
 
 
-_quote_json: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_quote_json: Callable[[str], str] = json.encoder.encode_basestring
 """A JSON string literal, non-ASCII kept (json.dumps(text, ensure_ascii=False), without its overhead)."""
 
 

@@ -167,7 +167,7 @@ class Entry:
         Without dataclasses.replace's generic field walk, which a cold build of 10,000 entries
         pays twice per entry (the store places every draft, loading places every file).
         """
-        entry = object.__new__(Entry)
+        entry = object.__new__(type(self))
         state = self.__dict__.copy()
         state["slug"], state["path"] = slug, path
         entry.__dict__.update(state)

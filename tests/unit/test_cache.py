@@ -27,10 +27,37 @@ def test_loading_leaves_the_cycle_collector_as_it_was(tmp_path: Path) -> None:
     store.save("data", {"k": list(range(10))})
     assert gc.isenabled()
     assert store.load("data") == {"k": list(range(10))}
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # outside a build, nothing is frozen
     gc.disable()
     try:
         store.load("data")
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_loads_in_a_build_are_frozen_until_it_ends(tmp_path: Path) -> None:
+    # What a build loads lives until it ends: left out of cycle collections meanwhile, and
+    # collectable again after (archive serve builds again and again in one process).
+    store = BuildCache(load_config(root=tmp_path))
+    store.save("data", {"k": [object() for _ in range(100)]})
+    (tmp_path / ".archive-cache" / "broken.pickle").write_bytes(b"not a pickle")
+    with cache_module.frozen_loads():
+        assert store.load("broken") == {}
+        assert gc.get_freeze_count() == 0  # a failed load freezes nothing
+        with cache_module.frozen_loads():
+            assert len(store.load("data")["k"]) == 100
+        assert gc.get_freeze_count() > 0  # (the inner block does not end the outer one)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_a_build_leaves_nothing_frozen(tmp_path: Path) -> None:
+    from generator.build import build
+
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text("---\ntitle: A\ndate: 2020-01-02\n---\n\nText.\n")
+    config = load_config(root=tmp_path)
+    for _ in range(2):  # the second loads the first's caches
+        assert build(config).ok
+        assert gc.get_freeze_count() == 0
