@@ -42,6 +42,7 @@ from .ingest import project_files
 from .models import Entry, Problem, Severity, SourceDocument
 from .parallel import in_threads, parallel_map
 from .urls import content_path_for, safe_relative, slugify
+from .write import write_file
 
 MANIFEST_NAME = ".archive-manifest.json"
 JOURNAL_NAME = ".archive-journal.json"
@@ -88,13 +89,13 @@ class Manifest:
         # json's indenting encoder is pure Python (half a second at 10,000 files), while each
         # string is quoted by its C function.
         quote = _quote_json
-        records = [
-            f'  {quote(path)}: {{\n   "identity": {quote(r.identity)},\n   "hash": {quote(r.hash)},\n'
-            f'   "sources": {_json_object(r.sources, "    ")}\n  }}'
+        files = [
+            (path, _json_object([("identity", quote(r.identity)), ("hash", quote(r.hash)),
+                                 ("sources", _json_object([(k, quote(v)) for k, v in sorted(r.sources.items())],
+                                                          "   "))], "  "))
             for path, r in sorted(self.records.items())
         ]
-        files = "{\n" + ",\n".join(records) + "\n }" if records else "{}"
-        return f'{{\n "version": {MANIFEST_VERSION},\n "files": {files}\n}}\n'
+        return _json_object([("version", str(MANIFEST_VERSION)), ("files", _json_object(files, " "))], "") + "\n"
 
     @staticmethod
     def from_json(text: str) -> Manifest:
@@ -112,12 +113,13 @@ _quote_json: Callable[[str], str] = json.encoder.encode_basestring
 """A JSON string literal, non-ASCII kept (json.dumps(text, ensure_ascii=False), without its overhead)."""
 
 
-def _json_object(items: Mapping[str, str], indent: str) -> str:
-    """A string-to-string mapping, keys sorted, as json.dumps with indent=1 writes it at `indent`."""
-    if not items:
+def _json_object(members: Sequence[tuple[str, str]], indent: str) -> str:
+    """An object of (key, value already as JSON) members, as json.dumps with indent=1 lays out
+    one whose closing brace is at `indent`."""
+    if not members:
         return "{}"
-    inner = ",\n".join(f"{indent}{_quote_json(key)}: {_quote_json(value)}" for key, value in sorted(items.items()))
-    return f"{{\n{inner}\n{indent[:-1]}}}"
+    inner = ",\n".join(f"{indent} {_quote_json(key)}: {value}" for key, value in members)
+    return f"{{\n{inner}\n{indent}}}"
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ def plan_content(
 
     ordered = sorted(drafts, key=lambda e: (entry_identity(e), e.sources[0].lines if e.sources and e.sources[0].lines else (0, 0)))
     seen_identities: set[str] = set()
-    placed: list[tuple[Entry, str, ManifestRecord | None, str]] = []  # draft (at its path), identity, record, path
+    placements: list[tuple[Entry, str, ManifestRecord | None, str]] = []  # draft (at its path), identity, record, path
     for draft in ordered:
         identity = entry_identity(draft)
         if identity in seen_identities:  # two drafts of one title in one source: keep them apart
@@ -210,11 +212,11 @@ def plan_content(
             slug = _unique_slug(slugify(draft.title), draft, taken_slugs)
             taken_slugs.add(slug)
             path = content_path_for(draft, slug)
-        placed.append((draft.placed(_stem(path), path), identity, previous, path))
+        placements.append((draft.placed(_stem(path), path), identity, previous, path))
     # Writing drafts out is most of a first sync's time (thousands of them): spread over the cores.
-    todo = [draft for draft, _, previous, path in placed if previous is None or path not in settled]
+    todo = [draft for draft, _, previous, path in placements if previous is None or path not in settled]
     dumped = iter(parallel_map(dump_entry, todo, minimum=PARALLEL_DUMPS))
-    for draft, identity, previous, path in placed:
+    for draft, identity, previous, path in placements:
         if previous is not None and path in settled:
             text, new_hash = None, previous.hash
         else:
@@ -448,18 +450,9 @@ def _write(path: Path, data: str) -> None:
 
 
 def _write_text(path: str | Path, data: str) -> None:
-    """`data` as the file's UTF-8 text, "\n" line ends kept as they are (its folder exists).
-
-    Written with os.write: a text file object costs more than the write itself, and a first
-    sync writes thousands of files.
-    """
-    view = memoryview(data.encode("utf-8"))
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-    try:
-        while view:
-            view = view[os.write(descriptor, view):]
-    finally:
-        os.close(descriptor)
+    """`data` as the file's UTF-8 text, "\n" line ends kept as they are (its folder exists;
+    a first sync writes thousands of files)."""
+    write_file(path, data.encode("utf-8"), os.O_TRUNC, 0o666)
 
 
 STAGING_WRITERS = 4

@@ -305,7 +305,14 @@ def _make_folder(root: str, directory: str, created: set[str]) -> None:
 
 
 def _write_new(target: str, data: bytes) -> None:
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    write_file(target, data, os.O_EXCL, 0o644)
+
+
+def write_file(target: str | Path, data: bytes, flags: int, mode: int) -> None:
+    """`data` as the file at `target`, opened for writing with `flags` (O_EXCL: a new file;
+    O_TRUNC: replace one) and `mode`. With os.write: for thousands of small files a file
+    object costs more than the writes themselves."""
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | flags, mode)
     try:
         view = memoryview(data)
         while view:

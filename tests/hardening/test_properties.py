@@ -26,12 +26,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from generator import urls
 from hardening import fuzzkit
 from hardening.hardkit import new_project, run_cli
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+
+from generator import urls
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,7 +8,14 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.content import MANIFEST_NAME, MANIFEST_VERSION, Manifest, ManifestRecord, load_entries, sync_content
+from generator.content import (
+    MANIFEST_NAME,
+    MANIFEST_VERSION,
+    Manifest,
+    ManifestRecord,
+    load_entries,
+    sync_content,
+)
 from generator.models import Entry, SourceDocument, SourceKind, SourceRef
 
 
