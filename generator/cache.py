@@ -25,8 +25,10 @@ from ._compiled import package_files
 from .config import Config
 
 CACHE_FORMAT = 1
-SHARDS = "0123456789abcdef"
-"""Suffixes of a sharded cache's files: an edit rewrites the one shard its key falls in."""
+SHARDS = tuple(f"{number:02x}" for number in range(64))
+"""Suffixes of a sharded cache's files: an edit rewrites the one shard its key falls in (at
+10,000 entries a shard of the entries cache is a megabyte: rewriting it is most of what an
+edit costs to save, and 64 files load about as fast as 16)."""
 
 # Mappings loaded with keep=True, by file: (size, mtime_ns) when loaded or saved, the mapping.
 # A long-running `archive serve` builds again and again in one process; re-reading
@@ -36,7 +38,7 @@ _KEPT: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
 
 def shard_of(key: str) -> str:
     """The shard a key belongs to (stable across runs, unlike hash())."""
-    return SHARDS[zlib.crc32(key.encode("utf-8", "surrogatepass")) & 15]
+    return SHARDS[zlib.crc32(key.encode("utf-8", "surrogatepass")) % len(SHARDS)]
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

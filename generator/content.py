@@ -543,8 +543,8 @@ def load_entries(
     content/ when the caller has a current one. `texts`: path -> text of files the
     caller has just written (they are not read back). `plan`: the plan that wrote
     them; a text it wrote from a draft is not even parsed (frontmatter.as_stored).
-    Many misses (a first build) are parsed in worker processes. `urls` maps the same
-    keys to the entries' URLs (updated in place like `cache`).
+    Many misses (a first build) are parsed in worker processes. `urls` maps each entry's
+    path, slug and date (what its URL is made of) to its URL (updated in place like `cache`).
     """
     problems: list[Problem] = []
     if files is None:
@@ -636,23 +636,26 @@ def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Ma
 def _dedupe_slugs(keyed: Sequence[tuple[str, Entry]], problems: list[Problem], label: str,
                   urls: dict[str, str] | None = None) -> tuple[list[Entry], list[Problem]]:
     """Two files in different folders may share a stem; their URLs differ, so that is fine,
-    but two files claiming one URL is an error for the later one. `urls`: the URL of each
-    key as last computed (see load_entries)."""
+    but two files claiming one URL is an error for the later one. `urls`: the URLs as last
+    computed (see load_entries)."""
     from .urls import entry_url
 
     seen: dict[str, str] = {}
     kept: list[Entry] = []
     known = dict(urls) if urls is not None else {}
     fresh: dict[str, str] = {}
-    for key, entry in keyed:
-        url = known.get(key)
+    for _, entry in keyed:
+        # By what entry_url reads (not by the file's text): editing a body keeps the URLs' keys,
+        # and an unchanged set of keys is not saved again.
+        url_key = f"{entry.path}\x1f{entry.slug}\x1f{entry.date}"
+        url = known.get(url_key)
         if url is None:
             try:
                 url = entry_url(entry)
             except ValueError as error:
                 problems.append(Problem(f"{label}/{entry.path}", str(error)))
                 continue
-        fresh[key] = url
+        fresh[url_key] = url
         if url in seen:
             problems.append(Problem(f"{label}/{entry.path}", f"has the same URL {url} as {label}/{seen[url]}; skipped"))
             continue
@@ -696,11 +699,12 @@ def sync_content(
         return ContentPlan(writes={}, deletes=(), manifest=Manifest(), unchanged=0, kept_edits=(), problems=())
     existing = scan_content(content_dir, stat_cache, files)
     failed = sorted(unreadable_sources)
-    fingerprint = _sync_fingerprint(drafts_key, text_hash(text or ""), existing, failed)
+    text_digest = text_hash(text or "")
+    fingerprint = _sync_fingerprint(drafts_key, text_digest, existing, failed)
     replayed = replay.get("plan") if replay is not None and replay.get("fingerprint") == fingerprint else None
     if isinstance(replayed, ContentPlan):
         return replayed  # content/ is as the last sync of these drafts left it: nothing to do
-    edited = _edited_by_hand(replay, drafts_key, text_hash(text or ""), existing, failed)
+    edited = _edited_by_hand(replay, drafts_key, text_digest, existing, failed)
     if edited is not None and replay is not None:
         # The same drafts and manifest, and the only change since the last sync is that a person
         # edited files it had generated (or edited again files it keeps as edited): plan_content
@@ -716,7 +720,7 @@ def sync_content(
     manifest, problems = _parse_manifest(content_dir, text)
     digests = {f"{sources_label}/{doc.path}": doc.digest for doc in sources}
     current = (replay is not None and bool(drafts_key) and replay.get("drafts") == drafts_key
-               and replay.get("manifest") == text_hash(text or ""))
+               and replay.get("manifest") == text_digest)
     plan = plan_content(drafts, manifest, existing, digests, failed, content_label,
                         settled=replay["plan"].settled if current and replay else frozenset())
     new_manifest = plan.manifest
@@ -731,7 +735,7 @@ def sync_content(
         deleted = set(plan.deletes)
         after = {path: digest for path, digest in existing.items() if path not in deleted}
         after.update((path, plan.written_hashes[path]) for path in plan.writes)
-        manifest_hash = text_hash(new_manifest.to_json() if written else text or "")
+        manifest_hash = text_hash(new_manifest.to_json()) if written else text_digest
         replay["fingerprint"] = _sync_fingerprint(drafts_key, manifest_hash, after, failed)
         replay["plan"] = plan.replayed()
         replay["drafts"], replay["manifest"] = drafts_key, manifest_hash

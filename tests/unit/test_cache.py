@@ -61,3 +61,19 @@ def test_a_build_leaves_nothing_frozen(tmp_path: Path) -> None:
     for _ in range(2):  # the second loads the first's caches
         assert build(config).ok
         assert gc.get_freeze_count() == 0
+
+
+def test_a_sharded_save_rewrites_only_the_shard_of_a_changed_key(tmp_path: Path) -> None:
+    store = BuildCache(load_config(root=tmp_path))
+    data = {f"entry-{n}": n for n in range(500)}
+    store.save_sharded("entries", data, {})
+    files = sorted(store.directory.glob("entries-*.pickle"))
+    assert len(files) == len(cache_module.SHARDS)
+    loaded, held = store.load_sharded("entries")
+    assert loaded == data
+    stamps = {f.name: (f.stat().st_ino, f.stat().st_mtime_ns) for f in files}  # a rewrite is a new file
+    changed = {**data, "entry-new": -1}
+    store.save_sharded("entries", changed, held)
+    rewritten = [f.name for f in files if (f.stat().st_ino, f.stat().st_mtime_ns) != stamps[f.name]]
+    assert rewritten == [f"entries-{cache_module.shard_of('entry-new')}.pickle"]
+    assert store.load_sharded("entries")[0] == changed

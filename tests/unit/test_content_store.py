@@ -205,3 +205,21 @@ def test_the_manifest_text_is_what_json_dumps_writes(records: dict[str, tuple[st
     assert manifest.to_json() == json.dumps({"version": MANIFEST_VERSION, "files": expected},
                                             indent=1, ensure_ascii=False) + "\n"
     assert Manifest.from_json(manifest.to_json()) == manifest
+
+
+def test_url_keys_survive_a_body_edit(tmp_path: Path) -> None:
+    """The URL of each entry is kept by what it is made of (path, slug, date): after a person edits
+    a body, the build finds the same keys and has no URL cache to save again."""
+    content = tmp_path / "content"
+    sync(content, [draft("Hello World"), draft("Second Piece", day=2)])
+    urls: dict[str, str] = {}
+    entries, _ = load_entries(content, urls=urls)
+    before = dict(urls)
+    assert sorted(before.values()) == sorted(e.path.removesuffix(".md") + "/" for e in entries)
+    target = content / "2019/03/hello-world.md"
+    target.write_text(target.read_text().replace("Body text.", "Body text, corrected."))
+    load_entries(content, urls=urls)
+    assert urls == before
+    target.rename(content / "2019/03/hello-again.md")  # a new path: a new key and URL
+    load_entries(content, urls=urls)
+    assert "2019/03/hello-again/" in urls.values() and "2019/03/hello-world/" not in urls.values()
