@@ -10,6 +10,7 @@ document cannot blow up memory.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -386,8 +387,22 @@ def _text_or_none(value: str | None) -> str | None:
 # (libyaml's yaml_emitter_analyze_scalar and select_scalar_style, Resolver.resolve); a property
 # test checks the equality on generated entries.
 
-_PLAIN_CHARACTERS = re.compile(
-    "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]+\\Z")  # libyaml quotes astral ones
+_PLAIN_CHARACTERS = "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]+\\Z"  # libyaml quotes astral ones
+
+
+@functools.cache
+def _plain_characters() -> re.Pattern[str]:
+    # Compiled when first needed (milliseconds, for its wide ranges): ASCII text never needs it.
+    return re.compile(_PLAIN_CHARACTERS)
+
+
+def _all_plain_characters(value: str) -> bool:
+    """_PLAIN_CHARACTERS matches the whole of `value` (ASCII text: all of it printable)."""
+    if value.isascii():
+        return value.isprintable() and value != ""
+    return _plain_characters().match(value) is not None
+
+
 _PLAIN_FIRST_NOT = frozenset("#,[]{}&*!|>'\"%@`?:- ")
 _MAX_PLAIN = 2_000
 
@@ -406,7 +421,7 @@ def _plain(value: str, resolvers: dict[Any, Any] | None = None) -> bool:
         and not value.startswith("...")
         and ": " not in value
         and " #" not in value
-        and _PLAIN_CHARACTERS.match(value) is not None
+        and _all_plain_characters(value)
         and _resolves_to_string(value, _Dumper.yaml_implicit_resolvers if resolvers is None else resolvers)
     )
 

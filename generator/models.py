@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -174,8 +175,21 @@ class Entry:
         return entry
 
 
-_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+(?:['’-][^\W_]+)*")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CJK_RANGES = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+
+
+# Compiled on first use: a class of tens of thousands of code points takes milliseconds to
+# compile, on every start of every command, and ASCII text never needs these.
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    return re.compile(f"[{_CJK_RANGES}]|[^\\W_]+(?:['’-][^\\W_]+)*")
+
+
+@functools.cache
+def _cjk_pattern() -> re.Pattern[str]:
+    return re.compile(f"[{_CJK_RANGES}]")
+
+
 # Bytes of a text's UTF-8 once every non-ASCII character left is a word character
 # (see count_words): word characters -> "a", joiners (' and -) -> "-", the rest -> " ".
 _WORD_BYTES = bytes(
@@ -186,7 +200,7 @@ _WORD_BYTES = bytes(
 
 def count_words_slowly(text: str) -> int:
     """What count_words counts, by its definition: one regular expression."""
-    return len(_WORD.findall(text))
+    return len(_word_pattern().findall(text))
 
 
 def count_words(text: str) -> int:
@@ -200,7 +214,7 @@ def count_words(text: str) -> int:
     characters goes to the expression.
     """
     if not text.isascii():
-        if _CJK.search(text) is not None:
+        if _cjk_pattern().search(text) is not None:
             return count_words_slowly(text)
         text = text.replace("’", "'")
         for char in {char for char in set(text) if char > "\x7f" and not char.isalnum()}:

@@ -57,9 +57,17 @@ LUNR_LANGUAGE_FILE = {code: ("du" if code == "nl" else code) for code in SNOWBAL
 SUPPORTED = ("en", *sorted(SNOWBALL))
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_CJK_CHAR = re.compile(f"[{_CJK}]")
 # CJK runs, or runs of other letters/digits joined by single inner "'" or ".".
-_PIECES = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+(?:['.][^\\W_{_CJK}]+)*")
+_PIECES = f"[{_CJK}]+|[^\\W_{_CJK}]+(?:['.][^\\W_{_CJK}]+)*"
+# The same for ASCII text, where [^\W_] is [A-Za-z0-9] and there is no CJK: compiled in a
+# fraction of the time the classes above take (milliseconds, on every build that searches).
+_ASCII_PIECES = re.compile(r"[A-Za-z0-9]+(?:['.][A-Za-z0-9]+)*")
+
+
+@cache
+def _unicode_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(_PIECES, one CJK character), compiled when a token first needs them."""
+    return re.compile(_PIECES), re.compile(f"[{_CJK}]")
 
 
 def language_of(code: str | None, default: str) -> str:
@@ -99,9 +107,12 @@ def words(token: str) -> list[str]:
     "gonzalez’s" -> ["gonzalez"] (a possessive 's is dropped); "佳士工人" ->
     ["佳士", "士工", "工人"]; "u.s." -> ["u.s"].
     """
+    if token.isascii():
+        return [run.removesuffix("'s") for run in _ASCII_PIECES.findall(token)]
+    pieces_pattern, cjk_char = _unicode_patterns()
     pieces: list[str] = []
-    for run in _PIECES.findall(token.replace("’", "'")):
-        if _CJK_CHAR.match(run):
+    for run in pieces_pattern.findall(token.replace("’", "'")):
+        if cjk_char.match(run):
             if len(run) > 1:
                 pieces.extend(run[i:i + 2] for i in range(len(run) - 1))
             else:

@@ -191,3 +191,19 @@ def test_every_dumped_entry_reads_back_with_its_body_and_fields(entry: Entry, tr
     # (the fence takes the newline before it: a file name ending in blank lines, written last,
     # reads back with one fewer; no source is named so)
     assert [ref.file.rstrip("\n") for ref in parsed.sources] == [ref.file.rstrip("\n") for ref in entry.sources]
+
+
+@given(st.text(max_size=30) | st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+@example("")
+@example("a\x7f")
+@example("tab\there")
+@example("line\n")
+@example("x\u2028y")
+@example("😀")
+@settings(max_examples=500, deadline=None)
+def test_plain_characters_check_equals_its_expression(value: str) -> None:
+    import re
+
+    from generator.frontmatter import _PLAIN_CHARACTERS, _all_plain_characters
+
+    assert _all_plain_characters(value) == (re.match(_PLAIN_CHARACTERS, value) is not None)

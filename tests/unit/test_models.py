@@ -43,3 +43,15 @@ def test_placed_equals_replace_and_leaves_the_entry_alone() -> None:
     assert pickle.loads(pickle.dumps(placed)) == placed
     with pytest.raises(FrozenInstanceError):
         placed.slug = "x"  # type: ignore[misc]
+
+
+def test_word_patterns_are_compiled_only_when_needed() -> None:
+    import subprocess
+    import sys
+
+    # A fresh process: counting the words of ASCII text compiles neither wide expression.
+    code = ("from generator import models as m; m.count_words('plain ascii text, don\\'t'); "
+            "print(m._word_pattern.cache_info().currsize, m._cjk_pattern.cache_info().currsize)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "0"]
+    assert count_words("佳士工人 and more") == count_words_slowly("佳士工人 and more")
