@@ -271,7 +271,7 @@ def _search_to_send(entries: Sequence[Entry], config: Config, versions: Mapping[
     from .search import SearchOutput, build_search
 
     made = build_search(entries, config, versions=versions, workers=1)
-    return SearchOutput(tuple(made.files), dict(made.assets), made.problems)  # type: ignore[arg-type]
+    return SearchOutput(tuple(made.files), dict(made.assets), made.problems)
 
 
 class _LateAssets(Mapping[str, str]):

@@ -41,9 +41,9 @@ class FrontMatterError(ValueError):
 class _SafeNoAliasLoader(yaml.SafeLoader):
     """SafeLoader that rejects anchors/aliases: no alias bombs, no shared nodes."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # (untyped in types-PyYAML)
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases are not allowed in front matter", event.start_mark
             )
@@ -64,7 +64,7 @@ _SafeNoAliasLoader.yaml_implicit_resolvers = {
 _FastBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _FastLoader(_FastBase):  # type: ignore[misc, valid-type]
+class _FastLoader(_FastBase):  # type: ignore[misc]
     """libyaml-backed safe loader with the same resolvers as `_SafeNoAliasLoader`."""
 
 

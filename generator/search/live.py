@@ -435,8 +435,8 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         for offset, term_id in enumerate(ids):
             if term_id not in seen:
                 seen.add(term_id)
-                key = key_of(term_id)
-                if key < 0 or key // KEY_SPAN >= position:
+                term_key = key_of(term_id)
+                if term_key < 0 or term_key // KEY_SPAN >= position:
                     set_key(term_id, position * KEY_SPAN + offset)
         left.extend((position, term_id) for term_id in _distinct(ints(old[1])) if term_id not in seen)
         record: Record = (snippet, array("i", ids).tobytes(), array("i", frequencies).tobytes(), counts,
@@ -454,8 +454,8 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         return _refuse("too many edits since the last full build")
     gone_terms: set[int] = set()
     for position, term_id in left:
-        key = key_of(term_id)
-        if key >= 0 and key // KEY_SPAN == position:
+        term_key = key_of(term_id)
+        if term_key >= 0 and term_key // KEY_SPAN == position:
             if holders_of(term_id) != 0:
                 # Its first occurrence moves to a later document, whose analysis is not here.
                 return _refuse("term keys")
@@ -658,8 +658,8 @@ def rebuild(entries: Sequence[Entry], versions: Mapping[str, str], store: BuildC
         touched_chunks[file_chunk(path)].pop(path, None)
     for path, data in fresh_files.items():
         touched_chunks[file_chunk(path)][path] = data
-    for number, chunk in touched_chunks.items():
-        save(store, f"search-files-{number:02x}", {"files": chunk})
+    for number, files in touched_chunks.items():
+        save(store, f"search-files-{number:02x}", {"files": files})
     step = delta["step"] + 1
     words = analyzer.words()
     if sum(map(len, words.values())) > MAX_WORDS:
