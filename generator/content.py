@@ -574,18 +574,18 @@ def load_entries(
 
     for (position, _), result in zip(misses, parallel_map(read_and_parse, misses, minimum=PARALLEL_DUMPS)):
         found[position] = result
-    keyed: list[tuple[str, Entry]] = []
+    parsed: list[Entry] = []
     fresh: dict[str, Entry] = {}
     for key, entry, problem in filter(None, found):
         if problem is not None:
             problems.append(problem)
         elif entry is not None:
             fresh[key] = entry
-            keyed.append((key, entry))
+            parsed.append(entry)
     if cache is not None:
         cache.clear()
         cache.update(fresh)
-    return _dedupe_slugs(keyed, problems, content_label, urls)
+    return _dedupe_slugs(parsed, problems, content_label, urls)
 
 
 def _as_written(listed: ContentFile, plan: ContentPlan) -> tuple[str, Entry, None] | None:
@@ -633,29 +633,29 @@ def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Ma
     return key, _placed(entry, relative), None
 
 
-def _dedupe_slugs(keyed: Sequence[tuple[str, Entry]], problems: list[Problem], label: str,
+def _dedupe_slugs(entries: Sequence[Entry], problems: list[Problem], label: str,
                   urls: dict[str, str] | None = None) -> tuple[list[Entry], list[Problem]]:
     """Two files in different folders may share a stem; their URLs differ, so that is fine,
     but two files claiming one URL is an error for the later one. `urls`: the URLs as last
     computed (see load_entries)."""
-    from .urls import entry_url
+    from .urls import entry_url, url_key
 
     seen: dict[str, str] = {}
     kept: list[Entry] = []
     known = dict(urls) if urls is not None else {}
     fresh: dict[str, str] = {}
-    for _, entry in keyed:
+    for entry in entries:
         # By what entry_url reads (not by the file's text): editing a body keeps the URLs' keys,
         # and an unchanged set of keys is not saved again.
-        url_key = f"{entry.path}\x1f{entry.slug}\x1f{entry.date}"
-        url = known.get(url_key)
+        key = url_key(entry)
+        url = known.get(key)
         if url is None:
             try:
                 url = entry_url(entry)
             except ValueError as error:
                 problems.append(Problem(f"{label}/{entry.path}", str(error)))
                 continue
-        fresh[url_key] = url
+        fresh[key] = url
         if url in seen:
             problems.append(Problem(f"{label}/{entry.path}", f"has the same URL {url} as {label}/{seen[url]}; skipped"))
             continue

@@ -64,6 +64,12 @@ def entry_url(entry: Entry) -> str:
     return _url_of(stem, entry.slug)
 
 
+def url_key(entry: Entry) -> str:
+    """What entry_url reads of an entry, as one string: equal keys, equal URLs (an edited body
+    keeps its entry's key)."""
+    return f"{entry.path}\x1f{entry.slug}\x1f{entry.date}"
+
+
 @functools.lru_cache(maxsize=1 << 17)
 def _url_of(stem: str, slug: str) -> str:
     # Slugifying is slow (~45 µs a segment) and every stage asks for every entry's URL.

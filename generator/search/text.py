@@ -109,6 +109,11 @@ def words(token: str) -> list[str]:
     """
     if token.isascii():
         return [run.removesuffix("'s") for run in _ASCII_PIECES.findall(token)]
+    return _unicode_words(token)
+
+
+def _unicode_words(token: str) -> list[str]:
+    """words(token) by the general expressions, for any text (words() takes ASCII a shorter way)."""
     pieces_pattern, cjk_char = _unicode_patterns()
     pieces: list[str] = []
     for run in pieces_pattern.findall(token.replace("’", "'")):

@@ -349,21 +349,8 @@ def test_sharded_engine_matches_monolithic_lunr_index(tmp_path: Path, length_chu
     assert len([f for f in results[queries[0]]["files"] if f.startswith("s")]) <= 1
 
 
-def _words_by_the_unicode_expression(token: str) -> list[str]:
-    """text.words by its general expression alone (what the ASCII shortcut must agree with)."""
-    import re
-
-    pieces: list[str] = []
-    for run in re.findall(text._PIECES, token.replace("’", "'")):
-        if re.match(f"[{text._CJK}]", run):
-            pieces.extend([run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 1 else [run])
-        else:
-            pieces.append(run.removesuffix("'s"))
-    return pieces
-
-
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40)
        | st.sampled_from(["u.s.", "don't", "gonzalez's", "a..b", "'s", "x'y'z", "3.14", "_a_", "a-b", "佳士工人", "ríos"]))
 @settings(max_examples=400, deadline=None)
 def test_words_of_ascii_tokens_equal_the_general_expression(token: str) -> None:
-    assert text.words(token) == _words_by_the_unicode_expression(token)
+    assert text.words(token) == text._unicode_words(token)
