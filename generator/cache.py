@@ -170,8 +170,12 @@ class BuildCache:
         temp = path.with_suffix(f".tmp-{os.getpid()}")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            # Pickled whole, then written in one call: pickle.dump would write it a frame (64 KiB)
+            # at a time, each write letting go of the interpreter lock, and a save made beside
+            # other threads (the site's writers) waits for it again after every frame.
+            pickled = pickle.dumps((self.key, data), protocol=pickle.HIGHEST_PROTOCOL)
             with open(temp, "wb") as handle:
-                pickle.dump((self.key, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(pickled)
             os.replace(temp, path)
         except (OSError, pickle.PickleError, TypeError, AttributeError):
             temp.unlink(missing_ok=True)
