@@ -18,6 +18,9 @@ in a fresh wrapper process:
   too, in the JSON and the log lines);
 - HTML pages written.
 
+Before each measured build the page cache is flushed (untimed), so that no build
+pays for writing out the one before it.
+
 For ours (from content, and from dumps) it also times a rebuild with nothing
 changed, a rebuild after one content file's body was edited (one word, the same length after the
 first run) and one after a sentence was added to another's (a new length every run, the usual
@@ -163,7 +166,15 @@ class Series:
 
 
 def measure(command: Sequence[str], cwd: Path, log: Path, timeout: float) -> Measure:
-    """Run `command` in `cwd` under the wrapper; its output goes to `log`."""
+    """Run `command` in `cwd` under the wrapper; its output goes to `log`.
+
+    The page cache is flushed first, untimed: what the previous build wrote is written
+    out by the kernel in the background, at the expense of whichever build runs next, and
+    a build that flushes itself (ours, before committing content/) would wait for all of
+    it. Each tool is measured with nothing of another's left to write, as hyperfine's
+    `--prepare sync` would.
+    """
+    os.sync()
     completed = subprocess.run(
         [sys.executable, "-c", _WRAPPER, str(log), *command],
         cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
