@@ -214,8 +214,8 @@ def _keep_freed_memory() -> None:
 
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return  # not glibc (macOS, musl without the symbol): its allocator's defaults stay
+    except (OSError, AttributeError, TypeError):
+        return  # no mallopt (macOS; Windows, where CDLL(None) is refused): the allocator's defaults stay
     mallopt(_M_MMAP_THRESHOLD, 32 << 20)
     mallopt(_M_TRIM_THRESHOLD, 256 << 20)
 
