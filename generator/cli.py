@@ -20,6 +20,7 @@ from . import __version__
 from .build import BUILD_STAGES, BuildReport, NormalizeReport, build, count_kinds, normalize
 from .config import Config, ConfigError, load_config, output_overlaps
 from .content import load_entries
+from .libc import keep_freed_memory
 from .models import Problem, Severity
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -184,7 +185,7 @@ def run() -> NoReturn:
     file is closed by then, and the output streams are flushed here.
     """
     gc.set_threshold(100_000, 50, 100)
-    _keep_freed_memory()
+    keep_freed_memory()
     code = main()
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)  # a profiler or coverage tool writes its report at exit: let it
@@ -194,30 +195,6 @@ def run() -> NoReturn:
         except (OSError, ValueError):
             pass
     os._exit(code)
-
-
-# glibc's mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-
-
-def _keep_freed_memory() -> None:
-    """Have glibc's malloc keep memory it frees for the next allocation (where malloc is glibc's).
-
-    By default it hands freed memory back to the kernel (trimming the heap above 128 KiB
-    free, unmapping blocks it mapped one by one) and takes fresh pages again moments
-    later, each page fault a kernel round trip: a cold build of 10,000 page dumps
-    took 950,000 page faults, 720,000 with these settings, and a second less of
-    system time. Up to 256 MiB freed stays with the process; blocks from 32 MiB on
-    are still mapped on their own (and returned when freed). Forked workers inherit it.
-    """
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError, TypeError):
-        return  # no mallopt (macOS; Windows, where CDLL(None) is refused): the allocator's defaults stay
-    mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-    mallopt(_M_TRIM_THRESHOLD, 256 << 20)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

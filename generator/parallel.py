@@ -275,12 +275,11 @@ def fork_one(function: Callable[[], R], jobs: int | None = None) -> Forked[R] | 
 def _die_with(parent: int) -> None:
     """In a child: be killed when `parent` dies (Linux), so that a killed build leaves no process
     behind still writing to its caches."""
-    try:
-        import ctypes
+    from .libc import c_function
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the child ends when its work does
+    prctl = c_function("prctl")
+    if prctl is None:  # not Linux: the child ends when its work does
         return
+    prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)

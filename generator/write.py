@@ -29,6 +29,7 @@ read or compared.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import pickle
 import shutil
@@ -36,7 +37,9 @@ import stat
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from .libc import c_function
 from .models import OutputFile, Problem
 from .parallel import in_threads
 from .urls import safe_relative
@@ -87,27 +90,21 @@ def find_collisions(files: Sequence[OutputFile], claimed: Iterable[str] = ()) ->
     return kept, problems
 
 
-_LIBC: object = None
+@functools.cache
+def _renameat2() -> Any | None:
+    """The C library's renameat2 with its argument types, or None (not Linux)."""
+    renameat2 = c_function("renameat2") if hasattr(os, "O_DIRECTORY") else None
+    if renameat2 is not None:
+        renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return renameat2
 
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two directories; False when the platform cannot."""
-    global _LIBC
-    if _LIBC is None:
-        _LIBC = False
-        if hasattr(os, "O_DIRECTORY"):
-            try:
-                # The C library this process already has (ctypes.util.find_library would
-                # cost a tenth of a second of imports on every build).
-                renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-                renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-                _LIBC = renameat2
-            except (OSError, AttributeError):
-                pass
-    if _LIBC is False:
+    renameat2 = _renameat2()
+    if renameat2 is None:
         return False
-    result = _LIBC(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)  # type: ignore[operator]
-    return bool(result == 0)
+    return bool(renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0)
 
 
 def sweep_leftovers(output_dir: Path) -> None:
