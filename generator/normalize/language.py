@@ -35,10 +35,17 @@ _ASCII_LETTERS = bytes(c if c < 128 and chr(c).isalpha() else 32 for c in range(
 _W = TypeVar("_W", str, bytes)
 
 
+SAMPLE = 3000
+"""Characters read from the start of a text: some 500 words of running text, a hundred or more of
+them function words, which settle the language as surely as the whole article does (on every
+labelled page and every synthetic article tried, the answer was the same as from 20,000). An
+article's body is several times that, and counting its words was a tenth of the normalizer's time."""
+
+
 def detect_language(text: str) -> str | None:
-    """The most likely language of `text`, or None for too little evidence."""
+    """The most likely language of `text` (its first SAMPLE characters), or None for too little evidence."""
     # (lowering can lengthen non-ASCII text: only ASCII text is cut before it is lowered)
-    low = text[:20000].lower() if text.isascii() else text.lower()[:20000]
+    low = text[:SAMPLE].lower() if text.isascii() else text.lower()[:SAMPLE]
     if low.isascii():
         # In ASCII text the letters are a-z: splitting its bytes on everything else finds the same
         # words, faster (and as bytes, counted against the function words as bytes).
