@@ -162,6 +162,19 @@ class Entry:
         """Words in the body (CJK characters count as words)."""
         return count_words(self.body)
 
+    def with_changes(self, **changes: object) -> Entry:
+        """dataclasses.replace(self, **changes), without its generic field walk and the frozen
+        __init__ (one object.__setattr__ per field): the normalizer finishes every draft this way.
+        Nothing is checked but the names: the fields hold what the caller gives."""
+        unknown = changes.keys() - self.__dict__.keys()
+        if unknown:
+            raise TypeError(f"Entry has no field {sorted(unknown)[0]!r}")
+        entry = object.__new__(type(self))
+        state = self.__dict__.copy()
+        state.update(changes)
+        entry.__dict__.update(state)
+        return entry
+
     def placed(self, slug: str, path: str) -> Entry:
         """replace(self, slug=slug, path=path): the entry at its place in content/.
 

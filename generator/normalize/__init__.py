@@ -10,7 +10,6 @@ per-source hints of archive.toml win over every heuristic.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from functools import partial
 from types import MappingProxyType
@@ -121,10 +120,11 @@ def _finish(entry: Entry, hints: SourceHints, config: Config, found_publication:
     language = hints.language or entry.language
     confidence["language"] = max(confidence.get("language", 0.0),
                                  1.0 if hints.language else (0.7 if language else 0.0))
-    text = " ".join((entry.title, entry.summary, entry.body))
-    tags = merge_tags(hints.tags, entry.tags, vocabulary_tags(text, config.normalize.vocabulary))
-    return dataclasses.replace(
-        entry, kind=kind, authors=authors, publication=publication, language=language,
+    vocabulary = config.normalize.vocabulary
+    found = vocabulary_tags(" ".join((entry.title, entry.summary, entry.body)), vocabulary) if vocabulary else []
+    tags = merge_tags(hints.tags, entry.tags, found)
+    return entry.with_changes(
+        kind=kind, authors=authors, publication=publication, language=language,
         tags=tags, url=hints.url or entry.url, body=entry.body if kind == ARTICLE or entry.body else "",
         confidence=MappingProxyType(confidence),
     )

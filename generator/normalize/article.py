@@ -56,6 +56,8 @@ _CAPTION = re.compile(
 # Every match of _CAPTION holds one of these: without them the (slow) search cannot succeed.
 _CAPTION_NEEDS = ("photo", "foto", "image", "bild", "picture", "credit", "crédit", "illustration", "getty",
                   "shutterstock", "istock", "©")
+# Those an ASCII text can hold.
+_CAPTION_NEEDS_ASCII = tuple(need for need in _CAPTION_NEEDS if need.isascii())
 # Words of page furniture that never belong to a person's name, in several languages.
 _UI_WORDS = frozenset("""
 tweet this share email mail print comment comments donate subscribe newsletter newsletters login sign
@@ -178,7 +180,8 @@ _MEMO = 16384
 @lru_cache(maxsize=_MEMO)
 def is_caption(text: str) -> bool:
     """A photo caption or credit line."""
-    return (has_any(text, _CAPTION_NEEDS) and bool(_CAPTION.search(text))) or image_credit_of(text) is not None
+    needs = _CAPTION_NEEDS_ASCII if text.isascii() else _CAPTION_NEEDS  # (asked of every paragraph)
+    return (has_any(text, needs) and bool(_CAPTION.search(text))) or image_credit_of(text) is not None
 
 
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2,}")
@@ -378,6 +381,20 @@ class _Header:
     update: dt.date | None
     author_line: int = -1
     update_line: int | None = None
+
+    def __init__(self, end: int, dek: list[int], authors: list[str], explicit: bool, date: dt.date | None,
+                 date_line: int | None, update: dt.date | None, author_line: int = -1,
+                 update_line: int | None = None) -> None:
+        # (written out: see shapes.Header)
+        self.end = end
+        self.dek = dek
+        self.authors = authors
+        self.explicit = explicit
+        self.date = date
+        self.date_line = date_line
+        self.update = update
+        self.author_line = author_line
+        self.update_line = update_line
 
 
 _DATE_WORDS = re.compile(

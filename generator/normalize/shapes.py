@@ -53,6 +53,22 @@ class Header:
     confidence: dict[str, float] = field(default_factory=dict)
     """Confidences the reader of the header could give (title, authors, date)."""
 
+    # Written out (the dataclass keeps it, and still writes __eq__ and __repr__): compiled with
+    # mypyc, the __init__ the decorator writes runs interpreted. The same for the classes below.
+    def __init__(self, title: int, end: int, dek: list[int] | None = None, authors: list[str] | None = None,
+                 date: dt.date | None = None, image_credit: str | None = None, label: str | None = None,
+                 teaser_summary: str = "", byline: bool = False, confidence: dict[str, float] | None = None) -> None:
+        self.title = title
+        self.end = end
+        self.dek = [] if dek is None else dek
+        self.authors = [] if authors is None else authors
+        self.date = date
+        self.image_credit = image_credit
+        self.label = label
+        self.teaser_summary = teaser_summary
+        self.byline = byline
+        self.confidence = {} if confidence is None else confidence
+
     @property
     def strong(self) -> bool:
         return self.date is not None or self.byline
@@ -67,6 +83,12 @@ class Piece:
     body: tuple[int, int] = (0, 0)
     """Half-open range of line indices holding the text (empty for teasers)."""
     tags: list[str] = field(default_factory=list)
+
+    def __init__(self, kind: str, header: Header, body: tuple[int, int] = (0, 0), tags: list[str] | None = None) -> None:
+        self.kind = kind
+        self.header = header
+        self.body = body
+        self.tags = [] if tags is None else tags
 
 
 def _next_nonblank(lines: list[Line], i: int, limit: int | None = None) -> int | None:
@@ -295,6 +317,16 @@ class Candidate:
     facts: tuple[bool, bool, bool] = (False, False, False)
     """Date, authors, dek of the header as it was read (a later stage may change the header)."""
     _score: float | None = field(default=None, repr=False, compare=False)
+
+    def __init__(self, header: Header, mass: int, scoring: _Scoring, start: int = 0, stop: int = 0,
+                 facts: tuple[bool, bool, bool] = (False, False, False)) -> None:
+        self.header = header
+        self.mass = mass
+        self.scoring = scoring
+        self.start = start
+        self.stop = stop
+        self.facts = facts
+        self._score = None
 
     @property
     def score(self) -> float:
