@@ -31,6 +31,7 @@ from .lines import (
     BULLET,
     BYLINE,
     DATE,
+    MEMO_LONGEST,
     NAME,
     NOISE,
     PROSE,
@@ -177,11 +178,17 @@ def _last_nonblank(lines: list[Line], start: int, stop: int, count: int) -> list
 _MEMO = 16384
 
 
-@lru_cache(maxsize=_MEMO)
 def is_caption(text: str) -> bool:
     """A photo caption or credit line."""
+    return _is_caption(text) if len(text) <= MEMO_LONGEST else _caption(text)
+
+
+def _caption(text: str) -> bool:
     needs = _CAPTION_NEEDS_ASCII if text.isascii() else _CAPTION_NEEDS  # (asked of every paragraph)
     return (has_any(text, needs) and bool(_CAPTION.search(text))) or image_credit_of(text) is not None
+
+
+_is_caption = lru_cache(maxsize=_MEMO)(_caption)
 
 
 _TWO_LETTERS = re.compile(r"[^\W\d_]{2,}")

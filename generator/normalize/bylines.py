@@ -166,18 +166,28 @@ def original_publication_of(text: str) -> str | None:
     return where or None
 
 
-@lru_cache(maxsize=16384)  # pure, and asked twice about every line of an article's text
 def is_credit_line(text: str) -> bool:
     """A credits line ("Translated by ...", "Originally published in ...")."""
-    return len(text) < 250 and has_any(text, _CREDIT_NEEDS) and bool(_TRANSLATED.search(text) or _ORIGINAL.search(text))
+    # A paragraph is settled by its length, before the memo: a memo's miss (and the entry it
+    # pushes out) costs more than this, and paragraphs never come back.
+    return len(text) < 250 and _is_credit_line(text)
 
 
-@lru_cache(maxsize=16384)  # pure, and asked about every line of a header zone by several stages
+@lru_cache(maxsize=16384)  # pure, and asked twice about every line of an article's text
+def _is_credit_line(text: str) -> bool:
+    return has_any(text, _CREDIT_NEEDS) and bool(_TRANSLATED.search(text) or _ORIGINAL.search(text))
+
+
 def image_credit_of(line: str) -> str | None:
     """The credit of a photo credit line ("Photo: X", "X / Getty Images"), else None."""
     text = line.strip()
     if not text or len(text) > 100:
-        return None
+        return None  # (before the memo: see is_credit_line)
+    return _image_credit_of(text)
+
+
+@lru_cache(maxsize=16384)  # pure, and asked about every line of a header zone by several stages
+def _image_credit_of(text: str) -> str | None:
     match = _CREDIT.match(text)
     if match and is_name(match.group("who").strip().rstrip(".")):
         return match.group("who").strip().rstrip(".")

@@ -340,12 +340,17 @@ def is_prose(text: str, words: int) -> bool:
 
 def classify(text: str, no: int = 0) -> Line:
     """Classify one stripped line."""
-    kind, words, date, names = _classified(text)
+    kind, words, date, names = _classified(text) if len(text) <= MEMO_LONGEST else _classify(text)
     return Line(no, text, kind, words, date, names)
 
 
-@lru_cache(maxsize=16384)  # pure; menus, bylines and teasers recur from page to page
-def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
+MEMO_LONGEST = 200
+"""Lines longer than this (paragraphs) are not memoized by the line predicates: they do not come
+back from page to page as menus, bylines and teasers do, and a memo's miss (with the entry it
+pushes out) costs more than some of the predicates themselves."""
+
+
+def _classify(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
     words = word_count(text)
     if not text:
         return BLANK, 0, None, ()
@@ -368,6 +373,9 @@ def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
     return SHORT, words, None, ()
 
 
+_classified = lru_cache(maxsize=16384)(_classify)  # pure; menus, bylines and teasers recur from page to page
+
+
 def split_lines(text: str) -> list[Line]:
     """Every line of a dump, classified (blank lines included, 1-based numbers).
 
@@ -378,7 +386,7 @@ def split_lines(text: str) -> list[Line]:
     for no, raw in enumerate(text.split("\n"), start=1):
         if raw:
             stripped = (raw if raw.isascii() else fold(raw)).strip()
-            kind, words, date, names = _classified(stripped)
+            kind, words, date, names = _classified(stripped) if len(stripped) <= MEMO_LONGEST else _classify(stripped)
             found.append(Line(no, stripped, kind, words, date, names))
         else:
             found.append(Line(no, "", BLANK, 0, None, ()))

@@ -282,7 +282,7 @@ def test_fast_line_predicates_equal_their_regex_definitions(text: str) -> None:
     assert ends_sentence(text) == bool(_SENTENCE_END.search(text))
     assert _ends_like_sentence(text) == bool(_ENDS_SENTENCE.search(text))
     for credit in (text, "Translated by " + text, text + " originally published in X", "[" + text):
-        assert is_credit_line.__wrapped__(credit) == (len(credit) < 250 and bool(
+        assert is_credit_line(credit) == (len(credit) < 250 and bool(
             _TRANSLATED.search(credit) or _ORIGINAL.search(credit)))
         if _CREDIT_END.search(credit) and _CREDIT_WORD.search(credit):
             assert not _title_like_text.__wrapped__(credit)
