@@ -22,15 +22,23 @@ _SPACES = re.compile(r"\s+")
 _TRUNCATION = re.compile(r"\s*(?:\(\s*(?:\.\.\.|…)\s*\)|\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
 
 
+_MARKER_LONGEST = 9
+"""The longest match of _TRUNCATION in a text whose whitespace runs are single spaces: " ( ... )"
+and the space after it."""
+
+
 def clean_summary(text: str) -> str:
     """A dek or teaser text without its truncation marker."""
-    text = _SPACES.sub(" ", text).strip()
+    text = " ".join(text.split())  # = _SPACES.sub(" ", text).strip(): the same whitespace
     if not text.endswith((")", "]", ".", "…")):
         return text  # every truncation marker ends with one of these (the search would try every position)
     previous = None
     while previous != text:
         previous = text
-        text = _TRUNCATION.sub("", text).strip()
+        # A match ends the text and is no longer than _MARKER_LONGEST: searched for in the tail
+        # only, not from every position of the text.
+        cut = max(0, len(text) - _MARKER_LONGEST - 3)
+        text = (text[:cut] + _TRUNCATION.sub("", text[cut:])).strip()
     return text
 
 
@@ -64,7 +72,7 @@ def text_entries(text: str, source_file: str, hints: SourceHints,
 def _entry(lines: list[Line], piece: Piece, source_file: str, page_labels: list[str]) -> Entry | None:
     header = piece.header
     title_line = lines[header.title]
-    title = _SPACES.sub(" ", title_line.text).strip()
+    title = " ".join(title_line.text.split())
     if not title:
         return None
     dek = " ".join(lines[i].text for i in header.dek)
