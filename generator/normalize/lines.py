@@ -340,7 +340,7 @@ def is_prose(text: str, words: int) -> bool:
 
 def classify(text: str, no: int = 0) -> Line:
     """Classify one stripped line."""
-    kind, words, date, names = _classified(text) if len(text) <= MEMO_LONGEST else _classify(text)
+    kind, words, date, names = _classified(text)
     return Line(no, text, kind, words, date, names)
 
 
@@ -373,7 +373,12 @@ def _classify(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
     return SHORT, words, None, ()
 
 
-_classified = lru_cache(maxsize=16384)(_classify)  # pure; menus, bylines and teasers recur from page to page
+_classify_memo = lru_cache(maxsize=16384)(_classify)  # pure; menus, bylines and teasers recur from page to page
+
+
+def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
+    """_classify(text), memoized for lines of up to MEMO_LONGEST characters."""
+    return _classify_memo(text) if len(text) <= MEMO_LONGEST else _classify(text)
 
 
 def split_lines(text: str) -> list[Line]:
@@ -386,7 +391,7 @@ def split_lines(text: str) -> list[Line]:
     for no, raw in enumerate(text.split("\n"), start=1):
         if raw:
             stripped = (raw if raw.isascii() else fold(raw)).strip()
-            kind, words, date, names = _classified(stripped) if len(stripped) <= MEMO_LONGEST else _classify(stripped)
+            kind, words, date, names = _classified(stripped)
             found.append(Line(no, stripped, kind, words, date, names))
         else:
             found.append(Line(no, "", BLANK, 0, None, ()))

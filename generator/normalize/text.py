@@ -22,9 +22,9 @@ _SPACES = re.compile(r"\s+")
 _TRUNCATION = re.compile(r"\s*(?:\(\s*(?:\.\.\.|…)\s*\)|\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
 
 
-_MARKER_LONGEST = 9
-"""The longest match of _TRUNCATION in a text whose whitespace runs are single spaces: " ( ... )"
-and the space after it."""
+_MARKER_TAIL = 12
+"""Characters at the end of a text where a match of _TRUNCATION can be, once its whitespace runs
+are single spaces: the longest match, " ( ... )", is 8 of them."""
 
 
 def clean_summary(text: str) -> str:
@@ -35,9 +35,8 @@ def clean_summary(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
-        # A match ends the text and is no longer than _MARKER_LONGEST: searched for in the tail
-        # only, not from every position of the text.
-        cut = max(0, len(text) - _MARKER_LONGEST - 3)
+        # A match ends the text: searched for in its tail only, not from every position.
+        cut = max(0, len(text) - _MARKER_TAIL)
         text = (text[:cut] + _TRUNCATION.sub("", text[cut:])).strip()
     return text
 
