@@ -168,7 +168,7 @@ class Entry:
         Nothing is checked but the names: the fields hold what the caller gives."""
         unknown = changes.keys() - self.__dict__.keys()
         if unknown:
-            raise TypeError(f"Entry has no field {sorted(unknown)[0]!r}")
+            raise TypeError(f"Entry has no field {min(unknown)!r}")
         entry = object.__new__(type(self))
         state = self.__dict__.copy()
         state.update(changes)
