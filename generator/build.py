@@ -41,7 +41,7 @@ from .content import (
 )
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
 from .parallel import Forked, fork_one
-from .write import WriteReport, find_collisions, write_site
+from .write import WriteReport, abandon_staging, begin_staging, find_collisions, write_site
 
 if TYPE_CHECKING:
     from .search import SearchOutput
@@ -189,13 +189,16 @@ class Rendered(NamedTuple):
 
 
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
-               versions: Mapping[str, str] | None = None, search: SearchOutput | None = None) -> Rendered:
+               versions: Mapping[str, str] | None = None, search: SearchOutput | None = None,
+               stage_to: Path | None = None) -> Rendered:
     """Search index and pages for `entries`; raises only when the theme itself is broken.
 
     `inputs` is a digest of the content files; see `Rendered`. `versions`
     (content path -> text hash) lets a rebuild render only what changed
     entries can change (see render_site). `search`: a search stage's output
     to render with instead of building it (an earlier one: see build's `defer`).
+    `stage_to`: write.begin_staging's tree, for the pages to be written into where they
+    are rendered (see render_site); give it to write_site with the files.
     """
     from .parallel import default_jobs
     from .render import memo_key, render_site, search_assets_read_late
@@ -223,7 +226,7 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
         # Unchanged pages are not even read: site/ keeps their files (the write links them).
         unchanged = vouch(state, config.output_dir)
         rendered = render_site(entries, config, searched.assets, memo=state.memo, jobs=default_jobs(),
-                               unchanged=unchanged, bytecode_dir=compiled, versions=versions)
+                               unchanged=unchanged, bytecode_dir=compiled, versions=versions, stage_to=stage_to)
         search = searched.output()
     finally:
         if pending is not None:
@@ -388,6 +391,8 @@ def _build(config: Config, *, progress: Progress = _quiet,
     problems: list[Problem] = [*normalized.problems, *load_problems]
     progress(f"rendering {len(entries)} entries")
     render_started = time.perf_counter()
+    # With no site/ yet, the pages are written into the new tree where they are rendered.
+    staging = begin_staging(config.output_dir) if defer is None else None
     try:
         versions = dict(key.rsplit(":", 1) for key in entry_cache)
         earlier_search = _LAST_SEARCH.get(config.output_dir.absolute()) if defer is not None else None
@@ -395,8 +400,9 @@ def _build(config: Config, *, progress: Progress = _quiet,
             # Recorded as not quite these inputs, so that the full build that follows renders.
             inputs += _SEARCH_PENDING
         files, render_problems, record_render, kept, same = render_all(entries, config, inputs, versions,
-                                                                       search=earlier_search)
+                                                                       search=earlier_search, stage_to=staging)
     except Exception as error:
+        _abandon(staging)
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         where = getattr(error, "filename", None) or "theme"
         line = getattr(error, "lineno", None)
@@ -411,6 +417,7 @@ def _build(config: Config, *, progress: Progress = _quiet,
         # publishing a site with holes in it would be worse than keeping the last one.
         problems.append(Problem(config.paths.output, f"site not rendered completely, {config.paths.output}/ "
                                 "left as it was"))
+        _abandon(staging)
         return BuildReport(normalized, tuple(entries), None, problems=_ordered(problems),
                            seconds=time.perf_counter() - started, extra=stage_seconds)
     write_started = time.perf_counter()
@@ -418,13 +425,15 @@ def _build(config: Config, *, progress: Progress = _quiet,
         # Nothing the site is made of changed, and site/ is untouched: nothing to write.
         paths = list(kept)
         written = WriteReport(written=0, unchanged=len(paths), removed=0)
+        _abandon(staging)
     else:
         progress(f"writing {len(files)} files to {config.paths.output}/")
         if defer is None and saves:
             # The caches of content/ do not depend on site/: pickled while the writer threads
             # wait on the kernel.
             saves = [_in_background(saves)]
-        written = write_site(files, config.output_dir, same=same, spare=config.cache_dir / SPARE_SITE)
+        written = write_site(files, config.output_dir, same=same, spare=config.cache_dir / SPARE_SITE,
+                             staged=staging)
         saves.append(record_render)
         paths = [*(f.path for f in files), *same]
     stage_seconds["write"] = time.perf_counter() - write_started
@@ -543,6 +552,11 @@ class _CachedEntries(Sequence[Entry]):
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._get())
+
+
+def _abandon(staging: Path | None) -> None:
+    if staging is not None:
+        abandon_staging(staging)
 
 
 def _in_background(work: Sequence[Callable[[], None]]) -> Callable[[], None]:

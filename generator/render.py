@@ -77,6 +77,7 @@ from .taxonomy import (
     sort_key,
 )
 from .urls import entry_url, page_file, safe_relative
+from .write import stage_file
 
 WORDS_PER_MINUTE = 230
 RELATED_LIMIT = 5
@@ -1297,6 +1298,7 @@ def render_site(
     bytecode_dir: Path | None = None,
     unchanged: Callable[[str], bool] | None = None,
     versions: Mapping[str, str] | None = None,
+    stage_to: Path | None = None,
 ) -> RenderResult:
     """Render the whole site from `entries`; see the module docstring.
 
@@ -1312,6 +1314,9 @@ def render_site(
     depends on, plans only the pages and feeds that show them; every other
     file of the previous build is vouched for by `unchanged` and kept.
     `bytecode_dir` keeps compiled templates between builds (see _environment).
+    `stage_to` (write.begin_staging's tree): a render of every page writes each page and
+    feed there where it is rendered, and gives a `write.Staged` file for it, unless another
+    file of the site claims its path first (the first claim wins, as below).
     """
     memo = memo or RenderMemo()
     _RENDER_GENERATION[0] += 1
@@ -1442,13 +1447,29 @@ def render_site(
         spread = specs[:-1] if has_search else specs
         tasks: list[_PageSpec | str] = [*spread, *(feed_maker.paths() if feed_maker is not None else ())]
 
-        def render_signed(task: _PageSpec | str) -> tuple[str, OutputFile | Problem]:
+        # Which tasks write their file where they run (stage_to): those whose path no other file
+        # of the site can take (pages, assets, feeds, sitemap and robots.txt, in the order below).
+        if stage_to is not None:
+            feed_paths_made = [task for task in tasks[len(spread):] if isinstance(task, str)]
+            claims = _sole_claims([*(spec.out or page_file(spec.url) for spec in specs),
+                                   *(file.path for file in asset_files), *feed_paths_made, "sitemap.xml", "robots.txt"])
+            direct = [*claims[: len(spread)], *claims[len(specs) + len(asset_files):][: len(feed_paths_made)]]
+        else:
+            direct = [False] * len(tasks)
+        staging, created = str(stage_to), {""}
+
+        def render_signed(task: _PageSpec | str, staged: bool = False) -> tuple[str, OutputFile | Problem]:
+            made_file: OutputFile | Problem
             if isinstance(task, str):
                 assert feed_maker is not None
-                return "", feed_maker.make(task)
-            return signer.page(key, task), renderer.render(task)
+                fingerprint, made_file = "", feed_maker.make(task)
+            else:
+                fingerprint, made_file = signer.page(key, task), renderer.render(task)
+            if staged and isinstance(made_file, OutputFile):
+                made_file = stage_file(staging, made_file, created)
+            return fingerprint, made_file
 
-        done = parallel_map(render_signed, tasks, jobs)
+        done = parallel_map(lambda n: render_signed(tasks[n], direct[n]), range(len(tasks)), jobs)
         for fingerprint, fresh in [*done[: len(spread)], *map(render_signed, specs[len(spread):])]:
             fingerprints.append(fingerprint)
             made.append(fresh)
@@ -1519,6 +1540,30 @@ def render_site(
         rendered=len(stale),
         kept=frozenset([*kept_rest, *(path for path, file in files.items() if isinstance(file, _Kept))]),
     )
+
+
+def _sole_claims(paths: Sequence[str]) -> list[bool]:
+    """For each claim of a path, in order: whether its file is the one the site keeps at that
+    path whatever the other files are, because it is the path's first claim, the path is safe
+    as it is, and no other claim differs from it only in case. (The rules for two claims
+    are in render_site, the first kept, and write.find_collisions, which keeps the first of
+    a case-insensitive clash in path order; a claim in a clash is left to them.)"""
+    spellings: dict[str, set[str]] = {}
+    for path in paths:
+        try:
+            spellings.setdefault(safe_relative(path).casefold(), set()).add(path)
+        except ValueError:
+            continue  # never written: it claims nothing
+    claimed: set[str] = set()
+    sole: list[bool] = []
+    for path in paths:
+        first = path not in claimed
+        claimed.add(path)
+        try:
+            sole.append(first and safe_relative(path) == path and len(spellings[path.casefold()]) == 1)
+        except ValueError:
+            sole.append(False)
+    return sole
 
 
 def _version_changes(memo: RenderMemo, versions: Mapping[str, str] | None) -> set[str] | None:

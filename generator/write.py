@@ -86,7 +86,7 @@ def find_collisions(files: Sequence[OutputFile], claimed: Iterable[str] = ()) ->
             problems.append(Problem(item.path, "two pages claim this path; the second was skipped"))
             continue
         seen.add(key)
-        kept.append(OutputFile(path, item.data))
+        kept.append(item if path == item.path else OutputFile(path, item.data))
     return kept, problems
 
 
@@ -105,6 +105,44 @@ def _exchange(a: Path, b: Path) -> bool:
     if renameat2 is None:
         return False
     return bool(renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0)
+
+
+class Staged(OutputFile):
+    """A file already written into the staging tree by the process that made it (see
+    `begin_staging`): its bytes are on disk, not here (`data` is empty)."""
+
+
+def begin_staging(output_dir: Path) -> Path | None:
+    """The tree write_site will fill and swap in, made now so that the processes that render
+    the pages write them there themselves, or None when write_site must be left to choose
+    (a site/ exists: the new tree is made from the live one or the spare).
+
+    A cold build's pages then never travel back to this process (hundreds of megabytes
+    through pipes at 10,000 entries) nor wait for it to write them all at the end.
+    Pass the tree to write_site as `staged`; remove it with `abandon_staging` if the
+    build does not get that far.
+    """
+    output_dir = output_dir.absolute()
+    sweep_leftovers(output_dir)
+    if output_dir.exists():
+        return None
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = output_dir.parent / f".{output_dir.name}.staging-{os.getpid()}"
+    staging.mkdir()
+    return staging
+
+
+def abandon_staging(staging: Path) -> None:
+    """Remove a staging tree that write_site did not take."""
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def stage_file(staging: str, file: OutputFile, created: set[str]) -> Staged:
+    """Write `file` (a new path, safe) into the staging tree; `created` holds the folders this
+    process knows exist ("" at least). Safe beside other processes staging other files."""
+    _make_parent(staging, file.path, created)
+    _write_new(os.path.join(staging, file.path), file.data)
+    return Staged(file.path, b"")
 
 
 def sweep_leftovers(output_dir: Path) -> None:
@@ -173,13 +211,19 @@ def _save_record(spare: Path, record: _Record) -> None:
 
 
 def write_site(files: Sequence[OutputFile], output_dir: Path, same: Collection[str] = (),
-               spare: Path | None = None) -> WriteReport:
+               spare: Path | None = None, staged: Path | None = None) -> WriteReport:
     """Replace output_dir by exactly `files` plus the live files at `same`, atomically.
 
     Paths must be safe already. `spare` is a directory this function may keep
     the retired tree in (see the module docstring); it is made if missing.
+    `staged`: the tree begin_staging made, which holds the `Staged` files of
+    `files` already (and only those).
     """
     output_dir = output_dir.absolute()
+    if staged is not None:
+        return _fresh(files, output_dir, same, staged, keep=None, made=True)
+    if any(isinstance(item, Staged) for item in files):
+        raise ValueError("write_site: staged files without their staging tree")
     sweep_leftovers(output_dir)
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     if output_dir.exists() and not output_dir.is_dir():
@@ -197,9 +241,11 @@ def write_site(files: Sequence[OutputFile], output_dir: Path, same: Collection[s
 
 
 def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str], work: Path,
-           keep: Path | None) -> WriteReport:
-    """Make the new tree from nothing in `work`, swap it in; keep the retired tree in `keep`."""
-    work.mkdir()
+           keep: Path | None, made: bool = False) -> WriteReport:
+    """Make the new tree from nothing in `work` (`made`: begin_staging made it, and it holds
+    the Staged files), swap it in; keep the retired tree in `keep`."""
+    if not made:
+        work.mkdir()
     written: set[str] = set()
     created_dirs: set[str] = {""}
     root, live = str(work), str(output_dir)
@@ -207,6 +253,9 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
         def place(chunk: Sequence[OutputFile | str]) -> list[str]:
             new_files: list[str] = []
             for item in chunk:
+                if isinstance(item, Staged):
+                    new_files.append(item.path)
+                    continue
                 path = item if isinstance(item, str) else item.path
                 # (the folders too: a thread that finds one made by another goes on)
                 _make_parent(root, path, created_dirs)

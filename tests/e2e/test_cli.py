@@ -87,6 +87,25 @@ def test_failed_render_leaves_previous_site_untouched(seeds_project: Path, capsy
     assert {p: p.read_bytes() for p in (seeds_project / "site").rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.parametrize("template, text", [
+    ("base.html", "{% block content %}{% endfor %}"),  # does not compile: no page renders
+    ("entry.html", '{% extends "base.html" %}{% block content %}{{ 1 // 0 }}{% endblock %}'),  # entries fail
+])
+def test_failed_first_render_leaves_no_site_and_no_staged_pages(
+        seeds_project: Path, capsys: pytest.CaptureFixture[str], template: str, text: str) -> None:
+    # With no site/ yet, pages are written into the staging tree as they are rendered: a render
+    # that fails must take that tree away, pages already in it included.
+    broken = seeds_project / "themes" / "broken" / "templates"
+    broken.mkdir(parents=True)
+    (broken / template).write_text(text)
+    config = (seeds_project / "archive.toml").read_text().replace('theme = "default"', 'theme = "broken"')
+    (seeds_project / "archive.toml").write_text(config)
+    assert run(seeds_project, "build") == 1
+    assert "left as it was" in capsys.readouterr().err
+    assert not (seeds_project / "site").exists()
+    assert not list(seeds_project.glob(".site.*"))
+
+
 def test_check_builds_nothing_and_lists_review_items(seeds_project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(seeds_project, "check") == 0
     out = capsys.readouterr().out

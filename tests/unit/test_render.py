@@ -327,3 +327,39 @@ def test_memo_order_holds_only_while_changed_entries_sort_between_their_neighbou
     assert _memo_order(entries[1:], memo, set()) is None  # an entry went
     assert _version_changes(memo, {k: "v2" for k in order}) is None  # more than CHANGED_MAX
     assert _version_changes(memo, {**versions, "new.md": "v"}) == set()  # not an entry of the memo's: its order decides
+
+
+def test_pages_staged_where_rendered_are_the_pages_rendered_otherwise(tmp_path: Path) -> None:
+    from generator.write import Staged, begin_staging
+
+    plain = render_site(sample_entries(), config(tmp_path))
+    staging = begin_staging(tmp_path / "site")
+    assert staging is not None
+    staged = render_site(sample_entries(), config(tmp_path), stage_to=staging)
+    assert [f.path for f in staged.files] == [f.path for f in plain.files]
+    on_disk = {f.path for f in staged.files if isinstance(f, Staged)}
+    assert "index.html" in on_disk and "feed.xml" in on_disk and "sitemap.xml" not in on_disk
+    assert {str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()} == on_disk
+    for file in plain.files:
+        assert ((staging / file.path).read_bytes() if file.path in on_disk else
+                next(f.data for f in staged.files if f.path == file.path)) == file.data
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a.html", "A.html", "b/index.html", "b/index.html/", "../x.html", "c%2e.xml",
+                                 "feed.xml", "FEED.xml", "d/e.html"]), max_size=9))
+def test_a_sole_claim_is_the_file_the_site_keeps_at_its_path(paths: list[str]) -> None:
+    # The site's rules for two claims, as render_site and build apply them: the first claim of
+    # a path is kept, then find_collisions goes through the paths in order.
+    from generator.models import OutputFile
+    from generator.render import _sole_claims
+    from generator.write import find_collisions
+
+    first: dict[str, OutputFile] = {}
+    for number, path in enumerate(paths):
+        first.setdefault(path, OutputFile(path, str(number).encode()))
+    kept, _ = find_collisions([first[path] for path in sorted(first)])
+    kept_data = {file.path: file.data for file in kept}
+    for number, (path, sole) in enumerate(zip(paths, _sole_claims(paths), strict=True)):
+        if sole:
+            assert kept_data.get(path) == str(number).encode()

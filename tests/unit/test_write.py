@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from generator.models import OutputFile
-from generator.write import find_collisions, write_site
+from generator.write import Staged, abandon_staging, begin_staging, find_collisions, stage_file, write_site
 
 
 def test_replaces_tree_and_keeps_unchanged_inodes(tmp_path: Path) -> None:
@@ -153,3 +153,31 @@ def test_a_big_tree_is_written_by_several_threads_exactly_and_a_failure_leaves_t
         write_site(broken, out)
     assert (out / files[-1].path).read_bytes() == files[-1].data
     assert not list(tmp_path.glob(".site.*"))
+
+
+def test_files_staged_where_they_were_made_are_swapped_in_with_the_rest(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    staging = begin_staging(out)
+    assert staging is not None and staging.is_dir() and not out.exists()
+    created: set[str] = {""}
+    staged = [stage_file(str(staging), OutputFile(path, data), created)
+              for path, data in [("a/b/index.html", b"1"), ("a/c.xml", b"2")]]
+    assert all(isinstance(file, Staged) and file.data == b"" for file in staged)
+    report = write_site([*staged, OutputFile("index.html", b"3")], out, staged=staging)
+    assert (report.written, report.unchanged, report.removed) == (3, 0, 0)
+    assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == {
+        "a/b/index.html": b"1", "a/c.xml": b"2", "index.html": b"3"}
+    assert not list(tmp_path.glob(".site.*"))
+
+
+def test_staging_is_only_begun_for_a_first_site_and_can_be_abandoned(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    staging = begin_staging(out)
+    assert staging is not None
+    stage_file(str(staging), OutputFile("x/index.html", b"x"), {""})
+    abandon_staging(staging)
+    assert not list(tmp_path.iterdir())
+    write_site([OutputFile("index.html", b"a")], out)
+    assert begin_staging(out) is None  # a live site: write_site makes the new tree from it
+    with pytest.raises(ValueError):
+        write_site([Staged("index.html", b"")], out)
