@@ -186,6 +186,9 @@ class Rendered(NamedTuple):
     """The paths of site/ when `files` is None."""
     same: Sequence[str] = ()
     """Paths (not in `files`) whose file in site/ is already the new one, byte for byte."""
+    prepare: Callable[[], None] = _nothing
+    """May be called before `files` are written, and before `record`: saves the part of the
+    record that does not depend on site/ (see render_cache.save_memo)."""
 
 
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
@@ -202,7 +205,7 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
     """
     from .parallel import default_jobs
     from .render import memo_key, render_site, search_assets_read_late
-    from .render_cache import load_state, manifest_after, save_state, site_unchanged, vouch, with_bodies
+    from .render_cache import load_state, manifest_after, save_memo, save_state, site_unchanged, vouch, with_bodies
     from .search import build_search
 
     state = load_state(config, bodies=False)
@@ -237,11 +240,17 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
     files, collisions = find_collisions([*rendered.files, *search_files], claimed=same)
     own_problems = (*rendered.problems, *collisions)
 
+    structure: list[str] = []
+
+    def prepare() -> None:
+        structure.append(save_memo(config, state, rendered.memo))
+
     def record() -> None:
         manifest = manifest_after(state.manifest, same, (f.path for f in files), config.output_dir)
-        save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir, manifest)
+        save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir, manifest,
+                   structure[0] if structure else None)
 
-    return Rendered(files, [*search.problems, *own_problems], record, same=same)
+    return Rendered(files, [*search.problems, *own_problems], record, same=same, prepare=prepare)
 
 
 OVERLAP_MIN = 1000
@@ -399,7 +408,7 @@ def _build(config: Config, *, progress: Progress = _quiet,
         if earlier_search is not None:
             # Recorded as not quite these inputs, so that the full build that follows renders.
             inputs += _SEARCH_PENDING
-        files, render_problems, record_render, kept, same = render_all(entries, config, inputs, versions,
+        files, render_problems, record_render, kept, same, prepare_record = render_all(entries, config, inputs, versions,
                                                                        search=earlier_search, stage_to=staging)
     except Exception as error:
         _abandon(staging)
@@ -428,10 +437,10 @@ def _build(config: Config, *, progress: Progress = _quiet,
         _abandon(staging)
     else:
         progress(f"writing {len(files)} files to {config.paths.output}/")
-        if defer is None and saves:
-            # The caches of content/ do not depend on site/: pickled while the writer threads
-            # wait on the kernel.
-            saves = [_in_background(saves)]
+        if defer is None:
+            # The caches of content/, and most of the render's, do not depend on site/: pickled
+            # while the writer threads wait on the kernel.
+            saves = [_in_background([*saves, prepare_record])]
         written = write_site(files, config.output_dir, same=same, spare=config.cache_dir / SPARE_SITE,
                              staged=staging)
         saves.append(record_render)

@@ -310,10 +310,10 @@ def site_unchanged(state: RenderState, output_dir: Path) -> bool:
         return False
 
 
-def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
-               problems: tuple[Problem, ...], output_dir: Path,
-               manifest: Mapping[str, Stat] | None = None) -> None:
-    """Record a render whose files were just written to output_dir (whose `manifest`, if known)."""
+def save_memo(config: Config, old: RenderState, memo: RenderMemo) -> str:
+    """Save what a render made that does not depend on site/ (bodies, fragments, structure);
+    returns the structure's token, for save_state. Done before the site is written, or by
+    save_state itself."""
     cache = BuildCache(config)
     same_key = old.memo.key == memo.key  # fragments made under another key are other values
     _save_store(cache, "render-markdown", memo.markdown, old.memo.markdown if same_key else None)
@@ -323,6 +323,17 @@ def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
         # (Equal when a rebuild reused them: the same objects, compared by identity first.)
         structure = f"{os.getpid()}-{time.time_ns()}"
         cache.save("render-structure", {"token": structure, **{name: getattr(memo, name) for name in _STRUCTURE}})
+    return structure
+
+
+def save_state(config: Config, old: RenderState, memo: RenderMemo, inputs: str,
+               problems: tuple[Problem, ...], output_dir: Path,
+               manifest: Mapping[str, Stat] | None = None, structure: str | None = None) -> None:
+    """Record a render whose files were just written to output_dir (whose `manifest`, if known).
+    `structure`: what save_memo returned for this render, when it was called already."""
+    cache = BuildCache(config)
+    if structure is None:
+        structure = save_memo(config, old, memo)
     cache.save("render", {"key": memo.key, "pages": dict(memo.pages), "inputs": inputs, "others": list(memo.others),
                           "versions": dict(memo.versions), "structure": structure,
                           "manifest": dict(manifest) if manifest is not None else manifest_of(output_dir),
