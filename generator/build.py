@@ -408,8 +408,8 @@ def _build(config: Config, *, progress: Progress = _quiet,
         if earlier_search is not None:
             # Recorded as not quite these inputs, so that the full build that follows renders.
             inputs += _SEARCH_PENDING
-        files, render_problems, record_render, kept, same, prepare_record = render_all(entries, config, inputs, versions,
-                                                                       search=earlier_search, stage_to=staging)
+        files, render_problems, record_render, kept, same, prepare_record = render_all(
+            entries, config, inputs, versions, search=earlier_search, stage_to=staging)
     except Exception as error:
         _abandon(staging)
         detail = traceback.format_exception_only(type(error), error)[-1].strip()

@@ -1548,21 +1548,23 @@ def _sole_claims(paths: Sequence[str]) -> list[bool]:
     as it is, and no other claim differs from it only in case. (The rules for two claims
     are in render_site, the first kept, and write.find_collisions, which keeps the first of
     a case-insensitive clash in path order; a claim in a clash is left to them.)"""
-    spellings: dict[str, set[str]] = {}
-    for path in paths:
+    def safe(path: str) -> str | None:
         try:
-            spellings.setdefault(safe_relative(path).casefold(), set()).add(path)
+            return safe_relative(path)
         except ValueError:
-            continue  # never written: it claims nothing
+            return None  # never written: it claims nothing
+
+    safe_paths = [safe(path) for path in paths]
+    spellings: dict[str, set[str]] = {}
+    for path, safe_path in zip(paths, safe_paths):
+        if safe_path is not None:
+            spellings.setdefault(safe_path.casefold(), set()).add(path)
     claimed: set[str] = set()
     sole: list[bool] = []
-    for path in paths:
+    for path, safe_path in zip(paths, safe_paths):
         first = path not in claimed
         claimed.add(path)
-        try:
-            sole.append(first and safe_relative(path) == path and len(spellings[path.casefold()]) == 1)
-        except ValueError:
-            sole.append(False)
+        sole.append(first and safe_path == path and len(spellings[path.casefold()]) == 1)
     return sole
 
 
