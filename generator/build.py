@@ -40,7 +40,7 @@ from .content import (
     sync_content,
 )
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
-from .parallel import Forked, fork_one
+from .parallel import Forked, answer_first, fork_one
 from .write import WriteReport, abandon_staging, begin_staging, find_collisions, write_site
 
 if TYPE_CHECKING:
@@ -224,7 +224,8 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
         compiled = config.cache_dir / "templates"
         if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, searched.assets, compiled)
                 and site_unchanged(state, config.output_dir)):
-            return Rendered(None, [*searched.output().problems, *state.problems], lambda: None, tuple(state.manifest))
+            return Rendered(None, [*searched.output().problems, *state.problems],
+                            pending.join if pending is not None else _nothing, tuple(state.manifest))
         state = with_bodies(config, state)
         # Unchanged pages are not even read: site/ keeps their files (the write links them).
         unchanged = vouch(state, config.output_dir)
@@ -246,6 +247,8 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
         structure.append(save_memo(config, state, rendered.memo))
 
     def record() -> None:
+        if pending is not None:
+            pending.join()  # the search's caches, saved after it answered
         manifest = manifest_after(state.manifest, same, (f.path for f in files), config.output_dir)
         save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir, manifest,
                    structure[0] if structure else None)
@@ -279,10 +282,16 @@ class _Searched:
 
 
 def _search_to_send(entries: Sequence[Entry], config: Config, versions: Mapping[str, str] | None) -> SearchOutput:
-    """build_search, its output in plain picklable values (in a forked process, see render_all)."""
+    """build_search, its output in plain picklable values (in a forked process, see render_all).
+
+    Its caches are saved after the output is sent: the pages are often rendered by then, and
+    the site can be written while they are (the build waits for them before it ends)."""
     from .search import SearchOutput, build_search
 
-    made = build_search(entries, config, versions=versions, workers=1)
+    saves: list[Callable[[], None]] = []
+    made = build_search(entries, config, versions=versions, workers=1, saves=saves)
+    if not answer_first(lambda: _run(saves)):
+        _run(saves)
     return SearchOutput(tuple(made.files), dict(made.assets), made.problems)
 
 

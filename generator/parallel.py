@@ -48,6 +48,19 @@ def _take_front(_: int) -> tuple[int, list[Any]] | None:
 _ONE_CORE = [False]
 """True in a process fork_one started: it is one more beside processes that use the other cores."""
 
+_AFTER_ANSWER: list[Callable[[], object]] | None = None
+"""In a process fork_one started, while its function runs: what it asked to do once its answer is sent."""
+
+
+def answer_first(then: Callable[[], object]) -> bool:
+    """Inside a function fork_one runs: have `then()` run in that process after its answer is sent
+    (saving caches, say, while the caller goes on with the answer; Forked.join waits for it), and
+    return True. Anywhere else, return False: the caller runs `then()` itself."""
+    if _AFTER_ANSWER is None:
+        return False
+    _AFTER_ANSWER.append(then)
+    return True
+
 
 def default_jobs() -> int:
     """The cores this process may use."""
@@ -186,6 +199,7 @@ class Forked(Generic[R]):
     `result()` waits for it and returns it, or raises what it raised. Should the
     process die without answering (killed, out of memory), `result()` computes
     `function()` here instead: the answer is the same either way, only later.
+    The process may go on after answering (see answer_first): `join()` waits for it to end.
     """
 
     def __init__(self, function: Callable[[], R], pid: int, reader: int) -> None:
@@ -193,6 +207,7 @@ class Forked(Generic[R]):
         self._pid = pid
         self._reader = reader
         self._done: tuple[bool, Any] | None = None
+        self._ended = False
 
     def result(self) -> R:
         if self._done is None:
@@ -200,12 +215,12 @@ class Forked(Generic[R]):
             with os.fdopen(self._reader, "rb") as pipe:
                 while chunk := pipe.read(1 << 20):
                     chunks.append(chunk)
-            os.waitpid(self._pid, 0)
             try:
                 self._done = pickle.loads(b"".join(chunks)) if chunks else None
             except Exception:  # noqa: BLE001 - a torn answer counts as none
                 self._done = None
             if self._done is None:
+                self.join()
                 try:
                     self._done = (True, self._function())
                 except Exception as error:  # noqa: BLE001 - raised below, as the child would have
@@ -216,13 +231,20 @@ class Forked(Generic[R]):
             raise value  # what function() raised
         return cast(R, value)
 
+    def join(self) -> None:
+        """Wait for the process to end (after its answer, it may still do what answer_first was given)."""
+        if not self._ended:
+            self._ended = True
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+
     def cancel(self) -> None:
-        """Stop the process if it still runs (its answer is not wanted any more)."""
+        """Stop the process if it still runs (its answer is not wanted any more); once answered,
+        it is left to finish (join)."""
         if self._done is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
+            self.join()
             os.close(self._reader)
             self._done = (False, RuntimeError("cancelled"))
 
@@ -231,7 +253,9 @@ def fork_one(function: Callable[[], R], jobs: int | None = None) -> Forked[R] | 
     """`function()` started in a forked process, or None when that does not pay or is not safe
     (one core, a worker process, other threads running: see fork_pays). Its result must be
     picklable; it may not use the caller's open pipes or sockets. It runs in that one process
-    (default_jobs() is 1 there): the caller means to keep the other cores busy itself."""
+    (default_jobs() is 1 there): the caller means to keep the other cores busy itself. What it
+    hands to answer_first runs there after the answer is sent."""
+    global _AFTER_ANSWER
     jobs = default_jobs() if jobs is None else jobs
     if not fork_pays(jobs, 1, 1):
         return None
@@ -252,11 +276,15 @@ def fork_one(function: Callable[[], R], jobs: int | None = None) -> Forked[R] | 
             os.close(reader)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _ONE_CORE[0] = True
+            after: list[Callable[[], object]] = []
+            _AFTER_ANSWER = after
             answer: tuple[bool, Any]
             try:
                 answer = (True, function())
             except BaseException as error:  # noqa: BLE001 - handed to the parent
                 answer = (False, error)
+                after.clear()
+            _AFTER_ANSWER = None
             try:
                 data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
             except Exception as error:  # noqa: BLE001 - an answer that does not pickle
@@ -265,6 +293,8 @@ def fork_one(function: Callable[[], R], jobs: int | None = None) -> Forked[R] | 
                                                          f"could not be sent back ({error})")))
             with os.fdopen(writer, "wb") as pipe:
                 pipe.write(data)
+            for then in after:  # the parent has its answer (the pipe is closed) and goes on
+                then()
         finally:
             os._exit(0)
     gc.unfreeze()

@@ -46,7 +46,7 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -374,7 +374,8 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
 
 
 def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True,
-                 workers: int | None = None, versions: Mapping[str, str] | None = None) -> SearchOutput:
+                 workers: int | None = None, versions: Mapping[str, str] | None = None,
+                 saves: list[Callable[[], None]] | None = None) -> SearchOutput:
     """Build the search index, document store and client assets for `entries`.
 
     With `cache`, the build cache under config.cache_dir keeps each
@@ -384,7 +385,10 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
     (content path -> hash of the file's text, for entries loaded from
     content/) stands in for hashing each entry's fields. A cold build of many
     entries analyses them in `workers` processes (default: one per core). The
-    output is the same bytes either way.
+    output is the same bytes either way. `saves`: a list that the saving of a
+    fresh index's caches is appended to, for the caller to run (in order, before
+    another build reads the cache) once it has passed the output on; without it,
+    they are saved before this returns.
     """
     store = BuildCache(config) if cache else None
     quick = _quick_key(entries, config, versions)
@@ -402,7 +406,7 @@ def build_search(entries: Sequence[Entry], config: Config, *, cache: bool = True
                     return SearchOutput(files=_lazy_files(store, new_summary["paths"], entries, config, fresh),
                                         assets=MappingProxyType(new_summary["assets"]),
                                         problems=tuple(new_summary["problems"]))
-    return _build(entries, config, store, workers, versions, quick)
+    return _build(entries, config, store, workers, versions, quick, saves)
 
 
 def _lazy_files(store: BuildCache, paths: Sequence[str], entries: Sequence[Entry], config: Config,
@@ -431,7 +435,8 @@ def _context(config: Config) -> live.Context:
 
 
 def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, workers: int | None,
-           versions: Mapping[str, str] | None, quick: str | None) -> SearchOutput:
+           versions: Mapping[str, str] | None, quick: str | None,
+           saves: list[Callable[[], None]] | None = None) -> SearchOutput:
     problems: list[Problem] = []
     all_urls = _urls(entries, store)
     order_keys = [_order_key(entry, url) for entry, url in zip(entries, all_urls)]
@@ -467,6 +472,7 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
     if store and summary.get("key") == output_key and old_paths is not None:
         files = live.load_files(store, old_paths, _load)
     live_state: tuple[str, int] | None = summary.get("live")
+    fresh_save: Callable[[], tuple[str, int] | None] | None = None
     if files is None:
         from . import shards
         from .index import index_from_terms
@@ -494,33 +500,47 @@ def _build(entries: Sequence[Entry], config: Config, store: BuildCache | None, w
         data, texts = _index_files(index, languages, doc_data, reusable, stale, made)
         files = _package(data, languages)
         if store:
-            # The summary goes last: a build stopped half-way leaves none, and the next one
-            # trusts none of the file chunks and term store files.
-            if summary:
-                store.save("search-output-key", {})
-            generation = live.token()
-            previous_live = _load(store, "search-live")
-            trusted = (previous_live.get("generation") is not None and live_state is not None
-                       and previous.get("live") == previous_live["generation"] == live_state[0])
-            _save(store, "search-texts", {"code": code_version(), "texts": texts, "live": generation, **postings})
-            if saved_docs.get("key") != docs_key:
-                _save(store, "search-store", {"key": docs_key, "files": doc_data})
-            live.save_files(store, files, old_paths, _load, _save)
-            live_state = None
-            if quick is not None and versions is not None:
-                old_keys = previous.get("keys")
-                edited = ([n for n, (new, old) in enumerate(zip(keys, old_keys)) if new != old]
-                          if trusted and isinstance(old_keys, list) and len(old_keys) == len(keys) else None)
-                _save_live(store, generation, docs, versions, records, index, vocabulary, stored_meta, made,
-                           len(files) - len(data), edited, previous_live if trusted else {})
-                live_state = (generation, 0)
-            else:
-                _save(store, "search-live", {})
+            cache_store, package = store, files
+
+            def save_fresh() -> tuple[str, int] | None:
+                """The caches of the index just made; returns its live state (for the summary)."""
+                # The summary goes last: a build stopped half-way leaves none, and the next one
+                # trusts none of the file chunks and term store files.
+                if summary:
+                    cache_store.save("search-output-key", {})
+                generation = live.token()
+                previous_live = _load(cache_store, "search-live")
+                trusted = (previous_live.get("generation") is not None and live_state is not None
+                           and previous.get("live") == previous_live["generation"] == live_state[0])
+                _save(cache_store, "search-texts", {"code": code_version(), "texts": texts, "live": generation,
+                                                    **postings})
+                if saved_docs.get("key") != docs_key:
+                    _save(cache_store, "search-store", {"key": docs_key, "files": doc_data})
+                live.save_files(cache_store, package, old_paths, _load, _save)
+                if quick is not None and versions is not None:
+                    old_keys = previous.get("keys")
+                    edited = ([n for n, (new, old) in enumerate(zip(keys, old_keys)) if new != old]
+                              if trusted and isinstance(old_keys, list) and len(old_keys) == len(keys) else None)
+                    _save_live(cache_store, generation, docs, versions, records, index, vocabulary, stored_meta,
+                               made, len(package) - len(data), edited, previous_live if trusted else {})
+                    return (generation, 0)
+                _save(cache_store, "search-live", {})
+                return None
+
+            fresh_save = save_fresh
     output = SearchOutput(files=files, assets=MappingProxyType(_assets(files)), problems=tuple(problems))
-    new_summary = {"key": output_key, "quick": quick, "assets": dict(output.assets), "problems": output.problems,
-                   "paths": [f.path for f in files], "live": live_state}
-    if store and any(summary.get(name) != value for name, value in new_summary.items()):
-        store.save("search-output-key", new_summary)
+
+    def finish() -> None:
+        state = live_state if fresh_save is None else fresh_save()
+        new_summary = {"key": output_key, "quick": quick, "assets": dict(output.assets), "problems": output.problems,
+                       "paths": [f.path for f in output.files], "live": state}
+        if store and any(summary.get(name) != value for name, value in new_summary.items()):
+            store.save("search-output-key", new_summary)
+
+    if saves is None:
+        finish()
+    else:
+        saves.append(finish)
     return output
 
 

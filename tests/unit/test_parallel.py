@@ -12,7 +12,7 @@ import time
 import pytest
 
 from generator import parallel
-from generator.parallel import default_jobs, fork_one
+from generator.parallel import answer_first, default_jobs, fork_one
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods() or default_jobs() < 2,
                                 reason="needs fork and two cores")
@@ -86,6 +86,54 @@ def test_cancel_stops_the_process_and_reaps_it() -> None:
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left behind
     with pytest.raises(RuntimeError, match="cancelled"):
         forked.result()
+
+
+def test_work_handed_to_answer_first_runs_after_the_answer_is_in(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    go_on, release = os.pipe()
+    done = tmp_path / "saved"
+
+    def then() -> None:
+        os.read(go_on, 1)  # until the parent, answer in hand, lets it go on
+        done.write_text("saved")
+
+    def answer() -> int:
+        assert answer_first(then)
+        return 42
+
+    forked = fork_one(answer)
+    assert forked is not None
+    try:
+        assert forked.result() == 42  # would wait for ever if the answer waited for `then`
+        assert not done.exists()
+        os.write(release, b"x")
+        forked.join()
+        assert done.read_text() == "saved"
+        forked.join()  # once reaped, joining again is nothing
+        forked.cancel()  # an answered process is not killed: nothing to do
+    finally:
+        os.close(go_on)
+        os.close(release)
+
+
+def test_answer_first_outside_a_forked_process_leaves_the_work_to_the_caller() -> None:
+    ran: list[int] = []
+    assert not answer_first(lambda: ran.append(1))
+    assert not ran
+
+
+def test_work_handed_to_answer_first_is_dropped_when_the_function_raises(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = tmp_path / "saved"
+
+    def fails_after_asking() -> None:
+        answer_first(lambda: done.write_text("saved"))
+        raise ValueError("broken entry")
+
+    forked = fork_one(fails_after_asking)
+    assert forked is not None
+    with pytest.raises(ValueError, match="broken entry"):
+        forked.result()
+    forked.join()
+    assert not done.exists()
 
 
 def test_no_fork_while_other_threads_run() -> None:
