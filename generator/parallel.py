@@ -92,7 +92,9 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
     if _SHARED is not None or not fork_pays(jobs, len(items), PARALLEL_MIN if minimum is None else minimum):
         return [function(item) for item in items]
     context = multiprocessing.get_context("fork")
-    size = -(-len(items) // (jobs * 8))  # many chunks, so neither end waits long for the other
+    # Many chunks, so neither end waits long for the other: whoever finishes first waits for the
+    # other's last chunk (at 10,000 page dumps, 16 chunks left a core idle for 0.2-0.3 s).
+    size = -(-len(items) // (jobs * 32))
     bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     ends = context.Array("i", [0, len(bounds)])
     parts: list[list[Any] | None] = [None] * len(bounds)
