@@ -420,7 +420,7 @@ def _build(config: Config, *, progress: Progress = _quiet,
         files, render_problems, record_render, kept, same, prepare_record = render_all(
             entries, config, inputs, versions, search=earlier_search, stage_to=staging)
     except Exception as error:
-        _abandon(staging)
+        abandon_staging(staging)
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         where = getattr(error, "filename", None) or "theme"
         line = getattr(error, "lineno", None)
@@ -435,7 +435,7 @@ def _build(config: Config, *, progress: Progress = _quiet,
         # publishing a site with holes in it would be worse than keeping the last one.
         problems.append(Problem(config.paths.output, f"site not rendered completely, {config.paths.output}/ "
                                 "left as it was"))
-        _abandon(staging)
+        abandon_staging(staging)
         return BuildReport(normalized, tuple(entries), None, problems=_ordered(problems),
                            seconds=time.perf_counter() - started, extra=stage_seconds)
     write_started = time.perf_counter()
@@ -443,7 +443,7 @@ def _build(config: Config, *, progress: Progress = _quiet,
         # Nothing the site is made of changed, and site/ is untouched: nothing to write.
         paths = list(kept)
         written = WriteReport(written=0, unchanged=len(paths), removed=0)
-        _abandon(staging)
+        abandon_staging(staging)
     else:
         progress(f"writing {len(files)} files to {config.paths.output}/")
         if defer is None:
@@ -570,11 +570,6 @@ class _CachedEntries(Sequence[Entry]):
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._get())
-
-
-def _abandon(staging: Path | None) -> None:
-    if staging is not None:
-        abandon_staging(staging)
 
 
 def _in_background(work: Sequence[Callable[[], None]]) -> Callable[[], None]:

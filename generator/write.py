@@ -127,14 +127,20 @@ def begin_staging(output_dir: Path) -> Path | None:
     if output_dir.exists():
         return None
     output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = output_dir.parent / f".{output_dir.name}.staging-{os.getpid()}"
+    staging = _staging_tree(output_dir)
     staging.mkdir()
     return staging
 
 
-def abandon_staging(staging: Path) -> None:
-    """Remove a staging tree that write_site did not take."""
-    shutil.rmtree(staging, ignore_errors=True)
+def abandon_staging(staging: Path | None) -> None:
+    """Remove a staging tree that write_site did not take (None: begin_staging made none)."""
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging_tree(output_dir: Path) -> Path:
+    """Where this process makes the new tree of `output_dir` (sweep_leftovers knows the name)."""
+    return output_dir.parent / f".{output_dir.name}.staging-{os.getpid()}"
 
 
 def stage_file(staging: str, file: OutputFile, created: set[str]) -> Staged:
@@ -236,8 +242,7 @@ def write_site(files: Sequence[OutputFile], output_dir: Path, same: Collection[s
             return _update_spare(files, output_dir, same, spare, record)
         shutil.rmtree(spare / _TREE, ignore_errors=True)  # unrecorded: half-updated by a killed build
         return _fresh(files, output_dir, same, spare / _TREE, keep=spare)
-    staging = output_dir.parent / f".{output_dir.name}.staging-{os.getpid()}"
-    return _fresh(files, output_dir, same, staging, keep=None)
+    return _fresh(files, output_dir, same, _staging_tree(output_dir), keep=None)
 
 
 def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str], work: Path,
