@@ -23,6 +23,7 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from .bylines import byline_names, image_credit_of, is_name, split_names
 from .dates import find_dates, find_short_dates, is_update_line
@@ -49,18 +50,18 @@ from .needles import has_any
 from .noise import is_footer_text
 
 # Marks of a photo caption or credit, in the languages we read (generic vocabulary, no site names).
-_CAPTION = re.compile(
+_CAPTION: Final = re.compile(
     r"(?i)\b(?:photo(?:graph)?s?|foto(?:s|grafía|grafia)?|image|imagen|imagem|bild|picture|credit|crédit|"
     r"crédito|illustration|getty images|ap photo|shutterstock|istock|symbolbild|archivbild|fotomontage)\b\s*[:/©)]|"
     r"\((?:photo|foto|image|bild)\b|©|\bgetty images\b|\bap photo\b|(?:credit|photo|foto|bild)\s*:\s*\S"
 )
 # Every match of _CAPTION holds one of these: without them the (slow) search cannot succeed.
-_CAPTION_NEEDS = ("photo", "foto", "image", "bild", "picture", "credit", "crédit", "illustration", "getty",
-                  "shutterstock", "istock", "©")
+_CAPTION_NEEDS: Final = ("photo", "foto", "image", "bild", "picture", "credit", "crédit", "illustration", "getty",
+                         "shutterstock", "istock", "©")
 # Those an ASCII text can hold.
-_CAPTION_NEEDS_ASCII = tuple(need for need in _CAPTION_NEEDS if need.isascii())
+_CAPTION_NEEDS_ASCII: Final = tuple(need for need in _CAPTION_NEEDS if need.isascii())
 # Words of page furniture that never belong to a person's name, in several languages.
-_UI_WORDS = frozenset("""
+_UI_WORDS: Final = frozenset("""
 tweet this share email mail print comment comments donate subscribe newsletter newsletters login sign
 menu search home follow like save more read close open next previous related topics advertisement
 advertising sponsored contact about privacy cookies cookie terms help account register support
@@ -72,26 +73,26 @@ published posted updated staff veröffentlicht aktualisiert publicado actualizad
 shared geteilt abonne connecte commentaire inscription connexion registrieren einloggen iniciar sesión
 """.split())
 # Words naming a journalist's role after the name ("X Education editor", "X, Korrespondentin").
-_ROLE = re.compile(
+_ROLE: Final = re.compile(
     r"(?i)\b(?:editor|editors|correspondent|reporter|writer|columnist|contributor|staff|analyst|producer|"
     r"journalist|critic|chief|redakteur(?:in)?|korrespondent(?:in)?|autor(?:in)?|reporter(?:in)?|"
     r"rédact(?:eur|rice)|journaliste|envoyée?|correspondante?|periodista|redactora?|corresponsal|editora|"
     r"repórter|jornalista|colunista|colaborador(?:a)?)\b"
 )
 # Every match of _ROLE holds one of these: without them the (slow) search cannot succeed.
-_ROLE_NEEDS = ("editor", "correspond", "reporter", "writer", "columnist", "contributor", "staff", "analyst",
-               "producer", "journalist", "critic", "chief", "redakteur", "korrespondent", "autor", "rédact", "envoy",
-               "periodista", "redactor", "corresponsal", "repórter", "jornalista", "colunista", "colaborador")
-_BY_WORD = re.compile(r"(?i)^(?:by|von|por|par|de|door|posted by|written by|autor|author)\s*:?$")
-_CONNECTOR = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à|a las|às|the|,|-|–|—)+$")
-_SEPARATORS = re.compile(r"\s+[|/•·–—]\s+|\s*\|\s*|\s+-\s+")
-_SEPARATOR_CHARS = "|/•·–—-"  # every match of _SEPARATORS holds one
-_TIME = re.compile(r"(?i)\b\d{1,2}[:.h]\d{2}(?:\s*(?:[ap]\.?m\.?|uhr|hrs?\.?|h))?\b|\b\d{1,2}\s*[ap]\.?m\.?\b")
-_TZ = re.compile(r"(?i)\b(?:gmt|utc|est|edt|cst|cdt|pst|pdt|bst|cet|cest|mez|mesz)\b|\([^()]*\)")
-_TZ_NEEDS = ("gmt", "utc", "est", "edt", "cst", "cdt", "pst", "pdt", "bst", "cet", "mez")
+_ROLE_NEEDS: Final = ("editor", "correspond", "reporter", "writer", "columnist", "contributor", "staff", "analyst",
+                      "producer", "journalist", "critic", "chief", "redakteur", "korrespondent", "autor", "rédact", "envoy",
+                      "periodista", "redactor", "corresponsal", "repórter", "jornalista", "colunista", "colaborador")
+_BY_WORD: Final = re.compile(r"(?i)^(?:by|von|por|par|de|door|posted by|written by|autor|author)\s*:?$")
+_CONNECTOR: Final = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à|a las|às|the|,|-|–|—)+$")
+_SEPARATORS: Final = re.compile(r"\s+[|/•·–—]\s+|\s*\|\s*|\s+-\s+")
+_SEPARATOR_CHARS: Final = "|/•·–—-"  # every match of _SEPARATORS holds one
+_TIME: Final = re.compile(r"(?i)\b\d{1,2}[:.h]\d{2}(?:\s*(?:[ap]\.?m\.?|uhr|hrs?\.?|h))?\b|\b\d{1,2}\s*[ap]\.?m\.?\b")
+_TZ: Final = re.compile(r"(?i)\b(?:gmt|utc|est|edt|cst|cdt|pst|pdt|bst|cet|cest|mez|mesz)\b|\([^()]*\)")
+_TZ_NEEDS: Final = ("gmt", "utc", "est", "edt", "cst", "cdt", "pst", "pdt", "bst", "cet", "mez")
 # What closes an article on most sites: share bars, tag lists, author boxes, previous/next links,
 # comment forms and calls to subscribe (generic vocabulary in the languages we read).
-_END_MARK = re.compile(
+_END_MARK: Final = re.compile(
     r"(?i)^\W*(?:share this|share on|share:|teilen|compartir|partager|partilhar|tags?\s*:|topics\s*:|"
     r"keywords?\s*:|filed under|schlagw|etiquetas|mots-clés|word\s?count|related(?: articles| stories| content)?\s*:?$|"
     r"more from|more articles|more stories|read next|recommended|about the author|contact the author|"
@@ -101,25 +102,25 @@ _END_MARK = re.compile(
     r"commentaires?\b|like this article|get the latest|sign up|subscribe|newsletter|en relation|"
     r"te puede interesar|lesen sie auch|mehr zum thema|à lire aussi|lire aussi|leia também)"
 )
-_MONTH_START = r"(?i:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|ene|abr|ago|dic|f[ée]v|avr|juil|ao[uû]|d[ée]c)"
-_EDGE_CONNECTOR = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+|\s+(?:on|am|at|um|le|el|em|à|a las|às)$")
+_MONTH_START: Final = r"(?i:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|ene|abr|ago|dic|f[ée]v|avr|juil|ao[uû]|d[ée]c)"
+_EDGE_CONNECTOR: Final = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+|\s+(?:on|am|at|um|le|el|em|à|a las|às)$")
 # Its two alternatives, matched where each can match (see _drop_edge_connectors).
-_EDGE_START = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+")
-_EDGE_END = re.compile(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às)$")
-_CONTACT = re.compile(r"\S+@\S+|[\d(+][\d\s().+-]{6,}")
-_CONTACT_HINT = re.compile(r"[\d(+@]")  # every match of _CONTACT holds one of these
-_GLUED_BY = re.compile(r"(?i)^(by|von|por|par)(?=[A-ZÀ-Ý])")
-_BY_REST = re.compile(r"(?i)^(?:by|von|por|par|posted by|written by|door)\s+(.+)$")
-_BY_STOP = re.compile(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às|in|for|für|from)\s+")
-_PLACE_DATE = re.compile(r"^[^\W\d_][^,—–\d]{0,40}\s*[,—–]\s*(?:\d|" + _MONTH_START + ")")
-_INITIALS_END = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
-_PHOTO_COUNTER = re.compile(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d")
-_DIGIT = re.compile(r"\d")
-_SPACE = re.compile(r"\s")
-_LETTER_RUN = re.compile(r"[^\W\d_]+")
-_SITE_SUFFIX = re.compile(r"[|»›>]|\s[-–—]\s\S+$")
+_EDGE_START: Final = re.compile(r"(?i)^(?:on|am|at|um|le|el|em|à)\s+")
+_EDGE_END: Final = re.compile(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às)$")
+_CONTACT: Final = re.compile(r"\S+@\S+|[\d(+][\d\s().+-]{6,}")
+_CONTACT_HINT: Final = re.compile(r"[\d(+@]")  # every match of _CONTACT holds one of these
+_GLUED_BY: Final = re.compile(r"(?i)^(by|von|por|par)(?=[A-ZÀ-Ý])")
+_BY_REST: Final = re.compile(r"(?i)^(?:by|von|por|par|posted by|written by|door)\s+(.+)$")
+_BY_STOP: Final = re.compile(r"(?i)\s+(?:on|am|at|um|le|el|em|à|a las|às|in|for|für|from)\s+")
+_PLACE_DATE: Final = re.compile(r"^[^\W\d_][^,—–\d]{0,40}\s*[,—–]\s*(?:\d|" + _MONTH_START + ")")
+_INITIALS_END: Final = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
+_PHOTO_COUNTER: Final = re.compile(r"(?i)^\W*(?:image|photo|foto|bild)\s*\d")
+_DIGIT: Final = re.compile(r"\d")
+_SPACE: Final = re.compile(r"\s")
+_LETTER_RUN: Final = re.compile(r"[^\W\d_]+")
+_SITE_SUFFIX: Final = re.compile(r"[|»›>]|\s[-–—]\s\S+$")
 
-MIN_RUN_WORDS = 25
+MIN_RUN_WORDS: Final = 25
 """Words of dense prose a run needs to be taken for an article's text."""
 
 
@@ -175,7 +176,7 @@ def _last_nonblank(lines: list[Line], start: int, stop: int, count: int) -> list
 
 # The predicates on a line's text below are pure and asked again and again about the same lines
 # (once per candidate headline whose header zone holds them): they are memoized on the text.
-_MEMO = 16384
+_MEMO: Final = 16384
 
 
 def is_caption(text: str) -> bool:
@@ -188,10 +189,10 @@ def _caption(text: str) -> bool:
     return (has_any(text, needs) and bool(_CAPTION.search(text))) or image_credit_of(text) is not None
 
 
-_is_caption = lru_cache(maxsize=_MEMO)(_caption)
+_is_caption: Final = lru_cache(maxsize=_MEMO)(_caption)
 
 
-_TWO_LETTERS = re.compile(r"[^\W\d_]{2,}")
+_TWO_LETTERS: Final = re.compile(r"[^\W\d_]{2,}")
 
 
 @lru_cache(maxsize=_MEMO)
@@ -284,7 +285,7 @@ def runs(lines: list[Line], tolerance: int = 4,
     return found
 
 
-_CODE = re.compile(r"[(){}\[\]=;<>]|^(?:def|for|if|import|return|print|var|let|const|class)\b")
+_CODE: Final = re.compile(r"[(){}\[\]=;<>]|^(?:def|for|if|import|return|print|var|let|const|class)\b")
 
 
 def _cost(line: Line, listing: bool) -> float:
@@ -331,12 +332,12 @@ def _record_footer(lines: list[Line], i: int, dense_at: list[bool]) -> bool:
     return not all(dense_at[j] for j in [*before, *after])
 
 
-_NON_WORD = re.compile(r"[\W_]+")
+_NON_WORD: Final = re.compile(r"[\W_]+")
 
 
 # ASCII characters other than letters and digits: what [\W_] matches in ASCII text.
 # Lowered, and a space for anything else (code points as values: str.translate's fast path).
-_ASCII_CANON = {c: ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)}
+_ASCII_CANON: Final = {c: ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)}
 
 
 @lru_cache(maxsize=_MEMO)
@@ -374,7 +375,7 @@ def canon_all(texts: list[str]) -> list[str]:
 
 
 # _ASCII_CANON, a newline kept as the line separator.
-_ASCII_CANON_LINES = {**_ASCII_CANON, 10: 10}
+_ASCII_CANON_LINES: Final = {**_ASCII_CANON, 10: 10}
 
 
 @dataclass
@@ -404,7 +405,7 @@ class _Header:
         self.update_line = update_line
 
 
-_DATE_WORDS = re.compile(
+_DATE_WORDS: Final = re.compile(
     r"(?i)\b(?:published|posted|updated|last|modified|on|at|am|pm|a\.m|p\.m|le|el|em|à|a las|às|um|uhr|"
     r"veröffentlicht|aktualisiert|publicado|actualizado|atualizado|publié|publiée|mis à jour|stand|vom|"
     r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|de|del|da|do|"
@@ -796,10 +797,10 @@ def _title_score(lines: list[Line], t: int, run: tuple[int, int, int], header: _
 
 
 # What the header can add to a headline's score at most: date 2.0, authors 2.0, dek 0.7.
-_HEADER_MAX = 4.7
+_HEADER_MAX: Final = 4.7
 # What any headline can score at most: the header's best, its words all in the text (2.0) and
 # shown again on the page (1.2); a little more, so that float rounding cannot put a score above it.
-_CEILING_MAX = _HEADER_MAX + 2.0 + 1.2 + 1e-3
+_CEILING_MAX: Final = _HEADER_MAX + 2.0 + 1.2 + 1e-3
 
 
 def _score_ceiling(lines: list[Line], t: int, body_words: Container[str], copies: _Copies) -> float:

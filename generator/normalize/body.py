@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Final
 
 from .bylines import image_credit_of, is_credit_line, original_publication_of, translator_of
 from .lines import BLANK, BULLET, DATE, NAME, NOISE, PROSE, SHORT, Line, is_title_like
 from .noise import is_footer_text
 
-_GLUED_BULLET = re.compile(r"(?<=\S)\s*(?<![*\s])\*\s{1,3}(?=[A-Z0-9“\"‘'])")
-_BULLET_MARK = re.compile(r"^\s*(?:[-*•·▪►–])\s+")
-_ENDS_SENTENCE = re.compile(r"[.!?…:;)\]\"”’»*_]\s*$")
+_GLUED_BULLET: Final = re.compile(r"(?<=\S)\s*(?<![*\s])\*\s{1,3}(?=[A-Z0-9“\"‘'])")
+_BULLET_MARK: Final = re.compile(r"^\s*(?:[-*•·▪►–])\s+")
+_ENDS_SENTENCE: Final = re.compile(r"[.!?…:;)\]\"”’»*_]\s*$")
 
 
 def _ends_like_sentence(text: str) -> bool:
@@ -88,10 +89,10 @@ def _is_heading(lines: list[Line], i: int) -> bool:
     return after is not None and after.kind in (PROSE, BULLET)
 
 
-_HEADING_MARK = re.compile(r"^#+\S|^#+\s")
-_NUMBERED = re.compile(r"^\d+\.\s")
-_QUOTE_MARK = re.compile(r"^[>+=]")
-_LOWER_START = re.compile(r"^[a-zà-ÿ]")
+_HEADING_MARK: Final = re.compile(r"^#+\S|^#+\s")
+_NUMBERED: Final = re.compile(r"^\d+\.\s")
+_QUOTE_MARK: Final = re.compile(r"^[>+=]")
+_LOWER_START: Final = re.compile(r"^[a-zà-ÿ]")
 
 
 def _escape(text: str) -> str:

@@ -9,29 +9,30 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final
 
 from .needles import caseless, has_any
 
 # Words that may appear in lower case inside a person's or organization's name.
-_PARTICLES = frozenset(
+_PARTICLES: Final = frozenset(
     "de da das do dos del della di du des la le van von der den ten ter y e et und and of al bin ibn "
     "los las el zu vom st".split()
 )
-_BY = re.compile(
+_BY: Final = re.compile(
     r"^(?:written\s+by|words\s+by|story\s+by|posted\s+by|by|von|por|par|de|door|autor(?:in)?:|author:|"
     r"auteur\s*:|texto?\s*:|text\s*:|escrito\s+por|publicado\s+por|publié\s+par)\s+(?P<rest>.+)$",
     re.I,
 )
-_SPLIT = re.compile(r"\s*(?:,\s*(?:and|und|y|et|e)\s+|\s+(?:and|und|y|et|e|&)\s+|\s*;\s*|\s*,\s*)\s*", re.I)
+_SPLIT: Final = re.compile(r"\s*(?:,\s*(?:and|und|y|et|e)\s+|\s+(?:and|und|y|et|e|&)\s+|\s*;\s*|\s*,\s*)\s*", re.I)
 # The words _SPLIT splits at (with spaces around them) besides commas and semicolons.
-_JOINERS = frozenset({"and", "und", "y", "et", "e", "&"})
-_TRANSLATED = re.compile(
+_JOINERS: Final = frozenset({"and", "und", "y", "et", "e", "&"})
+_TRANSLATED: Final = re.compile(
     r"\b(?:translated(?:\s+from\s+\w+)?\s+by|translation(?:\s+by)?:?|traducido\s+por|traducción(?:\s+de)?:?|"
     r"traduit\s+par|traduction\s*:?|übersetzt\s+von|übersetzung:?|traduzido\s+por|tradução:?)\s+"
     r"(?P<who>[^.;\n]+)",
     re.I,
 )
-_ORIGINAL = re.compile(
+_ORIGINAL: Final = re.compile(
     r"\b(?:originally\s+published\s+(?:on|in|at|by)|first\s+published\s+(?:on|in|at|by)|"
     r"this\s+article\s+(?:was\s+)?(?:first|originally)\s+appeared\s+(?:on|in)|originally\s+appeared\s+(?:on|in)|"
     r"publicado\s+originalmente\s+en|publié\s+initialement\s+(?:dans|sur)|"
@@ -39,25 +40,25 @@ _ORIGINAL = re.compile(
     re.I,
 )
 # Every match of _TRANSLATED or _ORIGINAL holds one of these: without them the (slow) searches cannot succeed.
-_CREDIT_NEEDS = ("translat", "tradu", "übersetz", "originally", "first", "publicado", "publié", "erschienen")
-_CREDIT = re.compile(
+_CREDIT_NEEDS: Final = ("translat", "tradu", "übersetz", "originally", "first", "publicado", "publié", "erschienen")
+_CREDIT: Final = re.compile(
     r"^(?:photo|foto|image|picture|bild|imagen|imagem|credit|crédito|crédit|photograph|illustration)s?"
     r"(?:\s+credit)?\s*(?:by)?\s*[:©]?\s*(?P<who>.+)$",
     re.I,
 )
-_AGENCY_CREDIT = re.compile(r"^(?P<who>[^/|]{2,60}?)\s*[/|]\s*(?P<agency>[^/|]{2,60})$")
+_AGENCY_CREDIT: Final = re.compile(r"^(?P<who>[^/|]{2,60}?)\s*[/|]\s*(?P<agency>[^/|]{2,60})$")
 
 
 # Capitalized words that title-case headlines use and names almost never contain.
-_HEADLINE_WORDS = frozenset(
+_HEADLINE_WORDS: Final = frozenset(
     "The A An About Against After Before For From Into On Over To With Up Under Is Are Was Why How What "
     "When Who New Not Will Can Its Their Our Your Has Have Der Die Das Ein Eine Le Les Un Une".split()
 )
 
 
-_TRAILING_PAREN = re.compile(r"\s*\([^()\d]{1,40}\)\s*$")
-_NOT_IN_NAME = re.compile(r"[\d@:;!?\"“”|/\\]|https?|www\.")
-_INITIAL_END = re.compile(r"\b[A-Z]\.$")
+_TRAILING_PAREN: Final = re.compile(r"\s*\([^()\d]{1,40}\)\s*$")
+_NOT_IN_NAME: Final = re.compile(r"[\d@:;!?\"“”|/\\]|https?|www\.")
+_INITIAL_END: Final = re.compile(r"\b[A-Z]\.$")
 
 
 def _tokens(text: str) -> list[str]:

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 _MONTHS: dict[str, int] = {}
 
@@ -48,12 +49,12 @@ _add(9, "settembre")
 _add(10, "ottobre")
 _add(12, "dicembre")
 
-_MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
-_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|º|°|\.)?"
-_YEAR = r"(?P<year>(?:19|20)\d\d)"
-_MON = rf"(?P<mon>{_MONTH_RE})\.?"
-_SEP = r"[\s,./-]*"
-_PATTERNS = [
+_MONTH_RE: Final = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_DAY: Final = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|º|°|\.)?"
+_YEAR: Final = r"(?P<year>(?:19|20)\d\d)"
+_MON: Final = rf"(?P<mon>{_MONTH_RE})\.?"
+_SEP: Final = r"[\s,./-]*"
+_PATTERNS: Final = [
     # 2018-10-26, 2018/10/26
     re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)[-/.](?P<num_mon>[01]?\d)[-/.](?P<day>[0-3]?\d)(?!\d)"),
     # March 13, 2019 / Mar. 13 2019 / September 05, 2017
@@ -78,7 +79,7 @@ class FoundDate:
 
 
 # Every pattern above needs a year: a text without one holds no date.
-_YEARISH = re.compile(r"(?:19|20)\d\d")
+_YEARISH: Final = re.compile(r"(?:19|20)\d\d")
 
 
 def _fold(text: str) -> str:
@@ -117,8 +118,8 @@ def _find_dates(text: str) -> tuple[FoundDate, ...]:
     return tuple(sorted(found, key=lambda f: f.start))
 
 
-_SHORT_DMY = re.compile(r"(?<![\d./])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.(?P<year>\d\d)(?![\d.]\d)")
-_SHORT_MDY = re.compile(r"(?<![\d/])(?P<mon>[01]?\d)/(?P<day>[0-3]?\d)/(?P<year>\d\d)(?![\d/])")
+_SHORT_DMY: Final = re.compile(r"(?<![\d./])(?P<day>[0-3]?\d)\.(?P<mon>[01]?\d)\.(?P<year>\d\d)(?![\d.]\d)")
+_SHORT_MDY: Final = re.compile(r"(?<![\d/])(?P<mon>[01]?\d)/(?P<day>[0-3]?\d)/(?P<year>\d\d)(?![\d/])")
 
 
 def find_short_dates(text: str, pivot: int = 2000) -> list[FoundDate]:
@@ -152,7 +153,7 @@ def parse_date(text: str) -> dt.date | None:
 # Possessive quantifiers (*+, ++): what a run of digits or of punctuation and spaces matched is
 # never given back. Matching it again, split otherwise, cannot help the rest match, and trying
 # every split took tens of milliseconds on a single "PUBLISHED: 10:48, Tue, ... | UPDATED: ..." line.
-_DATE_LINE_EXTRA = re.compile(
+_DATE_LINE_EXTRA: Final = re.compile(
     r"^[\W\d_]*+(?:(?:published|posted|updated|last updated|modified|date|on|am|le|el|em|publicado|"
     r"publié|publiée|veröffentlicht|aktualisiert|actualizado|atualizado|mis à jour|stand|vom|du|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun|"

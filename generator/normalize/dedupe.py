@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Sequence
 from functools import lru_cache
 from types import MappingProxyType
+from typing import Final
 
 from ..models import ARTICLE, Entry
 
@@ -30,8 +31,8 @@ def _rank(entry: Entry) -> tuple[int, int]:
 
 
 # Fields a merged entry takes from the first of its versions that has them (in order of preference).
-_FILLED = ("date", "authors", "publication", "summary", "language", "translator", "original_publication",
-           "image_credit", "url")
+_FILLED: Final = ("date", "authors", "publication", "summary", "language", "translator", "original_publication",
+                  "image_credit", "url")
 
 
 class _Group:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Final, TypeVar
 
-_STOP: dict[str, frozenset[str]] = {
+_STOP: Final[dict[str, frozenset[str]]] = {
     "en": frozenset("the and of to in is that for it with as was on are by this be from have has not but".split()),
     "es": frozenset("el la los las de que y en un una es por con para del se al lo como más pero sus".split()),
     "fr": frozenset("le la les de des et en un une est que pour dans du au par sur pas ne qui avec ce".split()),
@@ -18,23 +18,23 @@ _STOP: dict[str, frozenset[str]] = {
     "pt": frozenset("o a os as de que e em um uma é do da dos das para com não por se mais na no ao".split()),
 }
 
-_ANY_STOP = frozenset().union(*_STOP.values())
+_ANY_STOP: Final = frozenset().union(*_STOP.values())
 # The languages each function word counts for, in the order of _STOP.
-_LANGUAGES_OF: dict[str, tuple[str, ...]] = {w: tuple(lang for lang, words in _STOP.items() if w in words)
+_LANGUAGES_OF: Final[dict[str, tuple[str, ...]]] = {w: tuple(lang for lang, words in _STOP.items() if w in words)
                                              for w in sorted(_ANY_STOP)}
 
 # The same for ASCII text read as bytes.
-_ANY_STOP_BYTES = frozenset(w.encode() for w in _ANY_STOP)
-_LANGUAGES_OF_BYTES = {w.encode(): langs for w, langs in _LANGUAGES_OF.items()}
+_ANY_STOP_BYTES: Final = frozenset(w.encode() for w in _ANY_STOP)
+_LANGUAGES_OF_BYTES: Final = {w.encode(): langs for w, langs in _LANGUAGES_OF.items()}
 
-_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_LETTER_RUN: Final = re.compile(r"[^\W\d_]+")
 # ASCII letters kept, every other byte a space (lowered ASCII text's letters are a-z).
-_ASCII_LETTERS = bytes(c if c < 128 and chr(c).isalpha() else 32 for c in range(256))
+_ASCII_LETTERS: Final = bytes(c if c < 128 and chr(c).isalpha() else 32 for c in range(256))
 
 _W = TypeVar("_W", str, bytes)
 
 
-SAMPLE = 3000
+SAMPLE: Final = 3000
 """Characters read from the start of a text: some 500 words of running text, a hundred or more of
 them function words, which settle the language as surely as the whole article does (on every
 labelled page and every synthetic article tried, the answer was the same as from 20,000). An

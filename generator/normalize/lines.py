@@ -19,20 +19,20 @@ from .bylines import byline_names, image_credit_of, is_credit_line, is_name, nam
 from .dates import date_line_value
 from .needles import has_any
 
-BLANK = "blank"
-PROSE = "prose"
-SHORT = "short"
-DATE = "date"
-BYLINE = "byline"
-NAME = "name"
-NOISE = "noise"
-BULLET = "bullet"
+BLANK: Final = "blank"
+PROSE: Final = "prose"
+SHORT: Final = "short"
+DATE: Final = "date"
+BYLINE: Final = "byline"
+NAME: Final = "name"
+NOISE: Final = "noise"
+BULLET: Final = "bullet"
 
-_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
-_BULLET = re.compile(r"^\s*(?:[-*•·▪►–]\s+|\d{1,2}[.)]\s+)")
+_SENTENCE_END: Final = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+_BULLET: Final = re.compile(r"^\s*(?:[-*•·▪►–]\s+|\d{1,2}[.)]\s+)")
 # Words that make up share bars, menus and footers in the languages we read.
 # A short line made only of these is page furniture wherever it appears.
-_FURNITURE = frozenset("""
+_FURNITURE: Final = frozenset("""
 facebook twitter x instagram youtube linkedin pinterest reddit whatsapp telegram tumblr email e-mail mail
 print share shares sharing tweet comment comments copy link flipboard messenger pocket rss feed
 menu search home subscribe newsletter login log in sign up register close open skip to content main
@@ -42,9 +42,9 @@ s'abonner partilhar compartilhar comentários pesquisar assinar the and or de la
 this article story post page
 """.split())
 # Furniture words that also fill ordinary phrases: a line of only these is not furniture.
-_FURNITURE_FILLERS = frozenset({"the", "and", "or", "de", "la", "el", "les", "die", "der", "und", "in", "on", "to",
+_FURNITURE_FILLERS: Final = frozenset({"the", "and", "or", "de", "la", "el", "les", "die", "der", "und", "in", "on", "to",
                                 "us", "this", "article", "story", "post", "page"})
-_URLISH = re.compile(r"^(?:https?://|www\.)\S+$|^[\w.-]+\.(?:com|org|net|de|fr|es|uk|info|io)(?:/\S*)?$", re.I)
+_URLISH: Final = re.compile(r"^(?:https?://|www\.)\S+$|^[\w.-]+\.(?:com|org|net|de|fr|es|uk|info|io)(?:/\S*)?$", re.I)
 
 
 @final
@@ -95,15 +95,15 @@ def fold(text: str) -> str:
     return text
 
 
-_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_FURNITURE_TOKEN = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)?")
+_WORD: Final = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+_FURNITURE_TOKEN: Final = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)?")
 
 
 # The shape of ASCII text for counting words, one byte per character: 1 for a letter or digit
 # (in ASCII text, [^\W_] is [A-Za-z0-9]), and 1 for what may join two words into one ("don't",
 # "well-known").
-_ALNUM_BYTES = bytes(1 if c < 128 and chr(c).isalnum() else 0 for c in range(256))
-_JOIN_BYTES = bytes(1 if chr(c) in "'-" else 0 for c in range(256))
+_ALNUM_BYTES: Final = bytes(1 if c < 128 and chr(c).isalnum() else 0 for c in range(256))
+_JOIN_BYTES: Final = bytes(1 if chr(c) in "'-" else 0 for c in range(256))
 
 
 def _token_words(token: str) -> int:
@@ -147,11 +147,11 @@ def has_few_words(text: str, most: int) -> bool:
     return n > 0
 
 
-_LETTERS = re.compile(r"[^\W\d_]{4,}")
+_LETTERS: Final = re.compile(r"[^\W\d_]{4,}")
 
 
 # Word lists and stem sets are big and only reused within a page: a small memo is enough.
-_WORD_MEMO = 2048
+_WORD_MEMO: Final = 2048
 
 
 @lru_cache(maxsize=16)
@@ -205,7 +205,7 @@ def joined_stems(texts: Sequence[str], size: int, min_letters: int = 4, limit: i
     return found
 
 
-_AZ_RUN = re.compile(r"[a-z]*")
+_AZ_RUN: Final = re.compile(r"[a-z]*")
 
 
 class JoinedStems:
@@ -311,8 +311,8 @@ def is_furniture(text: str) -> bool:
     return bool(tokens) and not _FURNITURE_FILLERS.issuperset(tokens)
 
 
-_CLOSERS = "\"'”’»)]"
-_SENTENCE_MARKS = ".!?…:;"
+_CLOSERS: Final = "\"'”’»)]"
+_SENTENCE_MARKS: Final = ".!?…:;"
 
 
 def ends_sentence(text: str) -> bool:
@@ -344,7 +344,7 @@ def classify(text: str, no: int = 0) -> Line:
     return Line(no, text, kind, words, date, names)
 
 
-MEMO_LONGEST = 200
+MEMO_LONGEST: Final = 200
 """Lines longer than this (paragraphs) are not memoized by the line predicates: they do not come
 back from page to page as menus, bylines and teasers do, and a memo's miss (with the entry it
 pushes out) costs more than some of the predicates themselves."""
@@ -373,7 +373,7 @@ def _classify(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
     return SHORT, words, None, ()
 
 
-_classify_memo = lru_cache(maxsize=16384)(_classify)  # pure; menus, bylines and teasers recur from page to page
+_classify_memo: Final = lru_cache(maxsize=16384)(_classify)  # pure; menus, bylines and teasers recur from page to page
 
 
 def _classified(text: str) -> tuple[str, int, dt.date | None, tuple[str, ...]]:
@@ -398,11 +398,11 @@ def split_lines(text: str) -> list[Line]:
     return found
 
 
-_INITIALS_END = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
-_CREDIT_END = re.compile(r"(?i)\b(?:photo|foto|credit|crédit|bild|imagen|symbolbild|getty|reuters|afp)\b[^()]*\)?\s*$|^\[")
-_CREDIT_WORD = re.compile(r"(?i)photo|foto|credit|crédit|bild|imagen|^\[")
+_INITIALS_END: Final = re.compile(r"(?:\.\.|\b[A-Z]\.[A-Z]\.)$")
+_CREDIT_END: Final = re.compile(r"(?i)\b(?:photo|foto|credit|crédit|bild|imagen|symbolbild|getty|reuters|afp)\b[^()]*\)?\s*$|^\[")
+_CREDIT_WORD: Final = re.compile(r"(?i)photo|foto|credit|crédit|bild|imagen|^\[")
 # Every match of _CREDIT_WORD that does not start the text at "[" holds one of these.
-_CREDIT_WORDS = ("photo", "foto", "credit", "crédit", "bild", "imagen")
+_CREDIT_WORDS: Final = ("photo", "foto", "credit", "crédit", "bild", "imagen")
 
 
 def is_title_like(line: Line) -> bool:

@@ -9,10 +9,11 @@ succeed. Shared by the line, byline and noise readers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 # Characters that a case-insensitive regex matches to an ASCII letter but that str.lower()
 # does not turn into it (tests/unit/test_normalize_properties.py checks every code point).
-_CASELESS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+_CASELESS: Final = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
 
 
 def caseless(text: str) -> str:

@@ -12,26 +12,27 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Final
 
 from .lines import fold, has_few_words, word_count
 from .needles import has_any
 
-_CATEGORY = re.compile(
+_CATEGORY: Final = re.compile(
     r"^(?:category|categories|tag|tags|topic|topics|section|archive|archives|category archives|tag archives|"
     r"archive for category|posts tagged|kategorie|kategorien|schlagwort|rubrik|rubrique|catégorie|"
     r"categoría|categoria|etiqueta|sección|seção|thema)\s*(?:archives?)?\s*[:»›>|-]\s*(?P<label>.{2,60})$",
     re.I,
 )
-_FOOTER = re.compile(
+_FOOTER: Final = re.compile(
     r"(?:\bcopyright\b|©|\ball rights reserved\b|\btodos los derechos\b|\btous droits\b|\balle rechte\b|"
     r"\bprivacy policy\b|\bcookie|\bterms of (?:use|service)\b|\bnewsletter\b|\bsubscribe\b|\bsign up\b|"
     r"\bcontact us\b|\bto contact\b|\bimpressum\b|\bdatenschutz\b|\bsuscr[ií]b|\babonnez\b|\babonnieren\b)",
     re.I,
 )
 # Every match of _FOOTER holds one of these: without them the (slow) search cannot succeed.
-_FOOTER_NEEDS = ("copyright", "©", "rights reserved", "derechos", "droits", "rechte", "privacy", "cookie",
-                 "terms of", "newsletter", "subscribe", "sign up", "contact", "impressum", "datenschutz",
-                 "suscr", "abonn")
+_FOOTER_NEEDS: Final = ("copyright", "©", "rights reserved", "derechos", "droits", "rechte", "privacy", "cookie",
+                        "terms of", "newsletter", "subscribe", "sign up", "contact", "impressum", "datenschutz",
+                        "suscr", "abonn")
 
 
 def category_label(line: str) -> str | None:

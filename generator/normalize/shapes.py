@@ -19,17 +19,18 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from .article import Layout, clip_end, header_facts, is_junk_title, is_ui_name, main_layout, runs
 from .bylines import image_credit_of, is_credit_line
 from .dates import is_update_line
 from .lines import BLANK, BULLET, BYLINE, DATE, NAME, NOISE, PROSE, SHORT, Line, StemIndex, is_title_like
 
-_BY_ALONE_WORDS = ("by", "von", "por", "par", "de", "autor", "author", "written by")
-_BY_ALONE = re.compile("(?i)" + "|".join(_BY_ALONE_WORDS))
-_BY_ALONE_LONGEST = max(map(len, _BY_ALONE_WORDS))
+_BY_ALONE_WORDS: Final = ("by", "von", "por", "par", "de", "autor", "author", "written by")
+_BY_ALONE: Final = re.compile("(?i)" + "|".join(_BY_ALONE_WORDS))
+_BY_ALONE_LONGEST: Final = max(map(len, _BY_ALONE_WORDS))
 
-ARTICLE_MASS = 120
+ARTICLE_MASS: Final = 120
 """Words of running text under a headline that make it an article, not a teaser."""
 
 

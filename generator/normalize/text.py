@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
+from typing import Final
 
 from ..models import ARTICLE, TEASER, Entry, SourceHints, SourceRef
 from .body import build_body
@@ -18,11 +19,11 @@ from .lines import NOISE, PROSE, Line, split_lines
 from .noise import category_label, is_noise_line, most_words
 from .shapes import Piece, find_pieces, nearby_date
 
-_SPACES = re.compile(r"\s+")
-_TRUNCATION = re.compile(r"\s*(?:\(\s*(?:\.\.\.|…)\s*\)|\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
+_SPACES: Final = re.compile(r"\s+")
+_TRUNCATION: Final = re.compile(r"\s*(?:\(\s*(?:\.\.\.|…)\s*\)|\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…)\s*$")
 
 
-_MARKER_TAIL = 12
+_MARKER_TAIL: Final = 12
 """Characters at the end of a text where a match of _TRUNCATION can be, once its whitespace runs
 are single spaces: the longest match, " ( ... )", is 8 of them."""
 
