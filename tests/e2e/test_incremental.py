@@ -210,7 +210,7 @@ def test_a_rebuild_with_nothing_changed_does_nothing_and_any_change_is_seen(
     def changes_something(change: Callable[[], None]) -> None:
         stages.clear()
         change()
-        report = _build(root)
+        _build(root)
         assert stages == ["normalize"], change
         stages.clear()
         _build(root)

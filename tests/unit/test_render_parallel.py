@@ -119,7 +119,6 @@ def test_a_planned_render_equals_a_cold_one(tmp_path: Path, which: int, change: 
 def test_a_planned_render_falls_back_when_a_kept_file_was_touched(tmp_path: Path) -> None:
     entries = [*sample_entries(), *(item.entry for item in generate(20, words=40))]
     first = render_site(entries, config(tmp_path), versions=_versions(entries), unchanged=lambda _: False)
-    written = {f.path: f.data for f in first.files}
     edited = [dataclasses.replace(entries[0], body=entries[0].body + "\n\nMore."), *entries[1:]]
     again = render_site(edited, config(tmp_path), memo=first.memo, versions=_versions(edited),
                         unchanged=lambda path: path != "tags/index.html")
