@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import __version__
-from .cache import BuildCache
+from .cache import BuildCache, no_collection
 from .config import Config
 from .models import Entry, Problem, SourceDocument, SourceKind
 from .parallel import fork_one, parallel_map
@@ -174,7 +174,9 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
     unknown = [with_text(doc) for doc in ordered if "short" not in records[doc.path]]
     read_now = {doc.path: doc for doc in unknown}
     ordered = [read_now.get(doc.path, doc) for doc in ordered]
-    for doc, keys in zip(unknown, parallel_map(short_line_keys, [d.text for d in unknown], jobs)):
+    with no_collection():  # the normalizer makes no reference cycles, and its results are all kept
+        shorts = parallel_map(short_line_keys, [d.text for d in unknown], jobs)
+    for doc, keys in zip(unknown, shorts):
         records[doc.path]["short"] = keys
     recurring = recurring_keys([records[d.path]["short"] for d in ordered if d.kind is SourceKind.TEXT])
     noise = noise_keys(config.normalize.noise) | recurring
@@ -191,7 +193,9 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
             record.update(key=key, problem=None)
             stale.append(doc)
     fresh: dict[str, tuple[Entry, ...]] = {}
-    for doc, (found, problem) in zip(stale, parallel_map(normalize_one, stale, jobs)):
+    with no_collection():
+        made = parallel_map(normalize_one, stale, jobs)
+    for doc, (found, problem) in zip(stale, made):
         records[doc.path]["problem"] = problem
         fresh[doc.path] = tuple(found)
     problems = [records[doc.path]["problem"] for doc in ordered if records[doc.path]["problem"] is not None]

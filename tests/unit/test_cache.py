@@ -51,6 +51,29 @@ def test_loads_in_a_build_are_frozen_until_it_ends(tmp_path: Path) -> None:
     assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
+def test_no_collection_pauses_the_collector_in_forked_workers_too_and_freezes_what_a_build_made() -> None:
+    from generator.parallel import parallel_map
+
+    with cache_module.no_collection():
+        assert not gc.isenabled()
+        # The normalizer's maps run in one: the workers forked there do not collect either.
+        assert parallel_map(lambda _: gc.isenabled(), list(range(8)), jobs=2, minimum=1) == [False] * 8
+    assert gc.isenabled() and gc.get_freeze_count() == 0  # outside a build: nothing frozen
+    with cache_module.frozen_loads():
+        with cache_module.no_collection():
+            made = [[n] for n in range(1000)]
+        # In a build, what the block made lives on: frozen, no young collection walks it.
+        assert gc.get_freeze_count() >= len(made) and gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with cache_module.no_collection():
+            pass
+        assert not gc.isenabled(), "left disabled, as it was found"
+    finally:
+        gc.enable()
+
+
 def test_a_build_leaves_nothing_frozen(tmp_path: Path) -> None:
     from generator.build import build
 
