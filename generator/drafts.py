@@ -229,7 +229,15 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
         return entries
 
     key = hashlib.sha256("\n".join(records[doc.path]["key"] for doc in ordered).encode()).hexdigest()
-    return Drafts(MergedDrafts(unmerged), problems, key, saving.result if saving is not None else _saved)
+    saved = _saved
+    if saving is not None:
+        saver = saving
+
+        def saved() -> None:
+            saver.result()  # answered once the drafts are saved
+            saver.join()  # and then it ends: reaped here, not left a zombie until this process exits
+
+    return Drafts(MergedDrafts(unmerged), problems, key, saved)
 
 
 ENTRIES_NAME = f"{CACHE_NAME}-entries"
