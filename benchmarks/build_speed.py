@@ -9,13 +9,18 @@ that a slow patch of the machine hurts every tool alike. Every cold build
 starts from an empty output directory and no cache. It measures, per build,
 in a fresh wrapper process:
 
-- wall seconds around the build command (median over runs);
-- peak memory: the larger of the peak summed PSS of the build's process tree
-  (read from /proc/<pid>/smaps_rollup whenever the summed RSS, polled cheaply
-  every 20 ms, grows 3 %, and every half second) and the largest single process's
+- wall seconds around the build command (median over runs), and CPU seconds;
+- peak memory, in one more run of each build after the timed ones: the larger
+  of the peak summed PSS of the build's process tree (read from
+  /proc/<pid>/smaps_rollup whenever the summed RSS, polled cheaply every 20 ms,
+  grows 3 %, and every half second) and the largest single process's
   ru_maxrss. PSS, not RSS: a forked worker shares its parent's pages, and
   summing RSS would count them once per worker (the summed RSS is printed
-  too, in the JSON and the log lines);
+  too, in the JSON and the log lines). Reading PSS walks every page table of
+  the tree (15 ms a gigabyte) and holds its memory map's lock: about a CPU
+  second in a 15 s build of 10,000 entries, taken from a build that keeps both
+  cores busy (a single-threaded one leaves a core free for it). So the timed
+  runs poll the cheap summed RSS alone;
 - HTML pages written.
 
 Before each measured build the page cache is flushed (untimed), so that no build
@@ -55,6 +60,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Runs one command, reports wall time and memory of its process tree as JSON on stdout.
 # A fresh interpreter per measurement, so RUSAGE_CHILDREN covers this build only.
+# argv: log file, "pss" (sample the tree's PSS too) or "rss" (the cheap summed RSS alone), command.
 _WRAPPER = r"""
 import json, os, resource, subprocess, sys, time
 def tree(pid):
@@ -90,8 +96,9 @@ def rss_kb(pid):
         return 0
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 log = open(sys.argv[1], "wb")
+sample_pss = sys.argv[2] == "pss"
 start = time.perf_counter()
-proc = subprocess.Popen(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)
+proc = subprocess.Popen(sys.argv[3:], stdout=log, stderr=subprocess.STDOUT)
 peak = rss_peak = 0
 measured_at, read_at = 0, 0.0  # summed RSS and time when PSS was last read
 while proc.poll() is None:
@@ -103,7 +110,7 @@ while proc.poll() is None:
     # time and holds its memory map's lock, 15 ms a gigabyte, which at every poll would take
     # most of a core from a build of 10,000 entries.
     now = time.perf_counter()
-    if rss > measured_at * 1.03 or now - read_at > 0.5:
+    if sample_pss and (rss > measured_at * 1.03 or now - read_at > 0.5):
         peak = max(peak, sum(memory_kb(p)[1] for p in pids))
         measured_at, read_at = rss, now
     time.sleep(0.02)
@@ -135,6 +142,8 @@ class Series:
     label: str
     size: int
     runs: list[Measure] = field(default_factory=list)
+    memory_runs: list[Measure] = field(default_factory=list)
+    """Untimed runs that sample the tree's PSS (see `measure`)."""
 
     @property
     def ok(self) -> bool:
@@ -150,7 +159,7 @@ class Series:
 
     @property
     def peak_mb(self) -> float:
-        return max((r.peak_mb for r in self.runs), default=float("nan"))
+        return max((r.peak_mb for r in self.memory_runs or self.runs), default=float("nan"))
 
     @property
     def pages(self) -> str:
@@ -165,8 +174,10 @@ class Series:
         return self.median * 1000 / self.size if self.size else float("nan")
 
 
-def measure(command: Sequence[str], cwd: Path, log: Path, timeout: float) -> Measure:
-    """Run `command` in `cwd` under the wrapper; its output goes to `log`.
+def measure(command: Sequence[str], cwd: Path, log: Path, timeout: float, sample_pss: bool = False) -> Measure:
+    """Run `command` in `cwd` under the wrapper; its output goes to `log`. Peak memory is the
+    peak summed PSS of the build's process tree with `sample_pss` (which costs the build time),
+    else only the largest single process's ru_maxrss.
 
     The page cache is flushed first, untimed: what the previous build wrote is written
     out by the kernel in the background, at the expense of whichever build runs next, and
@@ -176,7 +187,7 @@ def measure(command: Sequence[str], cwd: Path, log: Path, timeout: float) -> Mea
     """
     os.sync()
     completed = subprocess.run(
-        [sys.executable, "-c", _WRAPPER, str(log), *command],
+        [sys.executable, "-c", _WRAPPER, str(log), "pss" if sample_pss else "rss", *command],
         cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
     )
     if completed.returncode != 0 or not completed.stdout.strip():
@@ -345,14 +356,16 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
     # Build logs live next to the size's directory, which is removed after the size unless --keep.
     logs = work.parent / "logs" / work.name
     logs.mkdir(parents=True, exist_ok=True)
-    for run in range(runs):
+    # The timed runs, then one run per tool that samples its memory.
+    for run in range(runs + 1):
+        sample_pss = run == runs
         for tool in tools:
             tool.prepare_cold()
-            result = measure(tool.command, tool.root, logs / f"{_slug(tool.label)}-{run}.log", timeout)
+            result = measure(tool.command, tool.root, logs / f"{_slug(tool.label)}-{run}.log", timeout, sample_pss)
             result.pages = count_html(tool.root / tool.output)
-            series[tool.label].runs.append(result)
-            say(f"  run {run + 1}/{runs} {tool.label}: {result.wall:.2f} s, {result.peak_mb:.0f} MB "
-                f"(summed RSS {result.rss_sum_mb:.0f} MB), "
+            (series[tool.label].memory_runs if sample_pss else series[tool.label].runs).append(result)
+            say(f"  {'memory run' if sample_pss else f'run {run + 1}/{runs}'} {tool.label}: {result.wall:.2f} s, "
+                f"{result.peak_mb:.0f} MB{' (PSS)' if sample_pss else ''} (summed RSS {result.rss_sum_mb:.0f} MB), "
                 f"{result.pages} pages" + ("" if result.returncode == 0 else f", EXIT {result.returncode}"))
     # Incremental rebuilds of ours, from each of our projects as its last cold build left it:
     # nothing changed, then one content file's body edited.
@@ -364,20 +377,23 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
         noop = Series(f"ours (rebuild, nothing changed, {project})", size)
         edited = Series(f"ours (rebuild, one entry edited, {project})", size)
         grown = Series(f"ours (rebuild, a sentence added, {project})", size)
-        for run in range(runs):
-            result = measure(tool.command, tool.root, logs / f"noop-{_slug(project)}-{run}.log", timeout)
-            result.pages = count_html(tool.root / tool.output)
-            noop.runs.append(result)
+        for run in range(runs + 1):  # the last round samples memory, untimed
+            sample_pss = run == runs
+
+            def rebuild(kind: str, into: Series) -> Measure:
+                result = measure(tool.command, tool.root, logs / f"{kind}-{_slug(project)}-{run}.log", timeout,
+                                 sample_pss)
+                result.pages = count_html(tool.root / tool.output)
+                (into.memory_runs if sample_pss else into.runs).append(result)
+                return result
+
+            walls = [rebuild("noop", noop).wall]
             edit_one_entry(tool.root, run)
-            result = measure(tool.command, tool.root, logs / f"edit-{_slug(project)}-{run}.log", timeout)
-            result.pages = count_html(tool.root / tool.output)
-            edited.runs.append(result)
+            walls.append(rebuild("edit", edited).wall)
             add_to_one_entry(tool.root, run)
-            result = measure(tool.command, tool.root, logs / f"grow-{_slug(project)}-{run}.log", timeout)
-            result.pages = count_html(tool.root / tool.output)
-            grown.runs.append(result)
-            say(f"  run {run + 1}/{runs} rebuilds {project}: nothing changed {noop.runs[-1].wall:.2f} s, "
-                f"one edit {edited.runs[-1].wall:.2f} s, a sentence added {grown.runs[-1].wall:.2f} s")
+            walls.append(rebuild("grow", grown).wall)
+            say(f"  {'memory run' if sample_pss else f'run {run + 1}/{runs}'} rebuilds {project}: nothing changed "
+                f"{walls[0]:.2f} s, one edit {walls[1]:.2f} s, a sentence added {walls[2]:.2f} s")
         rebuilds += [noop, edited, grown]
     return [*series.values(), *rebuilds]
 
@@ -391,12 +407,14 @@ def run_big(size: int, runs: int, work: Path, timeout: float, say: Callable[[str
     series = Series(tool.label, size)
     logs = work.parent / "logs" / work.name
     logs.mkdir(parents=True, exist_ok=True)
-    for run in range(runs):
+    for run in range(runs + 1):  # the last run samples memory, untimed
+        sample_pss = run == runs
         tool.prepare_cold()
-        result = measure(tool.command, root, logs / f"big-{run}.log", timeout)
+        result = measure(tool.command, root, logs / f"big-{run}.log", timeout, sample_pss)
         result.pages = count_html(root / tool.output)
-        series.runs.append(result)
-        say(f"  N={size} run {run + 1}/{runs}: {result.wall:.2f} s, {result.peak_mb:.0f} MB")
+        (series.memory_runs if sample_pss else series.runs).append(result)
+        say(f"  N={size} {'memory run' if sample_pss else f'run {run + 1}/{runs}'}: {result.wall:.2f} s, "
+            f"{result.peak_mb:.0f} MB")
     return series
 
 
@@ -507,7 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     print(table(results, big))
     if args.json:
-        payload = [{"label": s.label, "size": s.size, "runs": [asdict(r) for r in s.runs]}
+        payload = [{"label": s.label, "size": s.size, "runs": [asdict(r) for r in s.runs],
+                    "memory_runs": [asdict(r) for r in s.memory_runs]}
                    for s in [*results, *([big] if big else [])]]
         args.json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     failed = [s for s in [*results, *([big] if big else [])] if not s.ok]
