@@ -121,10 +121,13 @@ class BuildReport:
 def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _quiet,
               stat_cache: dict[str, tuple[int, int, str]] | None = None,
               files: Sequence[ContentFile] | None = None, swept: bool = False,
-              read: tuple[list[SourceDocument], list[Problem]] | None = None) -> NormalizeReport:
+              read: tuple[list[SourceDocument], list[Problem]] | None = None,
+              drafted: Callable[[Sequence[Entry]], None] | None = None) -> NormalizeReport:
     """Read every source, normalize it, and sync the result into content/.
 
     `read`: what reading the sources gave, when the caller knows it is still true.
+    `drafted`: called with the drafts before they are synced, when every source was
+    normalized afresh (none came from the cache).
     """
     from .drafts import normalize_cached
 
@@ -136,7 +139,8 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     progress(f"normalizing {len(sources)} sources")
     saved: Callable[[], None] = _nothing
     try:
-        drafts, normalize_problems, drafts_key, saved = normalize_cached(sources, config, store)
+        made = normalize_cached(sources, config, store)
+        drafts, normalize_problems, drafts_key, saved = made.entries, made.problems, made.key, made.saved
     except Exception as error:  # the normalizer promises not to raise; if it does, keep content/ as is
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
         normalize_problems = [Problem(config.paths.sources, f"normalizer failed, content/ left as it was: {detail}")]
@@ -144,6 +148,8 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
         unreadable = [f"{config.paths.sources}/{doc.path}" for doc in sources]
     else:
         unreadable = [p.path for p in read_problems if p.severity is Severity.ERROR]
+        if drafted is not None and sources and made.fresh == len(sources) and not dry_run:
+            drafted(drafts)
     progress(f"syncing drafts into {config.paths.content}/")
     replay = store.load("content-plan", keep=True)
     before = replay.get("fingerprint")
@@ -344,12 +350,18 @@ def build(config: Config, *, progress: Progress = _quiet,
     so content/ need not be walked again, nor seeds/ read when nothing in it changed.
     """
     with frozen_loads():  # (see there: the caches it loads are left out of cycle collections)
-        return _build(config, progress=progress, defer=defer, changed=changed)
+        stops: list[Callable[[], None]] = []
+        try:
+            return _build(config, progress=progress, defer=defer, changed=changed, stops=stops)
+        finally:
+            for stop in stops:
+                stop()
 
 
 def _build(config: Config, *, progress: Progress = _quiet,
-           defer: list[Callable[[], bool]] | None = None, changed: frozenset[Path] | None = None) -> BuildReport:
-    """build(), its body."""
+           defer: list[Callable[[], bool]] | None = None, changed: frozenset[Path] | None = None,
+           stops: list[Callable[[], None]] | None = None) -> BuildReport:
+    """build(), its body; what it started beside itself and must stop when it ends goes into `stops`."""
     started = time.perf_counter()
     cache = BuildCache(config)
     stat_cache = cache.load("content-stat", keep=True)
@@ -375,7 +387,16 @@ def _build(config: Config, *, progress: Progress = _quiet,
             _READ[sources_dir] = read
             return last
     cache.drop(_RECORD)  # until this build succeeds, no record vouches for site/
-    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True, read=read)
+    def analyse_ahead(drafts: Sequence[Entry]) -> None:
+        # A cold build's search analysis, started while the drafts are synced (see search.analyse_ahead).
+        from .search import analyse_ahead, drop_ahead
+
+        if stops is not None:
+            stops.append(drop_ahead)
+            analyse_ahead(drafts, config)
+
+    normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True, read=read,
+                           drafted=analyse_ahead if defer is None else None)
     if normalized.plan.writes or normalized.plan.deletes:
         listing = list_content(config.content_dir)  # content/ changed under the listing
         note_written(stat_cache, listing, normalized.plan)

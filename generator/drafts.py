@@ -107,6 +107,8 @@ class Drafts(NamedTuple):
     """A hash of every source's key: equal keys, equal drafts."""
     saved: Callable[[], None] = _saved
     """Waits until the drafts are in the build cache (another process may be saving them)."""
+    fresh: int = 0
+    """Sources normalized by this call (the others' drafts are in the cache)."""
 
 
 SAVE_BESIDE_MIN = 1000
@@ -237,7 +239,7 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
             saver.result()  # answered once the drafts are saved
             saver.join()  # and then it ends: reaped here, not left a zombie until this process exits
 
-    return Drafts(MergedDrafts(unmerged), problems, key, saved)
+    return Drafts(MergedDrafts(unmerged), problems, key, saved, len(fresh))
 
 
 ENTRIES_NAME = f"{CACHE_NAME}-entries"

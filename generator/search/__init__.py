@@ -29,6 +29,11 @@ skip it), which makes rebuilds fast and never changes a byte of the output:
 The big ones are kept in memory between builds of one process (`archive
 serve`) while their files are unchanged.
 
+A cold build from page dumps may start the analysis early (`analyse_ahead`): a
+forked process analyses the drafts while the build syncs them into content/, a
+stretch in which the build keeps one core busy; the analysis of every entry
+whose fields are a draft's is then taken from it.
+
 Every cache is tied to `code_version()` (this package's source, urls.py and
 the versions of lunr, mkdocs, numpy and snowballstemmer). A cold build of
 more than PARALLEL_FROM entries analyses them in forked worker processes.
@@ -43,6 +48,7 @@ the part a query needs into a lunr.Index, assets/search.js is the page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import re
@@ -56,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 from ..cache import BuildCache
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
-from ..parallel import default_jobs, fork_pays, fork_pool, quick_handoff
+from ..parallel import Forked, default_jobs, fork_one, fork_pays, fork_pool, quick_handoff
 from ..urls import entry_url
 from . import encode, live, text, vendor
 from .analysis import Analyzer, Record, Vocabulary
@@ -83,6 +89,8 @@ DOC_BUCKETS = 16
 """Files the per-document analysis cache is spread over (an edit rewrites one)."""
 PARALLEL_FROM = 500
 """Documents to analyse before worker processes pay for themselves."""
+AHEAD_FROM = 1000
+"""Drafts from which analysing them ahead (`analyse_ahead`) pays for its process."""
 
 
 @dataclass(frozen=True)
@@ -320,6 +328,79 @@ def _analyse_parallel(docs: Sequence[tuple[Entry, str]], vocabulary: Vocabulary,
     return records
 
 
+Ahead = tuple[list[str], dict[str, Record]]
+"""What analyse_ahead's process answers: its vocabulary, and each draft's record by _doc_key."""
+
+_AHEAD: list[Forked[Ahead]] = []
+"""The analysis started by analyse_ahead, until _analyse takes it (in this process, or in a
+forked one that inherited it: the search process of a cold build)."""
+
+
+def analyse_ahead(drafts: Sequence[Entry], config: Config) -> None:
+    """Start analysing `drafts` for the search index in a forked process, when the build cache
+    holds no analysis (a cold build) and there are enough of them; `_analyse` takes the
+    records of every document whose fields a draft has. Call `drop_ahead` at the end of the build.
+
+    A cold build from page dumps spends seconds syncing the drafts into content/ with one
+    core, mostly; the analysis, a third of the search index's time, needs nothing the sync
+    decides (a content file's place and URL are not analysed), so it can run beside it.
+    """
+    drop_ahead()
+    state = _load(BuildCache(config), "search-terms")
+    if (state.get("code") == code_version() and state.get("terms")) or len(drafts) < AHEAD_FROM:
+        return  # not cold (most documents' analysis is in the cache), or too few to pay
+    default = text.language_of(config.site.language, "en")
+    docs = [(draft, text.language_of(draft.language, default)) for draft in drafts]
+    started = fork_one(functools.partial(_analyse_drafts, docs))
+    if started is not None:
+        _AHEAD.append(started)
+
+
+def drop_ahead() -> None:
+    """Forget the analysis analyse_ahead started (its process is stopped if it still runs, and reaped)."""
+    while _AHEAD:
+        _AHEAD.pop().cancel()
+
+
+def _analyse_drafts(docs: Sequence[tuple[Entry, str]]) -> Ahead:
+    vocabulary = Vocabulary()
+    analyzer = Analyzer(vocabulary)
+    records: dict[str, Record] = {}
+    for entry, language in docs:
+        key = _doc_key(entry, language)
+        if key not in records:
+            records[key] = _record(analyzer, entry, language)
+    return vocabulary.terms, records
+
+
+def _take_ahead(docs: Sequence[tuple[Entry, str]], positions: Sequence[int],
+                vocabulary: Vocabulary) -> dict[int, Record]:
+    """The records analyse_ahead made for docs[p] (p in `positions`), their term ids moved
+    into `vocabulary`; {} when there are none (not started, failed, or taken already)."""
+    if not _AHEAD:
+        return {}
+    try:
+        terms, by_key = _AHEAD.pop().result()
+    except Exception:  # noqa: BLE001 - an analysis that failed is made again here
+        return {}
+    found = [(p, record) for p in positions if (record := by_key.get(_doc_key(*docs[p]))) is not None]
+    if not found:
+        return {}
+    import numpy as np
+
+    ids = np.frombuffer(b"".join(record[1] for _, record in found), dtype=np.int32)
+    used = np.unique(ids)  # only the terms these documents hold join the vocabulary
+    table = np.zeros(len(terms), dtype=np.int32)
+    table[used] = [vocabulary.id(terms[n]) for n in used.tolist()]
+    moved = table[ids].tobytes()
+    taken: dict[int, Record] = {}
+    offset = 0
+    for position, (snippet, old_ids, frequencies, counts, lengths) in found:
+        taken[position] = (snippet, moved[offset:offset + len(old_ids)], frequencies, counts, lengths)
+        offset += len(old_ids)
+    return taken
+
+
 def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: BuildCache | None,
              workers: int | None) -> tuple[list[str], list[Record]]:
     """(vocabulary, record per document), from the build cache where a document's key is there.
@@ -349,6 +430,11 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
             missing.append(position)
         else:
             records[position] = found
+    if missing and _AHEAD:
+        ahead = _take_ahead(docs, missing, vocabulary)
+        for position, record in ahead.items():
+            records[position] = record
+        missing = [p for p in missing if p not in ahead]
     if missing:
         todo = [docs[p] for p in missing]
         cores = workers if workers is not None else default_jobs()

@@ -278,6 +278,57 @@ def test_a_cold_build_with_the_search_built_beside_the_render_equals_one_without
         p: b for p, (b, _) in _cold_site(beside, tmp_path).items()}
 
 
+@pytest.mark.parametrize("how", ["search here", "search beside the render", "analysis ahead fails"])
+def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_does_not(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[object],
+) -> None:
+    """A cold build from page dumps analyses the drafts for the search index in another process
+    while it syncs them into content/ (search.analyse_ahead): the site is the same bytes as a
+    build's that does not, whether the index is then built in this process or beside the render
+    (which inherits the analysis), and every entry's analysis is the one made ahead. An analysis
+    ahead that fails is made again where the index is built."""
+    import generator.build as build_module
+    import generator.search as search_module
+
+    items = generate(40, words=80)
+    without = make_project(tmp_path / "without", items, dumps=True, content=False)
+    ahead = make_project(tmp_path / "ahead", items, dumps=True, content=False)
+    monkeypatch.setattr(build_module, "OVERLAP_MIN", 1 if how == "search beside the render" else 10**9)
+    monkeypatch.setattr(search_module, "AHEAD_FROM", 10**9)
+    _build(without)
+
+    monkeypatch.setattr(search_module, "AHEAD_FROM", 1)
+    started: list[object] = []
+    real_fork_one, real_take = search_module.fork_one, search_module._take_ahead
+    monkeypatch.setattr(search_module, "fork_one", lambda *a, **k: started.append(real_fork_one(*a, **k))
+                        or started[-1])
+    taken = tmp_path / "taken"
+
+    def spy(docs: object, positions: object, vocabulary: object) -> object:
+        found = real_take(docs, positions, vocabulary)  # type: ignore[arg-type]
+        taken.write_text(str(len(found)))  # (read here: the search may be built in another process)
+        return found
+
+    monkeypatch.setattr(search_module, "_take_ahead", spy)
+    if how == "analysis ahead fails":
+        def broken(docs: object) -> object:
+            raise ValueError("analysis ahead broke on purpose")
+
+        monkeypatch.setattr(search_module, "_analyse_drafts", broken)
+    report = _build(ahead)
+    assert len(started) == 1 and started[0] is not None
+    assert int(taken.read_text()) == (0 if how == "analysis ahead fails" else len(report.entries))
+    assert not search_module._AHEAD  # the process is stopped and reaped when the build ends
+    assert {p: b for p, (b, _) in _snapshot(ahead / "site").items()} == {
+        p: b for p, (b, _) in _snapshot(without / "site").items()}
+
+    # Not cold any more: a rebuild after an edit of a source analyses nothing ahead.
+    source = sorted((ahead / "seeds").iterdir())[3]
+    source.write_text(source.read_text(encoding="utf-8").replace(" the ", " a ", 1), encoding="utf-8")
+    _build(ahead)
+    assert len(started) == 1
+
+
 def test_a_search_that_fails_beside_the_render_fails_the_build_and_keeps_the_site(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[object],
 ) -> None:
