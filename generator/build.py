@@ -126,8 +126,8 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     """Read every source, normalize it, and sync the result into content/.
 
     `read`: what reading the sources gave, when the caller knows it is still true.
-    `drafted`: called with the drafts before they are synced, when every source was
-    normalized afresh (none came from the cache).
+    `drafted`: called with the drafts (before duplicates are merged) as soon as they are
+    made, when every source was normalized afresh (none came from the cache).
     """
     from .drafts import normalize_cached
 
@@ -148,8 +148,8 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
         unreadable = [f"{config.paths.sources}/{doc.path}" for doc in sources]
     else:
         unreadable = [p.path for p in read_problems if p.severity is Severity.ERROR]
-        if drafted is not None and sources and made.fresh == len(sources) and not dry_run:
-            drafted(drafts)
+        if drafted is not None and made.afresh and not dry_run:
+            drafted(made.afresh)
     progress(f"syncing drafts into {config.paths.content}/")
     replay = store.load("content-plan", keep=True)
     before = replay.get("fingerprint")

@@ -107,8 +107,9 @@ class Drafts(NamedTuple):
     """A hash of every source's key: equal keys, equal drafts."""
     saved: Callable[[], None] = _saved
     """Waits until the drafts are in the build cache (another process may be saving them)."""
-    fresh: int = 0
-    """Sources normalized by this call (the others' drafts are in the cache)."""
+    afresh: Sequence[Entry] = ()
+    """Every draft, in source order and before duplicates are merged, when this call normalized
+    every source (none came from the cache); else empty."""
 
 
 SAVE_BESIDE_MIN = 1000
@@ -239,7 +240,8 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
             saver.result()  # answered once the drafts are saved
             saver.join()  # and then it ends: reaped here, not left a zombie until this process exits
 
-    return Drafts(MergedDrafts(unmerged), problems, key, saved, len(fresh))
+    afresh = [entry for doc in ordered for entry in fresh[doc.path]] if len(fresh) == len(ordered) else []
+    return Drafts(MergedDrafts(unmerged), problems, key, saved, afresh)
 
 
 ENTRIES_NAME = f"{CACHE_NAME}-entries"

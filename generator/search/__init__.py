@@ -339,11 +339,12 @@ forked one that inherited it: the search process of a cold build)."""
 def analyse_ahead(drafts: Sequence[Entry], config: Config) -> None:
     """Start analysing `drafts` for the search index in a forked process, when the build cache
     holds no analysis (a cold build) and there are enough of them; `_analyse` takes the
-    records of every document whose fields a draft has. Call `drop_ahead` at the end of the build.
+    records of every document whose fields a draft has (a draft that merging duplicates
+    changes is analysed there). Call `drop_ahead` at the end of the build.
 
-    A cold build from page dumps spends seconds syncing the drafts into content/ with one
-    core, mostly; the analysis, a third of the search index's time, needs nothing the sync
-    decides (a content file's place and URL are not analysed), so it can run beside it.
+    A cold build from page dumps spends seconds merging the drafts and syncing them into
+    content/ with one core, mostly; the analysis, a third of the search index's time, needs
+    nothing these decide (a content file's place and URL are not analysed), so it runs beside them.
     """
     drop_ahead()
     state = _load(BuildCache(config), "search-terms")

@@ -56,16 +56,16 @@ def test_same_drafts_as_normalize_all_and_only_changed_sources_renormalized(
     assert sorted(counted) == [f"p{n}.txt" for n in range(6)]
     assert (first.entries, first.problems) == tuple(normalize_all(sources, config, jobs=1))
 
-    assert first.fresh == 6
+    assert list(first.afresh) == list(first.entries)  # (no duplicates to merge)
 
     counted.clear()
     again = normalize_cached(sources, config, store, jobs=1)
-    assert again._replace(fresh=6) == first and counted == [] and again.fresh == 0
+    assert again._replace(afresh=first.afresh) == first and counted == [] and not again.afresh
 
     sources[2] = doc("p2.txt", page(2, " A late correction."))
     counted.clear()
     edited = normalize_cached(sources, config, store, jobs=1)
-    assert counted == ["p2.txt"] and edited.fresh == 1
+    assert counted == ["p2.txt"] and not edited.afresh
     assert (edited.entries, edited.problems) == tuple(normalize_all(sources, config, jobs=1))
     assert edited.key != first.key
 
