@@ -390,7 +390,8 @@ def _take_ahead(docs: Sequence[tuple[Entry, str]], positions: Sequence[int],
     import numpy as np
 
     ids = np.frombuffer(b"".join(record[1] for _, record in found), dtype=np.int32)
-    used = np.unique(ids)  # only the terms these documents hold join the vocabulary
+    # Only the terms these documents hold join the vocabulary (a count, not np.unique's sort: 0.1 s).
+    used = np.flatnonzero(np.bincount(ids, minlength=len(terms)))
     table = np.zeros(len(terms), dtype=np.int32)
     table[used] = [vocabulary.id(terms[n]) for n in used.tolist()]
     moved = table[ids].tobytes()
