@@ -145,6 +145,11 @@ class Series:
     memory_runs: list[Measure] = field(default_factory=list)
     """Untimed runs that sample the tree's PSS (see `measure`)."""
 
+    def add(self, result: Measure, sampled_pss: bool) -> Measure:
+        """Keep one build's measure: a timed run's, or a memory run's (`sampled_pss`)."""
+        (self.memory_runs if sampled_pss else self.runs).append(result)
+        return result
+
     @property
     def ok(self) -> bool:
         return bool(self.runs) and all(r.returncode == 0 for r in self.runs)
@@ -363,8 +368,8 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
             tool.prepare_cold()
             result = measure(tool.command, tool.root, logs / f"{_slug(tool.label)}-{run}.log", timeout, sample_pss)
             result.pages = count_html(tool.root / tool.output)
-            (series[tool.label].memory_runs if sample_pss else series[tool.label].runs).append(result)
-            say(f"  {'memory run' if sample_pss else f'run {run + 1}/{runs}'} {tool.label}: {result.wall:.2f} s, "
+            series[tool.label].add(result, sample_pss)
+            say(f"  {_run_label(run, runs)} {tool.label}: {result.wall:.2f} s, "
                 f"{result.peak_mb:.0f} MB{' (PSS)' if sample_pss else ''} (summed RSS {result.rss_sum_mb:.0f} MB), "
                 f"{result.pages} pages" + ("" if result.returncode == 0 else f", EXIT {result.returncode}"))
     # Incremental rebuilds of ours, from each of our projects as its last cold build left it:
@@ -384,15 +389,14 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
                 result = measure(tool.command, tool.root, logs / f"{kind}-{_slug(project)}-{run}.log", timeout,
                                  sample_pss)
                 result.pages = count_html(tool.root / tool.output)
-                (into.memory_runs if sample_pss else into.runs).append(result)
-                return result
+                return into.add(result, sample_pss)
 
             walls = [rebuild("noop", noop).wall]
             edit_one_entry(tool.root, run)
             walls.append(rebuild("edit", edited).wall)
             add_to_one_entry(tool.root, run)
             walls.append(rebuild("grow", grown).wall)
-            say(f"  {'memory run' if sample_pss else f'run {run + 1}/{runs}'} rebuilds {project}: nothing changed "
+            say(f"  {_run_label(run, runs)} rebuilds {project}: nothing changed "
                 f"{walls[0]:.2f} s, one edit {walls[1]:.2f} s, a sentence added {walls[2]:.2f} s")
         rebuilds += [noop, edited, grown]
     return [*series.values(), *rebuilds]
@@ -412,10 +416,15 @@ def run_big(size: int, runs: int, work: Path, timeout: float, say: Callable[[str
         tool.prepare_cold()
         result = measure(tool.command, root, logs / f"big-{run}.log", timeout, sample_pss)
         result.pages = count_html(root / tool.output)
-        (series.memory_runs if sample_pss else series.runs).append(result)
-        say(f"  N={size} {'memory run' if sample_pss else f'run {run + 1}/{runs}'}: {result.wall:.2f} s, "
+        series.add(result, sample_pss)
+        say(f"  N={size} {_run_label(run, runs)}: {result.wall:.2f} s, "
             f"{result.peak_mb:.0f} MB")
     return series
+
+
+def _run_label(run: int, runs: int) -> str:
+    """How the log names run `run` of `runs` timed ones (run == runs: the memory run after them)."""
+    return "memory run" if run == runs else f"run {run + 1}/{runs}"
 
 
 def _slug(label: str) -> str:

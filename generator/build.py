@@ -360,7 +360,7 @@ def build(config: Config, *, progress: Progress = _quiet,
 
 def _build(config: Config, *, progress: Progress = _quiet,
            defer: list[Callable[[], bool]] | None = None, changed: frozenset[Path] | None = None,
-           stops: list[Callable[[], None]] | None = None) -> BuildReport:
+           stops: list[Callable[[], None]]) -> BuildReport:
     """build(), its body; what it started beside itself and must stop when it ends goes into `stops`."""
     started = time.perf_counter()
     cache = BuildCache(config)
@@ -387,16 +387,15 @@ def _build(config: Config, *, progress: Progress = _quiet,
             _READ[sources_dir] = read
             return last
     cache.drop(_RECORD)  # until this build succeeds, no record vouches for site/
-    def analyse_ahead(drafts: Sequence[Entry]) -> None:
+    def start_search_analysis(drafts: Sequence[Entry]) -> None:
         # A cold build's search analysis, started while the drafts are synced (see search.analyse_ahead).
         from .search import analyse_ahead, drop_ahead
 
-        if stops is not None:
-            stops.append(drop_ahead)
-            analyse_ahead(drafts, config)
+        stops.append(drop_ahead)
+        analyse_ahead(drafts, config)
 
     normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True, read=read,
-                           drafted=analyse_ahead if defer is None else None)
+                           drafted=start_search_analysis if defer is None else None)
     if normalized.plan.writes or normalized.plan.deletes:
         listing = list_content(config.content_dir)  # content/ changed under the listing
         note_written(stat_cache, listing, normalized.plan)

@@ -432,7 +432,7 @@ def _analyse(docs: Sequence[tuple[Entry, str]], keys: Sequence[str], store: Buil
             missing.append(position)
         else:
             records[position] = found
-    if missing and _AHEAD:
+    if missing:
         ahead = _take_ahead(docs, missing, vocabulary)
         for position, record in ahead.items():
             records[position] = record
