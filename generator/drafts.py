@@ -186,7 +186,10 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
     normalize_source_ = partial(normalize_source, config=config, noise=noise)
 
     def normalize_one(doc: SourceDocument) -> tuple[list[Entry], Problem | None]:
-        return normalize_source_(with_text(doc))
+        made = normalize_source_(with_text(doc))
+        for entry in made[0]:
+            entry.word_count  # counted here, in the worker, and kept: the front matter and the page need it
+        return made
 
     stale: list[SourceDocument] = []
     for doc in ordered:

@@ -334,7 +334,7 @@ def as_stored(entry: Entry) -> Entry | None:
         image_credit=_text_or_none(entry.image_credit), url=_text_or_none(entry.url),
         body=_stored_body(entry.body), sources=_stored_sources(entry.sources),
         confidence=MappingProxyType({key: float(round(value, 2)) for key, value in sorted(entry.confidence.items())}),
-    )
+    ).knowing_word_count(entry.counted_words)  # (stripping the body's blank lines leaves its words)
 
 
 def _stored_body(body: str) -> str:

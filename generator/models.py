@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import cast
 
 EMPTY_MAPPING: Mapping[str, float] = MappingProxyType({})
 
@@ -108,6 +109,10 @@ TEASER = "teaser"
 ENTRY_KINDS = (ARTICLE, TEASER)
 
 
+_WORDS = "_word_count"
+"""Where an Entry keeps its body's word count once counted (see Entry.word_count)."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One article or teaser: what the normalizer makes and the renderer shows."""
@@ -159,8 +164,29 @@ class Entry:
 
     @property
     def word_count(self) -> int:
-        """Words in the body (CJK characters count as words)."""
-        return count_words(self.body)
+        """Words in the body (CJK characters count as words).
+
+        Counted once per entry and kept beside its fields (not one of them: equality, hashing
+        and the front matter's fields ignore it). A cold build from page dumps needs every
+        draft's count twice, for its front matter and for its page; the normalizer's workers
+        count it, and the count travels with the draft.
+        """
+        words = self.__dict__.get(_WORDS)
+        if words is None:
+            words = self.__dict__[_WORDS] = count_words(self.body)
+        return cast(int, words)
+
+    @property
+    def counted_words(self) -> int | None:
+        """word_count if it has been counted, else None (nothing is counted)."""
+        return cast("int | None", self.__dict__.get(_WORDS))
+
+    def knowing_word_count(self, words: int | None) -> Entry:
+        """This entry, told its word count (None: nothing to tell), counted on a body with the
+        same words: the draft it was stored from, say."""
+        if words is not None:
+            self.__dict__[_WORDS] = words
+        return self
 
     def with_changes(self, **changes: object) -> Entry:
         """dataclasses.replace(self, **changes), without its generic field walk and the frozen
@@ -171,6 +197,8 @@ class Entry:
             raise TypeError(f"Entry has no field {min(unknown)!r}")
         entry = object.__new__(type(self))
         state = self.__dict__.copy()
+        if "body" in changes:
+            state.pop(_WORDS, None)
         state.update(changes)
         entry.__dict__.update(state)
         return entry

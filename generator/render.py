@@ -508,8 +508,13 @@ def body_digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _render_body(body: str) -> tuple[str, int]:
-    return render_markdown(body), word_count(body)
+def _render_body(body: str, words: int | None = None) -> tuple[str, int]:
+    """(HTML, words) of a body; `words`: its count, when already known (Entry.counted_words)."""
+    return render_markdown(body), word_count(body) if words is None else words
+
+
+def _render_counted(item: tuple[str, int | None]) -> tuple[str, int]:
+    return _render_body(*item)
 
 
 word_count = count_words  # (models.count_words: the fast byte-class count, property-tested)
@@ -520,14 +525,18 @@ def _bodies(entries: Sequence[Entry], known: Mapping[str, tuple[str, int]], jobs
     """Body digest -> (HTML, words) for every entry, rendering only bodies not `known`
     (and body -> digest into `digest_of`, if given)."""
     digest_of = {} if digest_of is None else digest_of
+    counted: dict[str, int] = {}  # body -> words, for entries that carry their count
     for entry in entries:
         if entry.body not in digest_of:
             digest_of[entry.body] = body_digest(entry.body)
+        words = entry.counted_words
+        if words is not None:
+            counted[entry.body] = words
     digests = {digest: body for body, digest in digest_of.items()}
     result = {digest: known[digest] for digest in digests if digest in known}
-    todo = [digest for digest in digests if digest not in result]
-    for digest, done in zip(todo, parallel_map(_render_body, [digests[d] for d in todo], jobs), strict=True):
-        result[digest] = done
+    todo = [(digests[digest], counted.get(digests[digest])) for digest in digests if digest not in result]
+    for (body, _), done in zip(todo, parallel_map(_render_counted, todo, jobs), strict=True):
+        result[digest_of[body]] = done
     return result
 
 
@@ -601,7 +610,7 @@ class _LazyViews(Mapping[str, EntryView]):
         digest = self.digests.get(entry.body) or body_digest(entry.body)
         made = self.bodies.get(digest)
         if made is None:
-            made = self.bodies[digest] = self._known.get(digest) or _render_body(entry.body)
+            made = self.bodies[digest] = self._known.get(digest) or _render_body(entry.body, entry.counted_words)
         html, words = made
         publication = self._links("publications", [entry.publication] if entry.publication else [])
         values: dict[str, Any] = {

@@ -73,7 +73,7 @@ class _Group:
             tags=tuple(dict.fromkeys(t for v in versions for t in v.tags)),
             sources=tuple(dict.fromkeys(s for v in versions for s in v.sources)),
             confidence=MappingProxyType(confidence),
-        )
+        ).knowing_word_count(self.keep.counted_words)  # the body is the kept version's
 
 
 def merge_duplicates(entries: Sequence[Entry]) -> list[Entry]:

@@ -55,3 +55,44 @@ def test_word_patterns_are_compiled_only_when_needed() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "0"]
     assert count_words("佳士工人 and more") == count_words_slowly("佳士工人 and more")
+
+
+def test_the_word_count_is_counted_once_and_kept_only_while_the_body_is_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import generator.models as models
+
+    counted: list[str] = []
+
+    def counting(text: str) -> int:
+        counted.append(text)
+        return count_words(text)
+
+    monkeypatch.setattr(models, "count_words", counting)
+    entry = Entry(title="T", body="one two three")
+    assert entry.counted_words is None
+    assert entry.word_count == 3 and entry.word_count == 3
+    assert counted == ["one two three"]
+    assert entry.counted_words == 3
+    # Kept by a copy that keeps the body, across a pickle (a worker's draft), out of equality.
+    assert entry.placed("t", "t.md").counted_words == 3
+    assert pickle.loads(pickle.dumps(entry)).counted_words == 3
+    assert entry == Entry(title="T", body="one two three") and hash(entry) == hash(Entry(title="T", body="one two three"))
+    # Dropped by one that changes it, and never taken over by dataclasses.replace.
+    changed = entry.with_changes(body="four")
+    assert changed.counted_words is None and changed.word_count == 1
+    assert replace(entry, title="U").counted_words is None
+
+
+def test_drafts_carry_their_word_count_through_merging_and_storing() -> None:
+    from generator.frontmatter import as_stored
+    from generator.normalize.dedupe import merge_duplicates
+
+    article = Entry(title="Same story", body="\nA body of six words here.\n\n", date=dt.date(2020, 1, 2))
+    teaser = Entry(title="Same story", kind="teaser", summary="A teaser", tags=("x",))
+    assert article.word_count == 6 and teaser.word_count == 0
+    [merged] = merge_duplicates([teaser, article])
+    assert merged.body == article.body and merged.tags == ("x",)
+    assert merged.counted_words == 6
+    stored = as_stored(merged)
+    assert stored is not None and stored.body != merged.body
+    assert stored.counted_words == 6 == count_words(stored.body)
