@@ -258,11 +258,14 @@ def _save_entries(store: BuildCache, fresh: dict[str, tuple[Entry, ...]], gone: 
     """Put the fresh drafts in their shards and drop those of sources gone; other shards are not read."""
     from .cache import shard_of
 
-    dirty = {shard_of(path) for path in (*fresh, *gone)}
-    for shard in sorted(dirty):
+    removed = frozenset(gone)
+    by_shard: dict[str, dict[str, tuple[Entry, ...]]] = {shard_of(path): {} for path in removed}
+    for path, found in fresh.items():
+        by_shard.setdefault(shard_of(path), {})[path] = found
+    for shard, fresh_here in sorted(by_shard.items()):
         name = f"{ENTRIES_NAME}-{shard}"
-        part = {path: found for path, found in store.load(name, keep=True).items() if path not in gone}
-        part.update((path, found) for path, found in fresh.items() if shard_of(path) == shard)
+        part = {path: found for path, found in store.load(name, keep=True).items() if path not in removed}
+        part.update(fresh_here)
         store.save(name, part)
 
 
