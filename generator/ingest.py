@@ -13,11 +13,12 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from .models import Problem, Severity, SourceDocument, SourceKind
+from .parallel import in_threads
 
 MAX_BYTES = 20 * 1024 * 1024
 """Larger files are refused: no saved article is that big, and it keeps memory bounded."""
@@ -90,17 +91,35 @@ def read_source(path: Path, sources_dir: Path, root: Path, rel: Path | str | Non
                 size: int | None = None) -> tuple[SourceDocument | None, list[Problem]]:
     """Read one file into a SourceDocument, or explain why not (`rel`: path relative to sources_dir,
     `size`: the file's size, when the caller knows them)."""
-    kind = KINDS[path.suffix.lower()]
+    return _document(path, sources_dir, root, rel, _read_bytes(path, root, size))
+
+
+Read = tuple[bytes, str] | Problem
+"""A file's bytes and their SHA-256 (hex), or why they could not be read."""
+
+
+def _read_bytes(path: Path, root: Path, size: int | None = None) -> Read:
+    """The bytes of the file at `path` and their digest (`size`: its size, when known)."""
     try:
         if size is None:
             size = os.stat(path).st_size
         if size > MAX_BYTES:
-            return None, [Problem(_shown(path, root), f"file is too large ({size // (1024 * 1024)} MB; the limit "
-                                                      f"is {MAX_BYTES // (1024 * 1024)} MB): skipped")]
+            return Problem(_shown(path, root), f"file is too large ({size // (1024 * 1024)} MB; the limit "
+                                               f"is {MAX_BYTES // (1024 * 1024)} MB): skipped")
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        return None, [Problem(_shown(path, root), f"cannot be read: {error.strerror or error}")]
+        return Problem(_shown(path, root), f"cannot be read: {error.strerror or error}")
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def _document(path: Path, sources_dir: Path, root: Path, rel: Path | str | None,
+              read: Read) -> tuple[SourceDocument | None, list[Problem]]:
+    """What read_source gives for the file at `path`, from what reading it gave."""
+    if isinstance(read, Problem):
+        return None, [read]
+    data, digest = read
+    kind = KINDS[path.suffix.lower()]
     if not data.strip():
         return None, [Problem(_shown(path, root), "file is empty: skipped")]
     decoded = decode(data)
@@ -116,7 +135,6 @@ def read_source(path: Path, sources_dir: Path, root: Path, rel: Path | str | Non
     if rel is None:
         rel = path.relative_to(sources_dir)
     shown_rel = rel if isinstance(rel, str) else rel.as_posix()
-    digest = hashlib.sha256(data).hexdigest()
     return SourceDocument(shown_rel, kind, text, encoding, digest), problems
 
 
@@ -140,6 +158,7 @@ def read_sources(sources_dir: Path, root: Path,
         return [], [Problem(_shown(sources_dir, root), "sources directory not found")]
     base = sources_dir.resolve()
     fresh: SourceStats = {}
+    listed: list[tuple[str, os.DirEntry[str]]] = []
     for rel, entry in _listing(sources_dir):
         if entry.is_symlink():
             target = Path(entry.path).resolve()
@@ -147,22 +166,44 @@ def read_sources(sources_dir: Path, root: Path,
                 problems.append(Problem(_shown(Path(entry.path), root), "symbolic link pointing outside the "
                                                                         "sources directory: skipped"))
                 continue
-        try:
-            if not entry.is_file():
-                continue
-            info = entry.stat()
-        except OSError:
-            info = None
-        known = stats.get(rel) if stats is not None and info is not None else None
-        if known is not None and info is not None and known[:2] == (info.st_size, info.st_mtime_ns):
+        listed.append((rel, entry))
+
+    def fetch(part: Sequence[tuple[str, os.DirEntry[str]]]) -> list[tuple[os.stat_result | None, Read | None] | None]:
+        # Each file's status, and its bytes when they are not known (None: not a file).
+        fetched: list[tuple[os.stat_result | None, Read | None] | None] = []
+        for rel, entry in part:
+            try:
+                if not entry.is_file():
+                    fetched.append(None)
+                    continue
+                info: os.stat_result | None = entry.stat()
+            except OSError:
+                info = None
+            known = stats.get(rel) if stats is not None and info is not None else None
+            if known is not None and info is not None and known[:2] == (info.st_size, info.st_mtime_ns):
+                fetched.append((info, None))
+            else:
+                fetched.append((info, _read_bytes(Path(entry.path), root, info.st_size if info is not None else None)))
+        return fetched
+
+    # Read by several threads at once: from a cold page cache each file is a wait on the disk
+    # (ten thousand page dumps took 1.2 s to read one by one), which threads overlap; the
+    # interpreter lock is let go while the kernel reads and while the digest is computed.
+    parts = in_threads(fetch, listed, READERS, PARALLEL_READS)
+    for (rel, entry), got in zip(listed, (item for part in parts for item in part), strict=True):
+        if got is None:
+            continue
+        info, read = got
+        known = stats.get(rel) if stats is not None and read is None else None
+        if known is not None and info is not None:
             fresh[rel] = known
             problems.extend(known[4])
             # (no Path made for a file not read: ten thousand of them cost a tenth of a second)
             kind = KINDS[entry.name[entry.name.rfind("."):].lower()]
             documents.append(SourceDocument(rel, kind, "", known[3], known[2], read=False))
             continue
-        document, met = read_source(Path(entry.path), sources_dir, root, rel,
-                                    info.st_size if info is not None else None)
+        assert read is not None
+        document, met = _document(Path(entry.path), sources_dir, root, rel, read)
         problems.extend(met)
         if document is not None:
             documents.append(document)
@@ -172,6 +213,13 @@ def read_sources(sources_dir: Path, root: Path,
         stats.clear()
         stats.update(fresh)
     return documents, problems
+
+
+READERS = 4
+"""Threads that read sources at once (see read_sources)."""
+
+PARALLEL_READS = 64
+"""Fewer sources than this are read one after another, in this thread."""
 
 
 def read_again(document: SourceDocument, sources_dir: Path, root: Path) -> SourceDocument:

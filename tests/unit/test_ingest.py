@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from generator import ingest
 from generator.ingest import read_sources
 from generator.models import Severity, SourceKind
@@ -99,3 +101,32 @@ def test_unchanged_files_are_not_read_again_and_changed_ones_are(tmp_path: Path)
     third, _ = read_sources(src, tmp_path, stats)
     assert [(d.path, d.read) for d in third] == [("a.txt", True), ("c.md", True)]
     assert "longer now" in third[0].text and set(stats) == {"a.txt", "c.md"}
+
+
+def test_reading_in_threads_gives_what_reading_one_by_one_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many sources are read by several threads at once (ingest.READERS): the documents, their
+    order, the problems and the recorded stats are those of reading them one after another."""
+    sources = tmp_path / "seeds"
+    (sources / "deeper").mkdir(parents=True)
+    for number in range(90):
+        folder = sources / "deeper" if number % 3 == 0 else sources
+        kind = (".txt", ".md", ".html")[number % 3]
+        data = {0: b"", 7: b"\x00\x01binary", 11: "Caf\xe9 cr\xe8me br\xfbl\xe9e".encode("cp1252")}.get(
+            number, f"Article {number}\r\n\r\nA paragraph about item {number}.\n".encode())
+        (folder / f"item-{number:03d}{kind}").write_bytes(data)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("elsewhere", encoding="utf-8")
+    (sources / "link.txt").symlink_to(outside)
+    monkeypatch.setattr(ingest, "MAX_BYTES", 60)  # and some files are too large
+
+    def read(threads_from: int) -> tuple[object, object, object]:
+        monkeypatch.setattr(ingest, "PARALLEL_READS", threads_from)
+        stats: ingest.SourceStats = {}
+        documents, problems = read_sources(sources, tmp_path, stats)
+        again = read_sources(sources, tmp_path, stats)  # (the stats say nothing changed: nothing is read)
+        return (documents, problems, stats), again, [d.read for d in again[0]]
+
+    one_by_one, in_threads = read(10**9), read(1)
+    assert in_threads == one_by_one
+    documents, problems, _ = one_by_one[0]  # type: ignore[misc]
+    assert len(documents) > 60 and len({str(p) for p in problems}) >= 4
