@@ -253,9 +253,10 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
         structure.append(save_memo(config, state, rendered.memo))
 
     def record() -> None:
+        # (site/ is written: its files are looked at while the search process may still be saving)
+        manifest = manifest_after(state.manifest, same, (f.path for f in files), config.output_dir)
         if pending is not None:
             pending.join()  # the search's caches, saved after it answered
-        manifest = manifest_after(state.manifest, same, (f.path for f in files), config.output_dir)
         save_state(config, state, rendered.memo, inputs, own_problems, config.output_dir, manifest,
                    structure[0] if structure else None)
 
