@@ -13,6 +13,7 @@ leaves site/ untouched and makes the build fail.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -41,7 +42,15 @@ from .content import (
 )
 from .models import ARTICLE, Entry, OutputFile, Problem, Severity, SourceDocument
 from .parallel import Forked, answer_first, fork_one
-from .write import WriteReport, abandon_staging, begin_staging, find_collisions, write_site
+from .write import (
+    WriteReport,
+    abandon_staging,
+    begin_staging,
+    find_collisions,
+    has_spare_record,
+    mirror_spare,
+    write_site,
+)
 
 if TYPE_CHECKING:
     from .search import SearchOutput
@@ -432,6 +441,13 @@ def _build(config: Config, *, progress: Progress = _quiet,
     render_started = time.perf_counter()
     # With no site/ yet, the pages are written into the new tree where they are rendered.
     staging = begin_staging(config.output_dir) if defer is None else None
+    spare = config.cache_dir / SPARE_SITE
+    mirroring = None
+    if staging is None and defer is None and config.output_dir.is_dir() and not has_spare_record(spare):
+        # The first rebuild after a cold build: the spare tree its write updates is made meanwhile.
+        mirroring = fork_one(functools.partial(mirror_spare, config.output_dir, spare))
+        if mirroring is not None:
+            stops.append(mirroring.join)
     try:
         versions = dict(key.rsplit(":", 1) for key in entry_cache)
         earlier_search = _LAST_SEARCH.get(config.output_dir.absolute()) if defer is not None else None
@@ -471,7 +487,11 @@ def _build(config: Config, *, progress: Progress = _quiet,
             # The caches of content/, and most of the render's, do not depend on site/: pickled
             # while the writer threads wait on the kernel.
             saves = [_in_background([*saves, prepare_record])]
-        written = write_site(files, config.output_dir, same=same, spare=config.cache_dir / SPARE_SITE,
+        if mirroring is not None:
+            # A spare that could not be made is no error: write_site then makes the tree from nothing.
+            with contextlib.suppress(Exception):
+                mirroring.result()
+        written = write_site(files, config.output_dir, same=same, spare=spare,
                              staged=staging)
         saves.append(record_render)
         paths = [*(f.path for f in files), *same]

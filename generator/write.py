@@ -174,6 +174,11 @@ class _Record:
     """(device, inode) of the live directory: a site swapped in by anything else voids the record."""
 
 
+def has_spare_record(spare: Path) -> bool:
+    """Whether `spare` holds a record (its tree is then the retired one, brought up to date by the next write)."""
+    return (spare / _RECORD).exists()
+
+
 def _usable_spare(spare: Path | None, output_dir: Path) -> bool:
     """A spare must be on the output's file system (a rename cannot cross one)."""
     if spare is None:
@@ -291,6 +296,35 @@ def _fresh(files: Sequence[OutputFile], output_dir: Path, same: Collection[str],
         shutil.rmtree(work, ignore_errors=True)  # the retired tree, after the exchange
     return WriteReport(written=len(written), unchanged=len(new) - len(written),
                        removed=len(old - new) if old is not None else 0)
+
+
+def mirror_spare(output_dir: Path, spare: Path) -> bool:
+    """Make `spare` hold a copy of the live tree, every file hard-linked to the live one, with a
+    record that says so, unless it has a record already or there is no live tree. True when made.
+
+    A cold build leaves no spare (there was no tree to retire), so the first rebuild after it
+    would make its whole new tree from nothing: at 10,000 entries 16,000 links and 5,000
+    folders, half a second of its second. A rebuild calls this in another process while it
+    renders, and write_site then only updates the spare (see _update_spare). Should the live
+    tree be swapped in the meantime, the record it saves is void (its live_id)."""
+    output_dir = output_dir.absolute()
+    if not output_dir.is_dir() or not _usable_spare(spare, output_dir) or has_spare_record(spare):
+        return False
+    live_id = _identity(output_dir)
+    paths = sorted(_file_paths(output_dir) or ())
+    work = spare.absolute() / _TREE
+    shutil.rmtree(work, ignore_errors=True)  # a spare without its record: a build killed midway
+    work.mkdir()
+    root, live, created = str(work), str(output_dir), {""}
+
+    def link(chunk: Sequence[str]) -> None:
+        for path in chunk:
+            _make_parent(root, path, created)
+            os.link(os.path.join(live, path), os.path.join(root, path))
+
+    in_threads(link, paths, WRITERS, PARALLEL_WRITES)
+    _save_record(spare, _Record(frozenset(paths), frozenset(), live_id))
+    return True
 
 
 def _update_spare(files: Sequence[OutputFile], output_dir: Path, same: Collection[str], spare: Path,

@@ -273,7 +273,8 @@ def test_a_cold_build_with_the_search_built_beside_the_render_equals_one_without
     entry = sorted((beside / "content").rglob("*.md"))[7]
     entry.write_text(entry.read_text(encoding="utf-8") + "\nA corrected last paragraph.\n", encoding="utf-8")
     _build(beside)
-    assert len(forked) == 1  # pages to reuse: no overlap
+    # Pages to reuse: no search beside the render, only the spare tree's copy (write.mirror_spare).
+    assert len(forked) == 2 and forked[1]._function.func is build_module.mirror_spare  # type: ignore[attr-defined]
     assert {p: b for p, (b, _) in _snapshot(beside / "site").items()} == {
         p: b for p, (b, _) in _cold_site(beside, tmp_path).items()}
 
@@ -327,6 +328,43 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
     source.write_text(source.read_text(encoding="utf-8").replace(" the ", " a ", 1), encoding="utf-8")
     _build(ahead)
     assert len(started) == 1
+
+
+@pytest.mark.parametrize("spare", ["made beside the render", "none"])
+def test_the_first_rebuild_after_a_cold_build_updates_a_spare_made_beside_its_render(
+    spare: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[object],
+) -> None:
+    """A cold build leaves no spare tree. The first rebuild has one made, a hard-linked copy of
+    site/, by another process while it renders (write.mirror_spare), and its write updates that
+    instead of making the whole tree from nothing. Either way the site equals a cold build's,
+    the unchanged files keep their inode, and the report counts the same."""
+    import generator.build as build_module
+    from generator import write
+
+    root = make_project(tmp_path / "p", generate(30, words=60), dumps=False, content=True)
+    _build(root)
+    assert forked == []  # a cold build: no site/ to copy
+    before = _snapshot(root / "site")
+    if spare == "none":
+        monkeypatch.setattr(build_module, "has_spare_record", lambda path: True)  # (so none is made)
+    from_nothing: list[object] = []
+    real_fresh = write._fresh
+    monkeypatch.setattr(write, "_fresh", lambda *a, **k: from_nothing.append(a) or real_fresh(*a, **k))
+    entry = sorted((root / "content").rglob("*.md"))[5]
+    entry.write_text(entry.read_text(encoding="utf-8") + "\nA corrected last paragraph.\n", encoding="utf-8")
+    report = _build(root)
+    if spare == "none":
+        assert forked == [] and len(from_nothing) == 1
+    else:
+        assert len(forked) == 1 and forked[0] is not None and from_nothing == []
+    after = _snapshot(root / "site")
+    assert {p: b for p, (b, _) in after.items()} == {p: b for p, (b, _) in _cold_site(root, tmp_path).items()}
+    kept = [p for p in after if p in before and after[p][0] == before[p][0]]
+    assert kept and all(after[p][1] == before[p][1] for p in kept)  # linked, not rewritten
+    assert report.written is not None
+    assert report.written.written == sum(1 for p in after if p not in before or after[p][0] != before[p][0])
+    assert report.written.removed == sum(1 for p in before if p not in after)
+    assert report.written.unchanged == len(after) - report.written.written
 
 
 def test_a_search_that_fails_beside_the_render_fails_the_build_and_keeps_the_site(
