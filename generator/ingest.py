@@ -23,6 +23,12 @@ from .parallel import in_threads
 MAX_BYTES = 20 * 1024 * 1024
 """Larger files are refused: no saved article is that big, and it keeps memory bounded."""
 
+READERS = 4
+"""Threads that read sources at once (see read_sources)."""
+
+PARALLEL_READS = 64
+"""Fewer sources than this are read one after another, in this thread."""
+
 KINDS: dict[str, SourceKind] = {
     ".txt": SourceKind.TEXT,
     ".html": SourceKind.HTML,
@@ -138,9 +144,15 @@ def _document(path: Path, sources_dir: Path, root: Path, rel: Path | str | None,
     return SourceDocument(shown_rel, kind, text, encoding, digest), problems
 
 
-SourceStats = dict[str, tuple[int, int, str, str, tuple[Problem, ...]]]
-"""Path (relative to the sources directory) -> (size, mtime_ns, digest, encoding, problems) of
-a file as last read: see read_sources."""
+SourceStat = tuple[int, int, str, str, tuple[Problem, ...]]
+"""(size, mtime_ns, digest, encoding, problems) of a file as last read."""
+
+SourceStats = dict[str, SourceStat]
+"""Path (relative to the sources directory) -> its SourceStat: see read_sources."""
+
+_Fetched = tuple[os.stat_result | None, SourceStat | None, Read | None]
+"""A source as read_sources's threads leave it: its status, its record in the stats when it is
+unchanged (it is not read), else what reading it gave."""
 
 
 def read_sources(sources_dir: Path, root: Path,
@@ -168,9 +180,10 @@ def read_sources(sources_dir: Path, root: Path,
                 continue
         listed.append((rel, entry))
 
-    def fetch(part: Sequence[tuple[str, os.DirEntry[str]]]) -> list[tuple[os.stat_result | None, Read | None] | None]:
-        # Each file's status, and its bytes when they are not known (None: not a file).
-        fetched: list[tuple[os.stat_result | None, Read | None] | None] = []
+    def fetch(part: Sequence[tuple[str, os.DirEntry[str]]]) -> list[_Fetched | None]:
+        # Each file's status, then its record in `stats` when it is unchanged, else its bytes
+        # (None: not a file).
+        fetched: list[_Fetched | None] = []
         for rel, entry in part:
             try:
                 if not entry.is_file():
@@ -181,9 +194,10 @@ def read_sources(sources_dir: Path, root: Path,
                 info = None
             known = stats.get(rel) if stats is not None and info is not None else None
             if known is not None and info is not None and known[:2] == (info.st_size, info.st_mtime_ns):
-                fetched.append((info, None))
+                fetched.append((info, known, None))
             else:
-                fetched.append((info, _read_bytes(Path(entry.path), root, info.st_size if info is not None else None)))
+                fetched.append((info, None, _read_bytes(Path(entry.path), root,
+                                                        info.st_size if info is not None else None)))
         return fetched
 
     # Read by several threads at once: from a cold page cache each file is a wait on the disk
@@ -193,9 +207,8 @@ def read_sources(sources_dir: Path, root: Path,
     for (rel, entry), got in zip(listed, (item for part in parts for item in part), strict=True):
         if got is None:
             continue
-        info, read = got
-        known = stats.get(rel) if stats is not None and read is None else None
-        if known is not None and info is not None:
+        info, known, read = got
+        if known is not None:
             fresh[rel] = known
             problems.extend(known[4])
             # (no Path made for a file not read: ten thousand of them cost a tenth of a second)
@@ -213,13 +226,6 @@ def read_sources(sources_dir: Path, root: Path,
         stats.clear()
         stats.update(fresh)
     return documents, problems
-
-
-READERS = 4
-"""Threads that read sources at once (see read_sources)."""
-
-PARALLEL_READS = 64
-"""Fewer sources than this are read one after another, in this thread."""
 
 
 def read_again(document: SourceDocument, sources_dir: Path, root: Path) -> SourceDocument:

@@ -513,10 +513,6 @@ def _render_body(body: str, words: int | None = None) -> tuple[str, int]:
     return render_markdown(body), word_count(body) if words is None else words
 
 
-def _render_counted(item: tuple[str, int | None]) -> tuple[str, int]:
-    return _render_body(*item)
-
-
 word_count = count_words  # (models.count_words: the fast byte-class count, property-tested)
 
 
@@ -535,7 +531,7 @@ def _bodies(entries: Sequence[Entry], known: Mapping[str, tuple[str, int]], jobs
     digests = {digest: body for body, digest in digest_of.items()}
     result = {digest: known[digest] for digest in digests if digest in known}
     todo = [(digests[digest], counted.get(digests[digest])) for digest in digests if digest not in result]
-    for (body, _), done in zip(todo, parallel_map(_render_counted, todo, jobs), strict=True):
+    for (body, _), done in zip(todo, parallel_map(lambda item: _render_body(*item), todo, jobs), strict=True):
         result[digest_of[body]] = done
     return result
 
