@@ -208,6 +208,18 @@ def test_cached_and_parallel_builds_equal_a_cold_build(tmp_path: Path) -> None:
         search.PARALLEL_FROM, search.shards.PARALLEL_POSTINGS = original
 
 
+def test_postings_written_out_in_many_passes_equal_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shards' posting texts are made a bounded number of postings at a time (a cold build
+    at 10,000 entries: 20 passes); the cut between passes changes no byte."""
+    from generator.search import shards
+
+    entries = corpus(40, 120)
+    one_pass = _files(build_search(entries, Config(), cache=False))
+    for per_pass in (1, 97, 1000):
+        monkeypatch.setattr(shards, "POSTINGS_PER_PASS", per_pass)
+        assert _files(build_search(entries, Config(), cache=False)) == one_pass, per_pass
+
+
 def test_a_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     config = Config(root=tmp_path)
     entries = corpus(10, 40)
