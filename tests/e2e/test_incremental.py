@@ -320,6 +320,7 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
     assert len(started) == 1 and started[0] is not None
     assert int(taken.read_text()) == (0 if how == "analysis ahead fails" else len(report.entries))
     assert not search_module._AHEAD  # the process is stopped and reaped when the build ends
+    assert all(dropped._ended for dropped in search_module._DROPPED)  # (kept, not freed, but reaped)
     assert {p: b for p, (b, _) in _snapshot(ahead / "site").items()} == {
         p: b for p, (b, _) in _snapshot(without / "site").items()}
 
