@@ -41,7 +41,7 @@ from ..parallel import default_jobs
 from .encode import LENGTH_CHUNK, SHARD_BYTES, data_file, entry_size, lengths_file, shard_file
 from .encode import terms_file as encode_terms_file
 from .fields import FIELDS
-from .index import Index, stable_order
+from .index import Index, Ints, stable_order
 
 DOC_CHUNK = 4
 PAGE_SIZE = 10
@@ -187,7 +187,7 @@ def _texts_of(index: Index, stale: npt.NDArray[np.bool_],
     return texts
 
 
-def _texts_pass(index: Index, rows: npt.NDArray[np.int64], js_rank: npt.NDArray[np.int64]) -> dict[int, str]:
+def _texts_pass(index: Index, rows: Ints, js_rank: npt.NDArray[np.int64]) -> dict[int, str]:
     """_texts_of for the postings at `rows` (ascending): every posting of the terms they hold.
     `js_rank`: per term number, its place in JavaScript order."""
     field_count = len(index.fields)
