@@ -365,7 +365,8 @@ freeing anything (cli.run), need not spend; `archive serve` frees them when it b
 
 
 def drop_ahead() -> None:
-    """Forget the analysis analyse_ahead started (its process is stopped if it still runs, and reaped)."""
+    """Forget the analysis analyse_ahead started (its process is stopped if it still runs, and reaped);
+    what it holds is kept until the next call (see _DROPPED)."""
     _DROPPED.clear()
     while _AHEAD:
         started = _AHEAD.pop()
