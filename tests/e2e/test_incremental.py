@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -316,9 +316,23 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
             raise ValueError("analysis ahead broke on purpose")
 
         monkeypatch.setattr(search_module, "_analyse_drafts", broken)
+    else:
+        real_analyse = search_module._analyse_drafts
+
+        def counting(docs: Sequence[object]) -> object:
+            made = real_analyse(docs)  # type: ignore[arg-type]
+            analysed.write_text(f"{len(docs)} {len(made[1])}")
+            return made
+
+        analysed = tmp_path / "analysed"
+        monkeypatch.setattr(search_module, "_analyse_drafts", counting)
     report = _build(ahead)
     assert len(started) == 1 and started[0] is not None
     assert int(taken.read_text()) == (0 if how == "analysis ahead fails" else len(report.entries))
+    if how != "analysis ahead fails":
+        # Each related-articles teaser of the dumps is merged into its article: not analysed.
+        drafts, records = map(int, analysed.read_text().split())
+        assert drafts > records == len(report.entries)
     assert not search_module._AHEAD  # the process is stopped and reaped when the build ends
     assert all(dropped._ended for dropped in search_module._DROPPED)  # (kept, not freed, but reaped)
     assert {p: b for p, (b, _) in _snapshot(ahead / "site").items()} == {

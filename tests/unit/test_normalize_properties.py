@@ -208,6 +208,21 @@ def test_merging_duplicates_is_folding_them_one_at_a_time(entries: list[Any]) ->
     assert repr(merge_duplicates(entries)) == repr(_merged_one_at_a_time(entries))
 
 
+@settings(max_examples=80, deadline=None)
+@given(_versions())
+def test_the_kept_versions_are_the_ones_each_merged_entry_is_made_from(entries: list[Any]) -> None:
+    from generator.normalize.dedupe import kept_versions, merge_duplicates
+
+    kept = kept_versions(entries)
+    merged = merge_duplicates(entries)
+    assert len(kept) == len(merged)
+    for version, entry in zip(kept, merged, strict=True):
+        assert any(version is given for given in entries)  # the draft itself, not a copy
+        assert (version.title, version.kind, version.body) == (entry.title, entry.kind, entry.body)
+        for name in ("date", "authors", "publication", "summary", "language"):
+            assert getattr(version, name) in (getattr(entry, name), None, "", ())
+
+
 _SOME_TEXT = st.text(alphabet=st.sampled_from(list("aZ09 _-.,;:’'\t\x1c\u00a0\u200bé\u0301ßİſ\nLongword")),
                      max_size=60)
 _WORDY_TEXT = st.lists(st.sampled_from(["the", "and", "der", "la", "que", "é", "Le", "1", " ", ",", "—", "_",
