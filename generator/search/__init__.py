@@ -399,10 +399,16 @@ def _take_ahead(docs: Sequence[tuple[Entry, str]], positions: Sequence[int],
     into `vocabulary`; {} when there are none (not started, failed, or taken already)."""
     if not _AHEAD:
         return {}
+    started = _AHEAD.pop()
     try:
-        terms, by_key = _AHEAD.pop().result()
+        terms, by_key = started.result()
     except Exception:  # noqa: BLE001 - an analysis that failed is made again here
         return {}
+    finally:
+        # It ends once it has answered: reaped now, not left a zombie until this process ends
+        # (a search built beside the render, in a process the analysis is no child of, cannot:
+        # this process's drop_ahead reaps it there).
+        started.join()
     found = [(p, record) for p in positions if (record := by_key.get(_doc_key(*docs[p]))) is not None]
     if not found:
         return {}

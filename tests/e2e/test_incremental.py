@@ -335,6 +335,8 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
         assert drafts > records == len(report.entries)
     assert not search_module._AHEAD  # the process is stopped and reaped when the build ends
     assert all(dropped._ended for dropped in search_module._DROPPED)  # (kept, not freed, but reaped)
+    with pytest.raises(ChildProcessError):  # and no process the build started is left a zombie
+        print("unreaped:", os.waitpid(-1, os.WNOHANG))
     assert {p: b for p, (b, _) in _snapshot(ahead / "site").items()} == {
         p: b for p, (b, _) in _snapshot(without / "site").items()}
 
