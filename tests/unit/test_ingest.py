@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -103,9 +105,11 @@ def test_unchanged_files_are_not_read_again_and_changed_ones_are(tmp_path: Path)
     assert "longer now" in third[0].text and set(stats) == {"a.txt", "c.md"}
 
 
-def test_reading_in_threads_gives_what_reading_one_by_one_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Many sources are read by several threads at once (ingest.READERS): the documents, their
-    order, the problems and the recorded stats are those of reading them one after another."""
+def test_reading_ahead_gives_what_reading_without_it_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel is asked to read ahead every file about to be read, and only those
+    (ingest._read_ahead): the documents, their order, the problems and the recorded stats
+    are those of reading without it, and a FIFO among the sources neither hangs the read
+    nor is opened."""
     sources = tmp_path / "seeds"
     (sources / "deeper").mkdir(parents=True)
     for number in range(90):
@@ -117,16 +121,31 @@ def test_reading_in_threads_gives_what_reading_one_by_one_gives(tmp_path: Path, 
     outside = tmp_path / "outside.txt"
     outside.write_text("elsewhere", encoding="utf-8")
     (sources / "link.txt").symlink_to(outside)
+    os.mkfifo(sources / "pipe.txt")
     monkeypatch.setattr(ingest, "MAX_BYTES", 60)  # and some files are too large
+    asked: list[list[str]] = []
+    real_read_ahead = ingest._read_ahead
 
-    def read(threads_from: int) -> tuple[object, object, object]:
-        monkeypatch.setattr(ingest, "PARALLEL_READS", threads_from)
+    def read_ahead(paths: Iterable[str]) -> None:
+        asked.append(sorted(paths))
+        real_read_ahead(asked[-1])
+
+    monkeypatch.setattr(ingest, "_read_ahead", read_ahead)
+
+    def read() -> tuple[object, object, object]:
         stats: ingest.SourceStats = {}
         documents, problems = read_sources(sources, tmp_path, stats)
         again = read_sources(sources, tmp_path, stats)  # (the stats say nothing changed: nothing is read)
         return (documents, problems, stats), again, [d.read for d in again[0]]
 
-    one_by_one, in_threads = read(10**9), read(1)
-    assert in_threads == one_by_one
-    documents, problems, _ = one_by_one[0]  # type: ignore[misc]
+    ahead = read()
+    read_first, read_again = asked
+    # Every file but those too large to read, and the link pointing outside; then only the files
+    # that gave no document (empty, binary), which are read again to say so again.
+    assert read_first == sorted(str(p) for p in sources.rglob("item-*") if p.stat().st_size <= 60)
+    assert read_again == [p for p in read_first if p.endswith(("item-000.txt", "item-007.md"))]
+    assert not any(path.endswith("pipe.txt") for path in read_first)
+    monkeypatch.delattr(ingest.os, "posix_fadvise")  # as where the C library has none
+    assert read() == ahead
+    documents, problems, _ = ahead[0]  # type: ignore[misc]
     assert len(documents) > 60 and len({str(p) for p in problems}) >= 4
