@@ -209,10 +209,10 @@ def _read_ahead(paths: Iterable[str]) -> None:
     return without waiting for them (posix_fadvise WILLNEED; nothing where there is none).
 
     The files are then read one after another, in this thread. From a cold page cache, each
-    read would otherwise wait on the disk in turn: 10,000 page dumps took 0.81 s to read, hash
-    and decode that way, 0.25 s after this (0.11 s of it here). From a warm one, this costs
-    0.04 s, and threads reading several files at once were slower still (0.55-0.9 s, against
-    0.33-0.37 s one by one: every file's Python work waits its turn for the interpreter lock).
+    read would otherwise wait on the disk in turn: read_sources took 1.24-1.42 s over 10,000
+    page dumps that way, 0.43-0.46 s after this (four threads reading at once: 0.72-0.86 s).
+    From a warm one, this costs about 0.04 s, and it took 0.33-0.35 s in all (four threads:
+    0.48-0.59 s, every file's Python work waiting its turn for the interpreter lock).
     """
     advise = getattr(os, "posix_fadvise", None)
     if advise is None:
