@@ -23,6 +23,8 @@ _BY: Final = re.compile(
     r"auteur\s*:|texto?\s*:|text\s*:|escrito\s+por|publicado\s+por|publié\s+par)\s+(?P<rest>.+)$",
     re.I,
 )
+_TAG: Final = re.compile(r"</?[A-Za-z][^<>]*>")
+"""An HTML tag, opening or closing, in text."""
 _SPLIT: Final = re.compile(r"\s*(?:,\s*(?:and|und|y|et|e)\s+|\s+(?:and|und|y|et|e|&)\s+|\s*;\s*|\s*,\s*)\s*", re.I)
 # The words _SPLIT splits at (with spaces around them) besides commas and semicolons.
 _JOINERS: Final = frozenset({"and", "und", "y", "et", "e", "&"})
@@ -123,6 +125,10 @@ def byline_names(line: str) -> list[str] | None:
     "| Publication" is cut off.
     """
     text = line.strip().strip("*_").strip()
+    if "<" in text:
+        # Markup copied along with the page's text ("By <a href=...>Jane Doe</a>"): its tags are
+        # no part of the names (and never credit anyone).
+        text = " ".join(_TAG.sub(" ", text).split())
     match = _BY.match(text)
     if not match:
         return None

@@ -187,9 +187,6 @@ def test_a_dumped_page_with_markup_in_its_body_stays_text(hostile_site: Path) ->
     assert "<script>alert(11)</script> The engineer presented" in body
 
 
-@pytest.mark.xfail(strict=True, reason="the byline 'By <img src=x onerror=alert(10)> Reporter' is not read "
-                   "as a byline (markup is no name), so that line, right above the date, outscores the real "
-                   "headline two lines up (generator/normalize/article.py: _title_score, its interlopers)")
 def test_a_dumped_page_whose_headline_holds_markup_keeps_it_as_text(hostile_site: Path) -> None:
     site = hostile_site / "site"
     dumped = lxml_html.fromstring(_entry_page(site, "headline-of-a-dumped-page").read_bytes())

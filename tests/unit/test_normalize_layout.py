@@ -250,6 +250,10 @@ Facebook
     ("Maria Lopez am 24. Januar 2022 um 15:47", ["Maria Lopez"]),
     ("By Maria Lopez maria@example.com (509) 555-0100", ["Maria Lopez"]),
     ("Posted by Konstantin 21.10.2019", ["Konstantin"]),
+    # Markup copied with the text is no part of a name.
+    ('By <a href="/authors/maria-lopez">Maria Lopez</a>', ["Maria Lopez"]),
+    ("Written by <b>Ann Lee</b> and <i>Bo Chan</i>", ["Ann Lee", "Bo Chan"]),
+    ("By <img src=x onerror=alert(10)> Reporter", ["Reporter"]),
     ("Crime Published On May 10, 2022 01:52 PM", []),
     ("New York, March 3, 2020", []),
     ("SAN FRANCISCO — March 3, 2020", []),
