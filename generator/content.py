@@ -168,6 +168,7 @@ def plan_content(
     unreadable_sources: Iterable[str] = (),
     content_label: str = "content",
     settled: frozenset[str] = frozenset(),
+    jobs: int | None = None,
 ) -> ContentPlan:
     """Decide which content files to write, keep and delete. Pure.
 
@@ -178,6 +179,7 @@ def plan_content(
     `settled`: paths whose manifest record holds the hash of these very drafts'
     text (`ContentPlan.settled` of a plan made from the same drafts, whose
     manifest this is): a draft there needs no writing out to know its hash.
+    `jobs`: processes to write drafts out in (see parallel_map; default: one per core).
     """
     problems: list[Problem] = []
     writes: dict[str, str] = {}
@@ -213,9 +215,10 @@ def plan_content(
             taken_slugs.add(slug)
             path = content_path_for(draft, slug)
         placements.append((draft.placed(_stem(path), path), identity, previous, path))
-    # Writing drafts out is most of a first sync's time (thousands of them): spread over the cores.
+    # Writing drafts out is most of a first sync's time (thousands of them): spread over the cores
+    # (unless the caller keeps them busy otherwise: see `jobs`).
     todo = [draft for draft, _, previous, path in placements if previous is None or path not in settled]
-    dumped = iter(parallel_map(dump_entry, todo, minimum=PARALLEL_DUMPS))
+    dumped = iter(parallel_map(dump_entry, todo, jobs, minimum=PARALLEL_DUMPS))
     for draft, identity, previous, path in placements:
         if previous is not None and path in settled:
             text, new_hash = None, previous.hash
@@ -680,6 +683,7 @@ def sync_content(
     replay: dict[str, Any] | None = None,
     drafts_key: str = "",
     swept: bool = False,
+    jobs: int | None = None,
 ) -> ContentPlan:
     """Plan and (unless dry_run) apply the sync of drafts into content/ (listed in `files`, when given).
 
@@ -688,7 +692,7 @@ def sync_content(
     skips that when nothing changed: given `drafts_key` (equal keys, equal
     drafts), the plan is replayed when the drafts, the manifest and every file
     of content/ are as the last sync left them; the mapping is then updated.
-    `swept`: the caller has just run `recover` on content/.
+    `swept`: the caller has just run `recover` on content/. `jobs`: see plan_content.
     """
     if not dry_run:
         recover(content_dir, sweep=not swept)
@@ -722,7 +726,7 @@ def sync_content(
     current = (replay is not None and bool(drafts_key) and replay.get("drafts") == drafts_key
                and replay.get("manifest") == text_digest)
     plan = plan_content(drafts, manifest, existing, digests, failed, content_label,
-                        settled=replay["plan"].settled if current and replay else frozenset())
+                        settled=replay["plan"].settled if current and replay else frozenset(), jobs=jobs)
     new_manifest = plan.manifest
     assert new_manifest is not None  # only a replayed plan has none
     written = not dry_run and (plan.writes or plan.deletes or new_manifest != manifest)

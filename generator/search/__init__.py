@@ -336,8 +336,8 @@ _AHEAD: list[Forked[Ahead]] = []
 forked one that inherited it: the search process of a cold build)."""
 
 
-def analyse_ahead(drafts: Sequence[Entry], config: Config) -> None:
-    """Start analysing `drafts` for the search index in a forked process, when the build cache
+def analyse_ahead(drafts: Sequence[Entry], config: Config) -> bool:
+    """Start analysing `drafts` for the search index in a forked process (True when it did), when the build cache
     holds no analysis (a cold build) and there are enough of them; `_analyse` takes the
     records of every document whose fields are those of a draft that merging duplicates keeps
     (the versions it merges away are not analysed, and a merged entry that differs from the
@@ -350,12 +350,13 @@ def analyse_ahead(drafts: Sequence[Entry], config: Config) -> None:
     drop_ahead()
     state = _load(BuildCache(config), "search-terms")
     if (state.get("code") == code_version() and state.get("terms")) or len(drafts) < AHEAD_FROM:
-        return  # not cold (most documents' analysis is in the cache), or too few to pay
+        return False  # not cold (most documents' analysis is in the cache), or too few to pay
     default = text.language_of(config.site.language, "en")
     docs = [(draft, text.language_of(draft.language, default)) for draft in drafts]
     started = fork_one(functools.partial(_analyse_drafts, docs))
     if started is not None:
         _AHEAD.append(started)
+    return started is not None
 
 
 _DROPPED: list[Forked[Ahead]] = []

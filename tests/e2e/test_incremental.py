@@ -289,14 +289,26 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
     (which inherits the analysis), and every entry's analysis is the one made ahead. An analysis
     ahead that fails is made again where the index is built."""
     import generator.build as build_module
+    import generator.content as content_module
     import generator.search as search_module
 
+    # The drafts are written out with the cores left (jobs=None) unless the analysis runs beside.
+    dump_jobs: list[object] = []
+    real_map = content_module.parallel_map
+
+    def mapping(function: object, items: object, jobs: object = None, **kwargs: object) -> object:
+        if function is content_module.dump_entry:
+            dump_jobs.append(jobs)
+        return real_map(function, items, jobs, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(content_module, "parallel_map", mapping)
     items = generate(40, words=80)
     without = make_project(tmp_path / "without", items, dumps=True, content=False)
     ahead = make_project(tmp_path / "ahead", items, dumps=True, content=False)
     monkeypatch.setattr(build_module, "OVERLAP_MIN", 1 if how == "search beside the render" else 10**9)
     monkeypatch.setattr(search_module, "AHEAD_FROM", 10**9)
     _build(without)
+    assert dump_jobs == [None]
 
     monkeypatch.setattr(search_module, "AHEAD_FROM", 1)
     started: list[object] = []
@@ -328,6 +340,7 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
         monkeypatch.setattr(search_module, "_analyse_drafts", counting)
     report = _build(ahead)
     assert len(started) == 1 and started[0] is not None
+    assert dump_jobs == [None, 1]
     assert int(taken.read_text()) == (0 if how == "analysis ahead fails" else len(report.entries))
     if how != "analysis ahead fails":
         # Each related-articles teaser of the dumps is merged into its article: not analysed.
