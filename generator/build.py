@@ -161,10 +161,10 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
         unreadable = [p.path for p in read_problems if p.severity is Severity.ERROR]
         if drafted is not None and made.afresh and not dry_run and drafted(made.afresh):
             # The drafts are written out in this process alone: the search analysis runs beside
-            # the sync, and so does the saving of the drafts' cache (a first build of 10,000 page
-            # dumps). One more process on two cores cost more than it saved: 12.81 s against
-            # 13.37 s, 6 alternating builds each, and 1.1 CPU seconds. (Without the analysis,
-            # `archive normalize`, it saves 0.2 s.)
+            # the sync, and so does the saving of the drafts' cache. At 10,000 page dumps one more
+            # worker on two cores cost more than it saved (12.99 s against 13.58 s, 5 alternating
+            # builds each; 1.1 CPU seconds). With nothing beside it (`archive normalize`) the
+            # worker saves 0.2 s.
             dump_jobs = 1
     progress(f"syncing drafts into {config.paths.content}/")
     replay = store.load("content-plan", keep=True)

@@ -337,8 +337,8 @@ forked one that inherited it: the search process of a cold build)."""
 
 
 def analyse_ahead(drafts: Sequence[Entry], config: Config) -> bool:
-    """Start analysing `drafts` for the search index in a forked process (True when it did), when the build cache
-    holds no analysis (a cold build) and there are enough of them; `_analyse` takes the
+    """Start analysing `drafts` for the search index in a forked process (True when it did),
+    when the build cache holds no analysis (a cold build) and there are enough of them; `_analyse` takes the
     records of every document whose fields are those of a draft that merging duplicates keeps
     (the versions it merges away are not analysed, and a merged entry that differs from the
     version it kept is analysed there). Call `drop_ahead` at the end of the build.
