@@ -53,6 +53,7 @@ from .write import (
 )
 
 if TYPE_CHECKING:
+    from .drafts import Drafted
     from .search import SearchOutput
 
 Progress = Callable[[str], None]
@@ -131,13 +132,14 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
               stat_cache: dict[str, tuple[int, int, str]] | None = None,
               files: Sequence[ContentFile] | None = None, swept: bool = False,
               read: tuple[list[SourceDocument], list[Problem]] | None = None,
-              drafted: Callable[[Sequence[Entry]], bool] | None = None) -> NormalizeReport:
+              drafted: Drafted | None = None) -> NormalizeReport:
     """Read every source, normalize it, and sync the result into content/.
 
     `read`: what reading the sources gave, when the caller knows it is still true.
     `drafted`: called with the drafts (before duplicates are merged) as soon as they are
-    made, when every source was normalized afresh (none came from the cache); True when it
-    started work in another process, beside the sync.
+    made, when every source was normalized afresh (none came from the cache), and with how to
+    save them to the cache; True when it started work in another process, beside the sync,
+    which saves them too (see drafts.normalize_cached).
     """
     from .drafts import normalize_cached
 
@@ -150,7 +152,7 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     saved: Callable[[], None] = _nothing
     dump_jobs: int | None = None
     try:
-        made = normalize_cached(sources, config, store)
+        made = normalize_cached(sources, config, store, drafted=None if dry_run else drafted)
         drafts, normalize_problems, drafts_key, saved = made.entries, made.problems, made.key, made.saved
     except Exception as error:  # the normalizer promises not to raise; if it does, keep content/ as is
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
@@ -159,9 +161,9 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
         unreadable = [f"{config.paths.sources}/{doc.path}" for doc in sources]
     else:
         unreadable = [p.path for p in read_problems if p.severity is Severity.ERROR]
-        if drafted is not None and made.afresh and not dry_run and drafted(made.afresh):
+        if made.beside:
             # The drafts are written out in this process alone: the search analysis runs beside
-            # the sync, and so does the saving of the drafts' cache. At 10,000 page dumps one more
+            # the sync (and then saves the drafts' cache). At 10,000 page dumps one more
             # worker on two cores cost more than it saved (12.99 s against 13.58 s, 5 alternating
             # builds each; 1.1 CPU seconds). With nothing beside it (`archive normalize`) the
             # worker saves 0.2 s.
@@ -404,12 +406,13 @@ def _build(config: Config, *, progress: Progress = _quiet,
             _READ[sources_dir] = read
             return last
     cache.drop(_RECORD)  # until this build succeeds, no record vouches for site/
-    def start_search_analysis(drafts: Sequence[Entry]) -> bool:
-        # A cold build's search analysis, started while the drafts are synced (see search.analyse_ahead).
+    def start_search_analysis(drafts: Sequence[Entry], save: Callable[[], None]) -> bool:
+        # A cold build's search analysis, started while the drafts are synced (see search.analyse_ahead);
+        # its process saves the drafts' cache once it has answered.
         from .search import analyse_ahead, drop_ahead
 
         stops.append(drop_ahead)
-        return analyse_ahead(drafts, config)
+        return analyse_ahead(drafts, config, then=save)
 
     normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True, read=read,
                            drafted=start_search_analysis if defer is None else None)

@@ -240,6 +240,16 @@ class Forked(Generic[R]):
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._pid, 0)
 
+    def finish(self) -> None:
+        """Wait for the process to end, its answer left unread (if it is still in the pipe, it
+        is read and dropped: an answer bigger than the pipe holds would keep the process waiting)."""
+        if self._done is None:
+            with os.fdopen(self._reader, "rb") as pipe:
+                while pipe.read(1 << 20):
+                    pass
+            self._done = (False, RuntimeError("not taken"))
+        self.join()
+
     def cancel(self) -> None:
         """Stop the process if it still runs (its answer is not wanted any more); once answered,
         it is left to finish (join)."""

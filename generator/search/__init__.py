@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 from ..cache import BuildCache
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
-from ..parallel import Forked, default_jobs, fork_one, fork_pays, fork_pool, quick_handoff
+from ..parallel import Forked, answer_first, default_jobs, fork_one, fork_pays, fork_pool, quick_handoff
 from ..urls import entry_url
 from . import encode, live, text, vendor
 from .analysis import Analyzer, Record, Vocabulary
@@ -331,12 +331,12 @@ def _analyse_parallel(docs: Sequence[tuple[Entry, str]], vocabulary: Vocabulary,
 Ahead = tuple[list[str], dict[str, Record]]
 """What analyse_ahead's process answers: its vocabulary, and each draft's record by _doc_key."""
 
-_AHEAD: list[Forked[Ahead]] = []
+_AHEAD: list[Forked[Ahead | None]] = []
 """The analysis started by analyse_ahead, until _analyse takes it (in this process, or in a
 forked one that inherited it: the search process of a cold build)."""
 
 
-def analyse_ahead(drafts: Sequence[Entry], config: Config) -> bool:
+def analyse_ahead(drafts: Sequence[Entry], config: Config, then: Callable[[], None] | None = None) -> bool:
     """Start analysing `drafts` for the search index in a forked process (True when it did),
     when the build cache holds no analysis (a cold build) and there are enough of them; `_analyse` takes the
     records of every document whose fields are those of a draft that merging duplicates keeps
@@ -346,6 +346,10 @@ def analyse_ahead(drafts: Sequence[Entry], config: Config) -> bool:
     A cold build from page dumps spends seconds merging the drafts and syncing them into
     content/ with one core, mostly; the analysis, a third of the search index's time, needs
     nothing these decide (a content file's place and URL are not analysed), so it runs beside them.
+
+    `then`: run in that process once it has answered, even if the analysis failed (when it
+    started; drop_ahead waits for it). A cold build saves the drafts' cache so: one process
+    fewer on the cores while the drafts are synced.
     """
     drop_ahead()
     state = _load(BuildCache(config), "search-terms")
@@ -353,13 +357,30 @@ def analyse_ahead(drafts: Sequence[Entry], config: Config) -> bool:
         return False  # not cold (most documents' analysis is in the cache), or too few to pay
     default = text.language_of(config.site.language, "en")
     docs = [(draft, text.language_of(draft.language, default)) for draft in drafts]
-    started = fork_one(functools.partial(_analyse_drafts, docs))
+    started = fork_one(functools.partial(_analyse_carrying, docs, then))
     if started is not None:
         _AHEAD.append(started)
+        if then is not None:
+            _CARRYING.append(started)
     return started is not None
 
 
-_DROPPED: list[Forked[Ahead]] = []
+_CARRYING: list[Forked[Ahead | None]] = []
+"""The analyses of _AHEAD that do more after answering (`then`): drop_ahead waits for them."""
+
+
+def _analyse_carrying(docs: Sequence[tuple[Entry, str]], then: Callable[[], None] | None) -> Ahead | None:
+    """_analyse_drafts(docs), in analyse_ahead's process, with `then` run after it answers; None
+    when the analysis failed (`then` still runs: fork_one drops it when its function raises)."""
+    if then is not None:
+        answer_first(then)
+    try:
+        return _analyse_drafts(docs)
+    except Exception:  # noqa: BLE001 - the analysis is made again where it is wanted
+        return None
+
+
+_DROPPED: list[Forked[Ahead | None]] = []
 """What the last drop_ahead let go of, freed by the next one. At the end of a cold build from
 page dumps, the analysis holds the only references left to every draft (35,000 at 10,000 page
 dumps): freeing them is 50 ms that a command-line build, whose process then ends without
@@ -372,8 +393,12 @@ def drop_ahead() -> None:
     _DROPPED.clear()
     while _AHEAD:
         started = _AHEAD.pop()
-        started.cancel()
+        if started in _CARRYING:
+            started.finish()  # it has more to do than answer (analyse_ahead's `then`)
+        else:
+            started.cancel()
         _DROPPED.append(started)
+    _CARRYING.clear()
 
 
 def _analyse_drafts(docs: Sequence[tuple[Entry, str]]) -> Ahead:
@@ -402,14 +427,18 @@ def _take_ahead(docs: Sequence[tuple[Entry, str]], positions: Sequence[int],
         return {}
     started = _AHEAD.pop()
     try:
-        terms, by_key = started.result()
+        answer = started.result()
     except Exception:  # noqa: BLE001 - an analysis that failed is made again here
         return {}
     finally:
-        # It ends once it has answered: reaped now, not left a zombie until this process ends
+        # It ends once it has answered (and done what it was given for after): reaped now, not
+        # left a zombie until this process ends
         # (a search built beside the render, in a process the analysis is no child of, cannot:
         # this process's drop_ahead reaps it there).
         started.join()
+    if answer is None:  # the analysis failed there
+        return {}
+    terms, by_key = answer
     found = [(p, record) for p in positions if (record := by_key.get(_doc_key(*docs[p]))) is not None]
     if not found:
         return {}

@@ -290,7 +290,9 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
     ahead that fails is made again where the index is built."""
     import generator.build as build_module
     import generator.content as content_module
+    import generator.drafts as drafts_module
     import generator.search as search_module
+    from generator.cache import BuildCache
 
     # The drafts are written out with the cores left (jobs=None) unless the analysis runs beside.
     dump_jobs: list[object] = []
@@ -323,6 +325,14 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
         return found
 
     monkeypatch.setattr(search_module, "_take_ahead", spy)
+    saved_by = tmp_path / "saved-by"
+    real_save_entries = drafts_module._save_entries
+
+    def saving(*args: object) -> None:
+        saved_by.write_text(str(os.getpid()))  # (written where the drafts' cache is saved)
+        real_save_entries(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drafts_module, "_save_entries", saving)
     if how == "analysis ahead fails":
         def broken(docs: object) -> object:
             raise ValueError("analysis ahead broke on purpose")
@@ -347,6 +357,12 @@ def test_a_cold_build_from_dumps_analyses_the_search_ahead_and_equals_one_that_d
         drafts, records = map(int, analysed.read_text().split())
         assert drafts > records == len(report.entries)
     assert not search_module._AHEAD  # the process is stopped and reaped when the build ends
+    # The analysis's process saved the drafts' cache after answering (also when the analysis
+    # failed): every source's drafts are there, as a build without the analysis leaves them.
+    assert int(saved_by.read_text()) == started[0]._pid  # type: ignore[attr-defined]
+    cached = [BuildCache(load_config(root=root)).load_sharded(drafts_module.ENTRIES_NAME)[0]
+              for root in (ahead, without)]
+    assert cached[0] == cached[1] and len(cached[0]) == len(items)
     assert all(dropped._ended for dropped in search_module._DROPPED)  # (kept, not freed, but reaped)
     with pytest.raises(ChildProcessError):  # and no process the build started is left a zombie
         print("unreaped:", os.waitpid(-1, os.WNOHANG))
