@@ -35,6 +35,7 @@ def test_the_function_runs_in_another_process_on_one_core() -> None:
     assert pid != os.getpid() and jobs == 1  # it must not spread further: the caller uses the other cores
     assert default_jobs() > 1  # and this process is not limited by it
     assert forked.result() == (pid, jobs)  # asked twice, the same answer
+    forked.join()  # (reaped: a zombie left here would fail a later test's check that builds leave none)
 
 
 def test_large_answers_arrive_whole() -> None:
@@ -42,6 +43,7 @@ def test_large_answers_arrive_whole() -> None:
     forked = fork_one(lambda: [data, data[::-1]])
     assert forked is not None
     assert forked.result() == [data, data[::-1]]
+    forked.join()
 
 
 def _fails() -> None:
@@ -53,6 +55,7 @@ def test_what_the_function_raises_is_raised_by_result() -> None:
     assert forked is not None
     with pytest.raises(ValueError, match="no such entry: content/a.md"):
         forked.result()
+    forked.join()
 
 
 def test_an_answer_that_cannot_be_sent_is_a_clear_error() -> None:
@@ -60,6 +63,7 @@ def test_an_answer_that_cannot_be_sent_is_a_clear_error() -> None:
     assert forked is not None
     with pytest.raises(RuntimeError, match="could not be sent back"):
         forked.result()
+    forked.join()
 
 
 def test_a_process_that_dies_without_answering_leaves_the_work_to_the_caller() -> None:
