@@ -323,6 +323,11 @@ def json_ld(data: Mapping[str, Any]) -> Markup:
     return Markup(text)
 
 
+def ld_person(name: str) -> dict[str, str]:
+    """A schema.org Person (the `ld_person` filter)."""
+    return {"@type": "Person", "name": name}
+
+
 def article_ld(view: EntryView, canonical: str) -> Markup:
     """The schema.org NewsArticle of an entry's page, as json_ld writes it.
 
@@ -336,7 +341,7 @@ def article_ld(view: EntryView, canonical: str) -> Markup:
         "headline": entry.title,
         "url": canonical,
         "mainEntityOfPage": canonical,
-        "author": [{"@type": "Person", "name": author.name} for author in view.authors],
+        "author": [ld_person(author.name) for author in view.authors],
         "keywords": [tag.name for tag in view.tags],
         "isAccessibleForFree": True,
     }
@@ -351,7 +356,7 @@ def article_ld(view: EntryView, canonical: str) -> Markup:
     if entry.url:
         data["sameAs"] = entry.url
     if entry.translator:
-        data["translator"] = {"@type": "Person", "name": entry.translator}
+        data["translator"] = ld_person(entry.translator)
     if view.word_count:
         data["wordCount"] = view.word_count
     return json_ld(data)
@@ -564,7 +569,7 @@ def make_environment(theme_dirs: Sequence[Path]) -> jinja2.Environment:
     env.filters["link"] = link_filter
     env.globals["article_ld"] = article_ld
     env.filters["json_ld"] = json_ld
-    env.filters["ld_person"] = lambda name: {"@type": "Person", "name": name}
+    env.filters["ld_person"] = ld_person
     return env
 
 
