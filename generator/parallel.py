@@ -191,8 +191,31 @@ def fork_pool(processes: int) -> Iterator[Any]:
     finally:
         if handler is not None:
             signal.signal(signal.SIGTERM, handler)
+    _widen_results_pipe(pool)
     with pool:
         yield pool
+
+
+RESULTS_PIPE_BYTES = 1 << 20
+"""What the pipe carrying a pool's results holds (Linux's default: 64 KB; an unprivileged
+process may ask for up to 1 MB, /proc/sys/fs/pipe-max-size)."""
+
+
+def _widen_results_pipe(pool: Any) -> None:
+    """Let a worker write a whole chunk's results (a megabyte of drafts, say) and go on to
+    the next chunk, instead of waiting, blocked on the full pipe, for this process to read
+    them 64 KB at a time between the slices of its own share of the work.
+
+    Cold build of 10,000 page dumps: the normalizer's worker was busy 87-89 % of its life
+    before, 91-94 % after (two alternating pairs and one more run). Nothing else changes: a
+    narrower pipe where Linux refuses (or elsewhere) is only slower.
+    """
+    try:
+        import fcntl
+
+        fcntl.fcntl(pool._outqueue._writer.fileno(), fcntl.F_SETPIPE_SZ, RESULTS_PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 class Forked(Generic[R]):

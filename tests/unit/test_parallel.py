@@ -197,3 +197,14 @@ def test_quick_handoff_shortens_the_switch_interval_only_inside() -> None:
     with parallel.quick_handoff():
         assert sys.getswitchinterval() == pytest.approx(min(before, parallel.HANDOFF_SECONDS))
     assert sys.getswitchinterval() == before
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_GETPIPE_SZ"), reason="Linux only")
+def test_a_pool_writes_its_results_into_a_wide_pipe() -> None:
+    # A worker writes a whole chunk's results and goes on, instead of waiting on a 64 KB pipe.
+    import fcntl
+
+    with parallel.fork_pool(1) as pool:
+        width = fcntl.fcntl(pool._outqueue._writer.fileno(), fcntl.F_GETPIPE_SZ)
+        assert pool.map(abs, [-1, -2]) == [1, 2]
+    assert width == parallel.RESULTS_PIPE_BYTES
