@@ -132,10 +132,12 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
               stat_cache: dict[str, tuple[int, int, str]] | None = None,
               files: Sequence[ContentFile] | None = None, swept: bool = False,
               read: tuple[list[SourceDocument], list[Problem]] | None = None,
-              drafted: Drafted | None = None) -> NormalizeReport:
+              drafted: Drafted | None = None,
+              short_keys: Mapping[str, frozenset[str]] | None = None) -> NormalizeReport:
     """Read every source, normalize it, and sync the result into content/.
 
-    `read`: what reading the sources gave, when the caller knows it is still true.
+    `read`: what reading the sources gave, when the caller knows it is still true, and
+    `short_keys` the short line keys of the texts read then (see _read_sources).
     `drafted`: called with the drafts (before duplicates are merged) as soon as they are
     made, when every source was normalized afresh (none came from the cache), and with how to
     save them to the cache; True when it started work in another process, beside the sync,
@@ -146,13 +148,16 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     started = time.perf_counter()
     store = BuildCache(config)
     progress("reading sources")
-    sources, read_problems = read if read is not None else _read_sources(config, store, save=not dry_run)
+    if read is None:
+        short_keys = {}
+        read = _read_sources(config, store, save=not dry_run, short_keys=short_keys)
+    sources, read_problems = read
     _READ[config.sources_dir.absolute()] = (sources, read_problems)
     progress(f"normalizing {len(sources)} sources")
     saved: Callable[[], None] = _nothing
     dump_jobs: int | None = None
     try:
-        made = normalize_cached(sources, config, store, drafted=None if dry_run else drafted)
+        made = normalize_cached(sources, config, store, drafted=None if dry_run else drafted, short_keys=short_keys)
         drafts, normalize_problems, drafts_key, saved = made.entries, made.problems, made.key, made.saved
     except Exception as error:  # the normalizer promises not to raise; if it does, keep content/ as is
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
@@ -184,13 +189,20 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     return NormalizeReport(tuple(sources), drafts, plan, problems, time.perf_counter() - started)
 
 
-def _read_sources(config: Config, store: BuildCache, save: bool = True) -> tuple[list[SourceDocument], list[Problem]]:
-    """read_sources with the build cache's record of the files as last read (unchanged ones are not read)."""
+def _read_sources(config: Config, store: BuildCache, save: bool = True,
+                  short_keys: dict[str, frozenset[str]] | None = None) -> tuple[list[SourceDocument], list[Problem]]:
+    """read_sources with the build cache's record of the files as last read (unchanged ones are not read).
+
+    `short_keys` gets the short line keys of every text read (drafts.short_keys_of), by path:
+    worked out as the files are read, in the processes reading them, instead of in a pass of the
+    normalizer's own (a cold build of 10,000 page dumps reads them in two processes)."""
+    from .drafts import short_keys_of
     from .ingest import read_sources
 
     source_stats = store.load("source-stat", keep=True)
     before = dict(source_stats)
-    read = read_sources(config.sources_dir, config.root, source_stats)
+    read = read_sources(config.sources_dir, config.root, source_stats,
+                        extra=short_keys_of if short_keys is not None else None, extras=short_keys)
     if source_stats != before and save:
         store.save("source-stat", source_stats)
     return read
@@ -396,7 +408,9 @@ def _build(config: Config, *, progress: Progress = _quiet,
         listing = list_content(config.content_dir, sweep=known is None)  # and the uncommitted leftovers
     sources_dir = config.sources_dir.absolute()
     unread = changed is None or any(path == sources_dir or sources_dir in path.parents for path in changed)
-    read = _read_sources(config, cache) if unread or sources_dir not in _READ else _READ[sources_dir]
+    short_keys: dict[str, frozenset[str]] = {}
+    read = (_read_sources(config, cache, short_keys=short_keys) if unread or sources_dir not in _READ
+            else _READ[sources_dir])
     theme = _theme_files(config) if defer is None else []
     fingerprint = _fingerprint(config, read, listing, theme) if defer is None else ""
     if fingerprint:
@@ -415,7 +429,7 @@ def _build(config: Config, *, progress: Progress = _quiet,
         return analyse_ahead(drafts, config, then=save)
 
     normalized = normalize(config, progress=progress, stat_cache=stat_cache, files=listing, swept=True, read=read,
-                           drafted=start_search_analysis if defer is None else None)
+                           drafted=start_search_analysis if defer is None else None, short_keys=short_keys)
     if normalized.plan.writes or normalized.plan.deletes:
         listing = list_content(config.content_dir)  # content/ changed under the listing
         note_written(stat_cache, listing, normalized.plan)

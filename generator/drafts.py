@@ -22,7 +22,7 @@ a source's short lines can be recurring noise in it: the key needs no more.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -133,11 +133,22 @@ Drafted = Callable[[Sequence[Entry], Callable[[], None]], bool]
 another process, which then saves them too (after its own work: see parallel.answer_first)."""
 
 
+def short_keys_of(text: str) -> frozenset[str]:
+    """A source's short line keys (normalize.noise.short_line_keys; the normalizer is imported
+    when first needed): what a caller reading the sources may work out as it reads them (see
+    ingest.read_sources's `extra`) and hand to normalize_cached as `short_keys`."""
+    from .normalize.noise import short_line_keys
+
+    return short_line_keys(text)
+
+
 def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: BuildCache | None,
-                     jobs: int | None = None, drafted: Drafted | None = None) -> Drafts:
+                     jobs: int | None = None, drafted: Drafted | None = None,
+                     short_keys: Mapping[str, frozenset[str]] | None = None) -> Drafts:
     """`normalize_all(sources, config)`, reusing the cached drafts of every source whose key is unchanged.
 
     `drafted` is called when every source was normalized afresh (none came from the cache).
+    `short_keys`: short_keys_of the text of sources (by path), when the caller has them.
 
     The cache is in three parts: per source its digest, short lines, key and problem
     (`drafts`), its drafts (`drafts-entries`, the bulk, read only when the drafts are:
@@ -147,24 +158,25 @@ def normalize_cached(sources: Sequence[SourceDocument], config: Config, store: B
     if not sources:
         return Drafts([], [], hashlib.sha256(b"").hexdigest())  # and the normalizer is not even imported
     if store is None:
-        return _normalize_cached(sources, config, None, jobs)
+        return _normalize_cached(sources, config, None, jobs, short_keys=short_keys)
     digest = sources_digest(sources)
     summary = store.load(SUMMARY_NAME, keep=True)
     if summary.get("sources") == digest:
         # The same sources as last time: the same drafts, made (from the cache) only if read.
         def unmerged() -> list[Entry]:
-            made = _normalize_cached(sources, config, store, jobs).entries
+            made = _normalize_cached(sources, config, store, jobs, short_keys=short_keys).entries
             assert isinstance(made, MergedDrafts)
             return made.unmerged()
 
         return Drafts(MergedDrafts(unmerged), list(summary["problems"]), summary["key"])
-    drafts = _normalize_cached(sources, config, store, jobs, drafted)
+    drafts = _normalize_cached(sources, config, store, jobs, drafted, short_keys)
     store.save(SUMMARY_NAME, {"sources": digest, "key": drafts.key, "problems": drafts.problems})
     return drafts
 
 
 def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: BuildCache | None,
-                      jobs: int | None = None, drafted: Drafted | None = None) -> Drafts:
+                      jobs: int | None = None, drafted: Drafted | None = None,
+                      short_keys: Mapping[str, frozenset[str]] | None = None) -> Drafts:
     from .ingest import read_again
     from .normalize import normalize_source
     from .normalize.noise import noise_keys, recurring_keys, short_line_keys
@@ -182,6 +194,10 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
     def with_text(doc: SourceDocument) -> SourceDocument:
         return read_again(doc, config.sources_dir, config.root)
 
+    given = short_keys if short_keys is not None else {}
+    for doc in ordered:
+        if "short" not in records[doc.path] and doc.read and doc.path in given:
+            records[doc.path]["short"] = given[doc.path]
     # Sources whose short lines are not known are read now, once: normalizing them reuses the text.
     unknown = [with_text(doc) for doc in ordered if "short" not in records[doc.path]]
     read_now = {doc.path: doc for doc in unknown}

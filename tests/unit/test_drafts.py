@@ -70,6 +70,30 @@ def test_same_drafts_as_normalize_all_and_only_changed_sources_renormalized(
     assert edited.key != first.key
 
 
+def test_short_keys_handed_over_are_used_and_give_the_same_drafts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short line keys worked out as the sources were read (drafts.short_keys_of) are not worked
+    out again, and the drafts, problems and key are those of a normalize that made them itself."""
+    from generator.normalize import noise
+
+    sources = [doc(f"p{n}.txt", page(n)) for n in range(6)]
+    handed = {d.path: drafts_module.short_keys_of(d.text) for d in sources[:4]}
+    own = load_config(None, root=tmp_path / "a")
+    mine = normalize_cached(sources, own, BuildCache(own), jobs=1)
+    asked: list[str] = []
+    real = noise.short_line_keys
+
+    def spy(text: str) -> frozenset[str]:
+        asked.append(text)
+        return real(text)
+
+    monkeypatch.setattr(noise, "short_line_keys", spy)
+    config = load_config(None, root=tmp_path / "b")
+    given = normalize_cached(sources, config, BuildCache(config), jobs=1, short_keys=handed)
+    assert asked == [d.text for d in sources[4:]]
+    assert (list(given.entries), given.problems, given.key) == (list(mine.entries), mine.problems, mine.key)
+
+
 def test_a_line_becoming_recurring_renormalizes_the_sources_holding_it(tmp_path: Path, counted: list[str]) -> None:
     config = load_config(None, root=tmp_path)
     store = BuildCache(config)

@@ -149,3 +149,42 @@ def test_reading_ahead_gives_what_reading_without_it_gives(tmp_path: Path, monke
     assert read() == ahead
     documents, problems, _ = ahead[0]  # type: ignore[misc]
     assert len(documents) > 60 and len({str(p) for p in problems}) >= 4
+
+
+def test_reading_in_several_processes_gives_what_reading_in_one_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many files are read (and `extra` run on their texts) in forked processes too: the
+    documents, their order, the problems, the stats and the extras are those of one process."""
+    sources = tmp_path / "seeds"
+    (sources / "deeper").mkdir(parents=True)
+    for number in range(60):
+        folder = sources / "deeper" if number % 4 == 0 else sources
+        kind = (".txt", ".md", ".html")[number % 3]
+        data = {0: b"", 7: b"\x00\x01binary", 11: "Caf\xe9 cr\xe8me br\xfbl\xe9e".encode("cp1252"),
+                13: b"\xef\xbb\xbfWith a BOM\r\nand CRLF"}.get(
+            number, f"Article {number}\r\n\r\nA paragraph about item {number}.\n".encode())
+        (folder / f"item-{number:03d}{kind}").write_bytes(data)
+    monkeypatch.setattr(ingest, "MAX_BYTES", 40)  # and some files are too large
+
+    def read(jobs: int) -> tuple[object, ...]:
+        stats: ingest.SourceStats = {}
+        extras: dict[str, int] = {}
+        documents, problems = read_sources(sources, tmp_path, stats, extra=len, extras=extras, jobs=jobs)
+        return documents, problems, stats, extras
+
+    monkeypatch.setattr(ingest, "PARALLEL_READS", 1)
+    forked: list[int] = []
+    real_parallel_map = ingest.parallel_map
+
+    def parallel_map(function, items, jobs=None, minimum=None):  # type: ignore[no-untyped-def]
+        forked.append(jobs)
+        return real_parallel_map(function, items, jobs, minimum)
+
+    monkeypatch.setattr(ingest, "parallel_map", parallel_map)
+    one, two = read(1), read(2)
+    assert forked == [1, 2]
+    assert one == two
+    documents, problems, _, extras = two
+    assert extras == {d.path: len(d.text) for d in documents}  # type: ignore[attr-defined]
+    messages = " ".join(p.message for p in problems)  # type: ignore[attr-defined]
+    assert documents and all(word in messages for word in ("empty", "binary", "too large", "cp1252"))
