@@ -379,6 +379,11 @@ def run_size(size: int, runs: int, work: Path, peers: Sequence[str], timeout: fl
         if not tool.label.startswith("ours"):
             continue
         project = tool.label.removeprefix("ours (").removesuffix(", cold)")
+        if not any((tool.root / "content").rglob("*.md")):
+            # Its last cold build failed before content/ was committed (a full disk, say): there
+            # is nothing to edit, and the tables are still worth printing.
+            say(f"  rebuilds {project}: skipped, its last cold build left no content/ (see its log in {logs})")
+            continue
         noop = Series(f"ours (rebuild, nothing changed, {project})", size)
         edited = Series(f"ours (rebuild, one entry edited, {project})", size)
         grown = Series(f"ours (rebuild, a sentence added, {project})", size)
