@@ -149,8 +149,8 @@ def normalize(config: Config, *, dry_run: bool = False, progress: Progress = _qu
     store = BuildCache(config)
     progress("reading sources")
     if read is None:
-        short_keys = {}
-        read = _read_sources(config, store, save=not dry_run, short_keys=short_keys)
+        read_keys: dict[str, frozenset[str]] = {}
+        read, short_keys = _read_sources(config, store, save=not dry_run, short_keys=read_keys), read_keys
     sources, read_problems = read
     _READ[config.sources_dir.absolute()] = (sources, read_problems)
     progress(f"normalizing {len(sources)} sources")

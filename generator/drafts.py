@@ -188,16 +188,17 @@ def _normalize_cached(sources: Sequence[SourceDocument], config: Config, store: 
         memo, held = {}, {}
     # path -> {"digest", "short", "key", "problem"}
     records: dict[str, dict[str, Any]] = {}
+    given = short_keys if short_keys is not None else {}
     for doc in ordered:
         old = memo.get(doc.path)
-        records[doc.path] = dict(old) if old is not None and old["digest"] == doc.digest else {"digest": doc.digest}
+        record = records[doc.path] = (dict(old) if old is not None and old["digest"] == doc.digest
+                                      else {"digest": doc.digest})
+        if "short" not in record and doc.read and doc.path in given:
+            record["short"] = given[doc.path]  # worked out as the source was read
+
     def with_text(doc: SourceDocument) -> SourceDocument:
         return read_again(doc, config.sources_dir, config.root)
 
-    given = short_keys if short_keys is not None else {}
-    for doc in ordered:
-        if "short" not in records[doc.path] and doc.read and doc.path in given:
-            records[doc.path]["short"] = given[doc.path]
     # Sources whose short lines are not known are read now, once: normalizing them reuses the text.
     unknown = [with_text(doc) for doc in ordered if "short" not in records[doc.path]]
     read_now = {doc.path: doc for doc in unknown}
