@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import pickle
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
@@ -91,6 +89,8 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
     jobs = default_jobs() if jobs is None else jobs
     if _SHARED is not None or not fork_pays(jobs, len(items), PARALLEL_MIN if minimum is None else minimum):
         return [function(item) for item in items]
+    import multiprocessing  # (imported where a pool is made: a rebuild that makes none skips 9 ms of imports)
+
     context = multiprocessing.get_context("fork")
     # Many chunks, so neither end waits long for the other: whoever finishes first waits for the
     # other's last chunk (at 10,000 page dumps, 16 chunks left a core idle for 0.2-0.3 s).
@@ -138,6 +138,8 @@ def in_threads(work: Callable[[Sequence[T]], R], items: Sequence[T], threads: in
     parts = [items[start:start + size] for start in range(0, len(items), size)]
     if len(items) < minimum:
         return [work(part) for part in parts]
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(threads) as pool, quick_handoff():
         return list(pool.map(work, parts))
 
@@ -164,14 +166,11 @@ def fork_pays(jobs: int, count: int, minimum: int) -> bool:
     """Whether `count` items are worth forking `jobs` processes for, and forking is safe: not
     inside a worker, not beside other threads (a fork copies only the calling thread; locks
     held by the others would stay held in the child), and a platform that forks."""
-    return (
-        jobs > 1
-        and count > 0
-        and count >= minimum
-        and threading.active_count() == 1
-        and not multiprocessing.current_process().daemon
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
+    if not (jobs > 1 and count > 0 and count >= minimum and threading.active_count() == 1):
+        return False
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon and "fork" in multiprocessing.get_all_start_methods()
 
 
 @contextlib.contextmanager
@@ -187,6 +186,8 @@ def fork_pool(processes: int) -> Iterator[Any]:
     except ValueError:  # not the main thread: nothing was changed
         handler = None
     try:
+        import multiprocessing
+
         pool = multiprocessing.get_context("fork").Pool(processes)
     finally:
         if handler is not None:
