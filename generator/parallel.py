@@ -89,9 +89,7 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
     jobs = default_jobs() if jobs is None else jobs
     if _SHARED is not None or not fork_pays(jobs, len(items), PARALLEL_MIN if minimum is None else minimum):
         return [function(item) for item in items]
-    import multiprocessing  # (imported where a pool is made: a rebuild that makes none skips 9 ms of imports)
-
-    context = multiprocessing.get_context("fork")
+    context = _fork_context()
     # Many chunks, so neither end waits long for the other: whoever finishes first waits for the
     # other's last chunk (at 10,000 page dumps, 16 chunks left a core idle for 0.2-0.3 s).
     size = -(-len(items) // (jobs * 32))
@@ -173,6 +171,14 @@ def fork_pays(jobs: int, count: int, minimum: int) -> bool:
     return not multiprocessing.current_process().daemon and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _fork_context() -> Any:
+    """multiprocessing's fork context. multiprocessing is imported here and in fork_pays, where
+    a pool is wanted, not at start-up: a rebuild that makes none skips 9 ms of imports."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork")
+
+
 @contextlib.contextmanager
 def fork_pool(processes: int) -> Iterator[Any]:
     """A pool of forked workers whose SIGTERM is the default one.
@@ -186,9 +192,7 @@ def fork_pool(processes: int) -> Iterator[Any]:
     except ValueError:  # not the main thread: nothing was changed
         handler = None
     try:
-        import multiprocessing
-
-        pool = multiprocessing.get_context("fork").Pool(processes)
+        pool = _fork_context().Pool(processes)
     finally:
         if handler is not None:
             signal.signal(signal.SIGTERM, handler)
