@@ -54,6 +54,7 @@ from .write import (
 
 if TYPE_CHECKING:
     from .drafts import Drafted
+    from .render_cache import SiteCheck
     from .search import SearchOutput
 
 Progress = Callable[[str], None]
@@ -79,6 +80,40 @@ def _quiet(_: str) -> None:
 
 def _nothing() -> None:
     pass
+
+
+def _no_check() -> SiteCheck | None:
+    return None
+
+
+def _check_site_ahead(config: Config, stops: list[Callable[[], None]]) -> Callable[[], SiteCheck | None]:
+    """render_cache.check_site(config) started in a forked process; returns what waits for its
+    answer (None when it failed or none was made: the caller then looks at site/ itself)."""
+    if not config.output_dir.is_dir():  # (a first build)
+        return _no_check
+    forked = fork_one(functools.partial(_check_site, config))
+    if forked is None:
+        return _no_check
+    answer = forked  # (for the closures: mypy narrows no captured variable)
+
+    def stop() -> None:
+        answer.cancel()
+        answer.join()
+
+    def result() -> SiteCheck | None:
+        try:
+            return answer.result()
+        except Exception:  # noqa: BLE001 - whatever it was, looking at site/ here tells the same
+            return None
+
+    stops.append(stop)
+    return result
+
+
+def _check_site(config: Config) -> SiteCheck | None:
+    from .render_cache import check_site  # (imported in the process that checks)
+
+    return check_site(config)
 
 
 @dataclass(frozen=True)
@@ -229,7 +264,7 @@ class Rendered(NamedTuple):
 
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
                versions: Mapping[str, str] | None = None, search: SearchOutput | None = None,
-               stage_to: Path | None = None) -> Rendered:
+               stage_to: Path | None = None, site_check: Callable[[], SiteCheck | None] = _no_check) -> Rendered:
     """Search index and pages for `entries`; raises only when the theme itself is broken.
 
     `inputs` is a digest of the content files; see `Rendered`. `versions`
@@ -237,7 +272,8 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
     entries can change (see render_site). `search`: a search stage's output
     to render with instead of building it (an earlier one: see build's `defer`).
     `stage_to`: write.begin_staging's tree, for the pages to be written into where they
-    are rendered (see render_site); give it to write_site with the files.
+    are rendered (see render_site); give it to write_site with the files. `site_check`: gives
+    render_cache.check_site's answer, when one is being made (see _build).
     """
     from .parallel import default_jobs
     from .render import memo_key, render_site, search_assets_read_late
@@ -259,12 +295,12 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
         searched = _Searched(config, search, pending)
         compiled = config.cache_dir / "templates"
         if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, searched.assets, compiled)
-                and site_unchanged(state, config.output_dir)):
+                and site_unchanged(state, config.output_dir, site_check())):
             return Rendered(None, [*searched.output().problems, *state.problems],
                             pending.join if pending is not None else _nothing, tuple(state.manifest))
         state = with_bodies(config, state)
         # Unchanged pages are not even read: site/ keeps their files (the write links them).
-        unchanged = vouch(state, config.output_dir)
+        unchanged = vouch(state, config.output_dir, site_check())
         rendered = render_site(entries, config, searched.assets, memo=state.memo, jobs=default_jobs(),
                                unchanged=unchanged, bytecode_dir=compiled, versions=versions, stage_to=stage_to)
         search = searched.output()
@@ -395,6 +431,8 @@ def _build(config: Config, *, progress: Progress = _quiet,
     """build(), its body; what it started beside itself and must stop when it ends goes into `stops`."""
     started = time.perf_counter()
     cache = BuildCache(config)
+    # site/ is compared with the last build's record meanwhile, in another process (see check_site).
+    site_check = _check_site_ahead(config, stops) if defer is None else _no_check
     stat_cache = cache.load("content-stat", keep=True)
     before_stats = dict(stat_cache)
     content_dir = config.content_dir.absolute()
@@ -414,7 +452,7 @@ def _build(config: Config, *, progress: Progress = _quiet,
     theme = _theme_files(config) if defer is None else []
     fingerprint = _fingerprint(config, read, listing, theme) if defer is None else ""
     if fingerprint:
-        last = _unchanged_build(config, cache, fingerprint, read, started)
+        last = _unchanged_build(config, cache, fingerprint, read, started, site_check)
         if last is not None:
             _LISTINGS[content_dir] = listing
             _READ[sources_dir] = read
@@ -452,8 +490,10 @@ def _build(config: Config, *, progress: Progress = _quiet,
         saves.append(lambda: cache.save("entry-urls", url_cache))
     if set(entry_cache) != keys_before:
         # Keys are "path:text-hash": by path, so an edited file stays in its shard.
+        # Kept without their bodies, which a rebuild reads from the few files it needs them of.
         saves.append(lambda: cache.save_sharded("entries", entry_cache, entries_held,
-                                                shard=lambda key: shard_of(key.rpartition(":")[0])))
+                                                shard=lambda key: shard_of(key.rpartition(":")[0]),
+                                                encode=Entry.kept))
     if stat_cache != before_stats:
         saves.append(lambda: cache.save("content-stat", stat_cache))
     # The cache's keys are "path:text-hash" of every content file: their digest
@@ -479,7 +519,7 @@ def _build(config: Config, *, progress: Progress = _quiet,
             # Recorded as not quite these inputs, so that the full build that follows renders.
             inputs += _SEARCH_PENDING
         files, render_problems, record_render, kept, same, prepare_record = render_all(
-            entries, config, inputs, versions, search=earlier_search, stage_to=staging)
+            entries, config, inputs, versions, search=earlier_search, stage_to=staging, site_check=site_check)
     except Exception as error:
         abandon_staging(staging)
         detail = traceback.format_exception_only(type(error), error)[-1].strip()
@@ -591,7 +631,8 @@ def _fingerprint(config: Config, read: tuple[Sequence[SourceDocument], Sequence[
 
 
 def _unchanged_build(config: Config, cache: BuildCache, fingerprint: str,
-                     read: tuple[list[SourceDocument], list[Problem]], started: float) -> BuildReport | None:
+                     read: tuple[list[SourceDocument], list[Problem]], started: float,
+                     site_check: Callable[[], SiteCheck | None]) -> BuildReport | None:
     """The report of the last build, when it saw exactly these inputs and left site/ as it is now
     (nothing to do, as make says); else None.
 
@@ -603,12 +644,12 @@ def _unchanged_build(config: Config, cache: BuildCache, fingerprint: str,
     from .render_cache import load_state, site_unchanged
 
     state = load_state(config, bodies=False)
-    if not state.manifest or not site_unchanged(state, config.output_dir):
+    if not state.manifest or not site_unchanged(state, config.output_dir, site_check()):
         return None
     sources, _ = read
     normalized = NormalizeReport(tuple(sources), (), record["plan"], (), 0.0)
     files = int(record["files"])
-    return BuildReport(normalized, _CachedEntries(cache, tuple(record["entries"])),
+    return BuildReport(normalized, _CachedEntries(cache, tuple(record["entries"]), config.content_dir),
                        WriteReport(written=0, unchanged=files, removed=0), pages=int(record["pages"]),
                        files=files, problems=tuple(record["problems"]), seconds=time.perf_counter() - started,
                        kinds=tuple(record["kinds"]))
@@ -617,13 +658,16 @@ def _unchanged_build(config: Config, cache: BuildCache, fingerprint: str,
 class _CachedEntries(Sequence[Entry]):
     """The entries of an unchanged build, read from the entries cache when first used."""
 
-    def __init__(self, cache: BuildCache, paths: tuple[str, ...]) -> None:
-        self._cache, self._paths = cache, paths
+    def __init__(self, cache: BuildCache, paths: tuple[str, ...], content_dir: Path) -> None:
+        self._cache, self._paths, self._content_dir = cache, paths, content_dir
         self._entries: list[Entry] | None = None
 
     def _get(self) -> list[Entry]:
         if self._entries is None:
-            by_path = {key.rpartition(":")[0]: entry for key, entry in self._cache.load_sharded("entries")[0].items()}
+            by_path = {}
+            for key, entry in self._cache.load_sharded("entries")[0].items():
+                path, _, version = key.rpartition(":")
+                by_path[path] = entry.with_body_file(os.path.join(self._content_dir, path), version)
             self._entries = [by_path[path] for path in self._paths if path in by_path]
         return self._entries
 

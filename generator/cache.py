@@ -132,6 +132,10 @@ class BuildCache:
     def _path(self, name: str) -> Path:
         return self.directory / f"{name}.pickle"
 
+    def path_of(self, name: str) -> Path:
+        """The file a mapping is saved in (to tell, by its stat, whether it was saved again)."""
+        return self._path(name)
+
     def load(self, name: str, keep: bool = False) -> dict[str, Any]:
         """The saved mapping, or an empty one when there is none usable.
 
@@ -166,8 +170,9 @@ class BuildCache:
         except OSError:
             pass
 
-    def save(self, name: str, data: dict[str, Any]) -> None:
-        """Write atomically; a cache that cannot be written is skipped silently."""
+    def save(self, name: str, data: dict[str, Any], encode: Callable[[Any], Any] | None = None) -> None:
+        """Write atomically; a cache that cannot be written is skipped silently. `encode`: what
+        each value is written as (a process that keeps `data` keeps it as it is)."""
         path = self._path(name)
         temp = path.with_suffix(f".tmp-{os.getpid()}")
         try:
@@ -175,7 +180,8 @@ class BuildCache:
             # Pickled whole, then written in one call: pickle.dump would write it a frame (64 KiB)
             # at a time, each write letting go of the interpreter lock, and a save made beside
             # other threads (the site's writers) waits for it again after every frame.
-            pickled = pickle.dumps((self.key, data), protocol=pickle.HIGHEST_PROTOCOL)
+            written = data if encode is None else {key: encode(value) for key, value in data.items()}
+            pickled = pickle.dumps((self.key, written), protocol=pickle.HIGHEST_PROTOCOL)
             with open(temp, "wb") as handle:
                 handle.write(pickled)
             os.replace(temp, path)
@@ -200,9 +206,9 @@ class BuildCache:
         return merged, held
 
     def save_sharded(self, name: str, data: Mapping[str, Any], held: Mapping[str, frozenset[str]],
-                     shard: Callable[[str], str] = shard_of) -> None:
+                     shard: Callable[[str], str] = shard_of, encode: Callable[[Any], Any] | None = None) -> None:
         """Save `data` in SHARDS files, a key in shard `shard(key)`, rewriting only shards whose
-        keys changed (pass `held={}` to rewrite them all).
+        keys changed (pass `held={}` to rewrite them all); `encode`: as for `save`.
 
         Values must be determined by their keys (content-hash keys): a shard
         holding the same keys as when loaded is not written again.
@@ -212,4 +218,4 @@ class BuildCache:
             parts[shard(key)][key] = value
         for suffix, part in parts.items():
             if held.get(suffix) != frozenset(part):
-                self.save(f"{name}-{suffix}", part)
+                self.save(f"{name}-{suffix}", part, encode)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .frontmatter import as_stored, dump_entry, parse_entry
+from .frontmatter import as_stored, body_of, dump_entry, parse_entry
 from .ingest import project_files
 from .models import Entry, Problem, Severity, SourceDocument
 from .parallel import in_threads, parallel_map
@@ -54,6 +54,24 @@ PARALLEL_DUMPS = 1_000
 def text_hash(text: str) -> str:
     """The hash the manifest records for a file's text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ChangedWhileBuilding(Exception):
+    """A content file's text is not what it was when the build listed it."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"{location} changed while the site was being built; build again")
+        self.filename = location  # (what the build names as the failed rendering's place)
+
+
+def stored_body(location: str, version: str) -> str:
+    """The body of the entry parsed from the content file at `location` when its text had hash
+    `version` (an entry the build cache kept without its body: see Entry.kept)."""
+    with open(location, encoding="utf-8") as handle:  # (as entry_of_file reads it)
+        text = handle.read()
+    if text_hash(text) != version:
+        raise ChangedWhileBuilding(location)
+    return body_of(text)
 
 
 @dataclass(frozen=True)
@@ -557,10 +575,11 @@ def load_entries(
     misses: list[tuple[int, ContentFile]] = []
     for listed in files:
         if hashes is not None and cache is not None:
-            key = f"{listed.relative}:{hashes.get(listed.relative)}"
+            version = hashes.get(listed.relative)
+            key = f"{listed.relative}:{version}"
             hit = cache.get(key)
-            if hit is not None:
-                found.append((key, hit, None))
+            if hit is not None and version is not None:
+                found.append((key, hit.with_body_file(listed.location, version), None))
                 continue
         stored = _as_written(listed, plan) if plan is not None else None
         if stored is not None:
@@ -628,7 +647,7 @@ def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Ma
     key = f"{relative}:{text_hash(text)}"
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
-        return key, cached, None
+        return key, cached.with_body_file(listed.location, key.rpartition(":")[2]), None
     entry, problem = parse_entry(text, label)
     if problem is not None:
         return key, None, problem

@@ -14,7 +14,6 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from types import MappingProxyType
 from typing import Any, TypeGuard
 
 import yaml
@@ -167,11 +166,11 @@ def _as_sources(value: Any) -> tuple[SourceRef, ...]:
 
 def _as_confidence(value: Any) -> Mapping[str, float]:
     if not isinstance(value, dict):
-        return MappingProxyType({})
-    return MappingProxyType({
+        return {}
+    return {
         str(k): float(v) for k, v in value.items()
         if isinstance(v, (int, float)) and not isinstance(v, bool)
-    })
+    }
 
 
 def entry_from_metadata(data: Mapping[str, Any], body: str) -> Entry:
@@ -214,11 +213,21 @@ def entry_from_metadata(data: Mapping[str, Any], body: str) -> Entry:
         original_publication=values["original_publication"] or None,
         image_credit=values["image_credit"] or None,
         url=values["url"] or None,
-        body=body.strip("\n") + "\n" if body.strip() else "",
+        body=_entry_body(body),
         sources=sources or (),
         confidence=_as_confidence(data.get("confidence")),
         slug=values["slug"] or "",
     )
+
+
+def _entry_body(body: str) -> str:
+    return body.strip("\n") + "\n" if body.strip() else ""
+
+
+def body_of(text: str) -> str:
+    """The body of the entry parse_entry makes of `text`, its front matter not even read."""
+    match = FRONT_MATTER.match(text)
+    return _entry_body(text[match.end():] if match else text)
 
 
 def parse_entry(text: str, path: str) -> tuple[Entry | None, Problem | None]:
@@ -333,7 +342,7 @@ def as_stored(entry: Entry) -> Entry | None:
         original_publication=_text_or_none(entry.original_publication),
         image_credit=_text_or_none(entry.image_credit), url=_text_or_none(entry.url),
         body=_stored_body(entry.body), sources=_stored_sources(entry.sources),
-        confidence=MappingProxyType({key: float(round(value, 2)) for key, value in sorted(entry.confidence.items())}),
+        confidence={key: float(round(value, 2)) for key, value in sorted(entry.confidence.items())},
     ).knowing_word_count(entry.counted_words)  # (stripping the body's blank lines leaves its words)
 
 

@@ -55,6 +55,41 @@ class RenderState:
     """The render's problems, repeated when the site is reused whole."""
     structure: str = ""
     """Token of the saved structure part of the memo (see _STRUCTURE) that goes with it."""
+    saved: Stat | None = None
+    """(size, mtime_ns, inode) of the file it was loaded from (None: not known to be one file)."""
+
+
+@dataclass(frozen=True)
+class SiteCheck:
+    """How site/ compares with the manifest of the saved render state (see check_site)."""
+
+    saved: Stat
+    """The state's RenderState.saved: a check is valid for that state only."""
+    touched: frozenset[str]
+    """Paths of the manifest whose file in site/ is not the one recorded (or is gone)."""
+    added: bool
+    """Whether site/ holds files the manifest does not."""
+
+
+def check_site(config: Config) -> SiteCheck | None:
+    """site/ against the manifest of the saved render state; None without either.
+
+    Made in a process forked as a build starts (see build): a rebuild's site/ is 16,000 files
+    at 10,000 entries, whose stats took a twentieth of a second of the one core it runs on,
+    after one edit as after none."""
+    state = load_state(config, bodies=False)
+    if state.saved is None or not state.manifest or not config.output_dir.is_dir():
+        return None
+    try:
+        actual = manifest_of(config.output_dir)
+    except OSError:
+        return None
+    touched = frozenset(path for path, recorded in state.manifest.items() if actual.get(path) != recorded)
+    return SiteCheck(state.saved, touched, not actual.keys() <= state.manifest.keys())
+
+
+def _valid(check: SiteCheck | None, state: RenderState) -> SiteCheck | None:
+    return check if check is not None and state.saved is not None and check.saved == state.saved else None
 
 
 class _Stored(Mapping[str, Any]):
@@ -191,11 +226,14 @@ def load_state(config: Config, bodies: bool = True) -> RenderState:
     adds them.
     """
     cache = BuildCache(config)
+    before = _file_stamp(cache.path_of("render"))
     head = cache.load("render")
+    after = _file_stamp(cache.path_of("render"))
     try:
         memo = RenderMemo(key=head["key"], pages=head["pages"], others=tuple(head["others"]),
                           versions=head["versions"])
-        state = RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]), head["structure"])
+        state = RenderState(memo, head["inputs"], head["manifest"], tuple(head["problems"]), head["structure"],
+                            before if before == after else None)
     except (KeyError, TypeError):
         return RenderState()
     return with_bodies(config, state) if bodies else state
@@ -263,8 +301,13 @@ def previous_reader(state: RenderState, output_dir: Path) -> Callable[[str], byt
     return previous
 
 
-def vouch(state: RenderState, output_dir: Path) -> Callable[[str], bool]:
-    """`unchanged` for render_site: True while a file of site/ is the one the last build wrote (by its stat)."""
+def vouch(state: RenderState, output_dir: Path, check: SiteCheck | None = None) -> Callable[[str], bool]:
+    """`unchanged` for render_site: True while a file of site/ is the one the last build wrote (by its
+    stat). `check`: check_site's, when made (its answers are used if made for this state)."""
+    valid = _valid(check, state)
+    if valid is not None:
+        manifest, touched = state.manifest, valid.touched
+        return lambda path: path in manifest and path not in touched
 
     root = str(output_dir)
     try:
@@ -300,10 +343,22 @@ def manifest_after(old: Mapping[str, Stat], same: Iterable[str], written: Iterab
     return manifest
 
 
-def site_unchanged(state: RenderState, output_dir: Path) -> bool:
-    """True when site/ is exactly the tree the manifest recorded (no file added, removed or touched)."""
+def _file_stamp(path: Path) -> Stat | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def site_unchanged(state: RenderState, output_dir: Path, check: SiteCheck | None = None) -> bool:
+    """True when site/ is exactly the tree the manifest recorded (no file added, removed or
+    touched). `check`: check_site's, when made (used if made for this state)."""
     if not state.manifest or not output_dir.is_dir():
         return False
+    valid = _valid(check, state)
+    if valid is not None:
+        return not valid.touched and not valid.added
     try:
         return manifest_of(output_dir) == state.manifest
     except OSError:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from types import MappingProxyType
 
 from ..config import Config
 from ..models import (
@@ -126,7 +125,7 @@ def _finish(entry: Entry, hints: SourceHints, config: Config, found_publication:
     return entry.with_changes(
         kind=kind, authors=authors, publication=publication, language=language,
         tags=tags, url=hints.url or entry.url, body=entry.body if kind == ARTICLE or entry.body else "",
-        confidence=MappingProxyType(confidence),
+        confidence=confidence,
     )
 
 
@@ -148,5 +147,5 @@ def _html_entries(html: str, shown: str) -> list[Entry]:
         tags=extract.tags, language=detect_language(body.markdown), translator=body.translator,
         original_publication=body.original_publication, image_credit=body.image_credit,
         url=extract.url, body=body.markdown, sources=(SourceRef(shown, (1, html.count("\n") + 1)),),
-        confidence=MappingProxyType(confidence),
+        confidence=confidence,
     )]

@@ -12,7 +12,6 @@ import unicodedata
 from collections import deque
 from collections.abc import Sequence
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Final
 
 from ..models import ARTICLE, Entry
@@ -73,7 +72,7 @@ class _Group:
             **filled,
             tags=tuple(dict.fromkeys(t for v in versions for t in v.tags)),
             sources=tuple(dict.fromkeys(s for v in versions for s in v.sources)),
-            confidence=MappingProxyType(confidence),
+            confidence=confidence,
         )
 
 

@@ -8,7 +8,6 @@ pipeline like any other text.
 from __future__ import annotations
 
 import dataclasses
-from types import MappingProxyType
 
 from ..frontmatter import FrontMatterError, entry_from_metadata, split_front_matter
 from ..models import Entry, SourceRef
@@ -30,11 +29,11 @@ def markdown_entry(text: str, source_file: str) -> tuple[Entry | None, str | Non
     return dataclasses.replace(entry, sources=sources, slug="", path="", confidence=_given(entry)), None
 
 
-def _given(entry: Entry) -> MappingProxyType[str, float]:
+def _given(entry: Entry) -> dict[str, float]:
     """Front matter is the author's word: what it gives is certain, what it leaves out is not guessed."""
     present = {
         "title": bool(entry.title), "date": entry.date is not None, "authors": bool(entry.authors),
         "summary": bool(entry.summary), "body": bool(entry.body), "publication": bool(entry.publication),
         "language": bool(entry.language), "tags": bool(entry.tags),
     }
-    return MappingProxyType({name: 1.0 if given else 0.7 for name, given in present.items()})
+    return {name: 1.0 if given else 0.7 for name, given in present.items()}

@@ -8,7 +8,6 @@ confidence per field.
 from __future__ import annotations
 
 import re
-from types import MappingProxyType
 from typing import Final
 
 from ..models import ARTICLE, TEASER, Entry, SourceHints, SourceRef
@@ -88,7 +87,7 @@ def _entry(lines: list[Line], piece: Piece, source_file: str, page_labels: list[
             tags=tuple([*page_labels, *piece.tags]),
             language=detect_language(summary + " " + title),
             sources=(SourceRef(source_file, (title_line.no, lines[last - 1].no)),),
-            confidence=MappingProxyType(confidence),
+            confidence=confidence,
         )
     body = build_body(lines, piece.body[0], piece.body[1])
     if date is None:
@@ -123,5 +122,5 @@ def _entry(lines: list[Line], piece: Piece, source_file: str, page_labels: list[
         translator=translator, original_publication=original,
         image_credit=header.image_credit or body.image_credit, body=body.markdown,
         sources=(SourceRef(source_file, (first, last_no)),),
-        confidence=MappingProxyType(confidence),
+        confidence=confidence,
     )

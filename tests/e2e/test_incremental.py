@@ -231,7 +231,8 @@ def test_a_rebuild_with_nothing_changed_does_nothing_and_any_change_is_seen(
 
 @pytest.fixture
 def forked(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """What each build.fork_one call returned (None: the caller did the work itself)."""
+    """What each build.fork_one call returned (None: the caller did the work itself), but the
+    site check's, which every rebuild makes (see the test of check_site)."""
     import generator.build as build_module
     from generator import parallel
 
@@ -242,7 +243,9 @@ def forked(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     real_fork_one = build_module.fork_one
 
     def spying(*args: object, **kwargs: object) -> object:
-        made.append(result := real_fork_one(*args, **kwargs))  # type: ignore[arg-type]
+        result = real_fork_one(*args, **kwargs)  # type: ignore[arg-type]
+        if getattr(args[0], "func", None) is not build_module._check_site:
+            made.append(result)
         return result
 
     monkeypatch.setattr(build_module, "fork_one", spying)
@@ -461,3 +464,59 @@ def test_a_cold_build_loads_the_drafts_it_stored_as_parsing_their_files_would(
     parsed = _cold_site(root, tmp_path)  # content/ as written, parsed: nothing to store
     assert not vouched
     assert {p: b for p, (b, _) in _snapshot(root / "site").items()} == {p: b for p, (b, _) in parsed.items()}
+
+
+def test_site_checked_in_another_process_tells_what_looking_at_it_here_tells(tmp_path: Path) -> None:
+    """A build has site/ compared with the last build's record in a forked process
+    (render_cache.check_site): its answer is the one the build's own look would give, and
+    it is used only for the record it was made against."""
+    from dataclasses import replace
+
+    from generator.cache import BuildCache
+    from generator.render_cache import check_site, load_state, site_unchanged, vouch
+
+    root = make_project(tmp_path / "p", generate(20, words=40), dumps=False, content=True)
+    _build(root)
+    config = load_config(root=root)
+    state = load_state(config, bodies=False)
+    check = check_site(config)
+    assert check is not None and check.saved == state.saved and not check.touched and not check.added
+    assert site_unchanged(state, config.output_dir, check) and site_unchanged(state, config.output_dir)
+
+    page = sorted((root / "site").rglob("index.html"))[1]
+    page.write_text("tampered", encoding="utf-8")
+    (root / "site" / "stray.html").write_text("not the build's", encoding="utf-8")
+    tampered = page.relative_to(root / "site").as_posix()
+    check = check_site(config)
+    assert check is not None and check.touched == {tampered} and check.added
+    kept = next(path for path in state.manifest if path != tampered)
+    for known in (check, None):
+        assert not site_unchanged(state, config.output_dir, known)
+        unchanged = vouch(state, config.output_dir, known)
+        assert not unchanged(tampered) and unchanged(kept) and not unchanged("stray.html")
+
+    # A rebuild makes the check in another process (with two cores), and puts the page back.
+    import generator.build as build_module
+    from generator import parallel
+
+    real_fork_one, checks = build_module.fork_one, []
+
+    def spying(*args: object, **kwargs: object) -> object:
+        result = real_fork_one(*args, **kwargs)  # type: ignore[arg-type]
+        if getattr(args[0], "func", None) is build_module._check_site:
+            checks.append(result)
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build_module, "fork_one", spying)
+        _build(root)
+    assert page.read_text(encoding="utf-8") != "tampered"
+    if parallel.default_jobs() > 1 and threading.active_count() == 1:
+        assert len(checks) == 1 and checks[0] is not None
+    (root / "site" / "stray.html").write_text("not the build's", encoding="utf-8")
+
+    # Once the record is saved again, a check made against the old one is not believed.
+    os.utime(BuildCache(config).path_of("render"), ns=(1, 1))
+    newer = load_state(config, bodies=False)
+    assert newer.saved is not None and newer.saved != state.saved
+    assert not site_unchanged(newer, config.output_dir, replace(check, touched=frozenset(), added=False))

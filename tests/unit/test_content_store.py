@@ -3,7 +3,10 @@
 import datetime as dt
 import json
 import os
+import pickle
 from pathlib import Path
+
+import pytest
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +14,7 @@ from hypothesis import strategies as st
 from generator.content import (
     MANIFEST_NAME,
     MANIFEST_VERSION,
+    ChangedWhileBuilding,
     Manifest,
     ManifestRecord,
     load_entries,
@@ -223,3 +227,34 @@ def test_url_keys_survive_a_body_edit(tmp_path: Path) -> None:
     target.rename(content / "2019/03/hello-again.md")  # a new path: a new key and URL
     load_entries(content, urls=urls)
     assert "2019/03/hello-again/" in urls.values() and "2019/03/hello-world/" not in urls.values()
+
+
+def test_entries_kept_without_their_bodies_read_them_from_their_files(tmp_path: Path) -> None:
+    """The build cache keeps entries without their bodies (Entry.kept): loaded from it, an
+    entry reads its body from its content file when first asked, and only from the text it was
+    parsed from."""
+    content = tmp_path / "content"
+    sync(content, [draft("Hello World", body="First paragraph.\n\n## A heading\n\n- one\n- two"),
+                   draft("A Teaser", day=2, body="")])
+    cache: dict[str, Entry] = {}
+    stats: dict[str, tuple[int, int, str]] = {}
+    first, _ = load_entries(content, cache=cache, stat_cache=stats)
+
+    def kept() -> dict[str, Entry]:  # as the build cache saves and loads it
+        return pickle.loads(pickle.dumps({key: entry.kept() for key, entry in cache.items()}))
+
+    again, problems = load_entries(content, cache=kept(), stat_cache=stats)
+    article = next(entry for entry in again if entry.title == "Hello World")
+    assert not problems and "body" not in vars(article)  # not read until asked for
+    assert article.body == "First paragraph.\n\n## A heading\n\n- one\n- two\n"
+    assert again == first and [entry.body for entry in again] == [entry.body for entry in first]
+    assert pickle.loads(pickle.dumps(article)) == article
+
+    lazy = next(entry for entry in load_entries(content, cache=kept(), stat_cache=stats)[0]
+                if entry.title == "Hello World")
+    target = content / "2019/03/hello-world.md"
+    target.write_text(target.read_text().replace("First paragraph.", "Edited meanwhile."))
+    with pytest.raises(ChangedWhileBuilding, match="hello-world.md changed while the site was being built"):
+        _ = lazy.body
+    with pytest.raises(LookupError, match="not told its file"):
+        _ = next(entry for entry in first if entry.body).kept().body

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from types import MappingProxyType
 
 import pytest
 import yaml
@@ -40,7 +39,7 @@ def entries(draw: st.DrawFn, words: st.SearchStrategy[str] = WORDS) -> Entry:
         sources=tuple(SourceRef(f, lines) for f, lines in draw(st.lists(
             st.tuples(words, st.one_of(st.none(), st.tuples(st.integers(1, 10**6), st.integers(1, 10**6)))),
             max_size=2))),
-        confidence=MappingProxyType(draw(st.dictionaries(st.sampled_from(["title", "date", "body"]),
+        confidence=dict(draw(st.dictionaries(st.sampled_from(["title", "date", "body"]),
                                                          st.floats(0, 1).map(lambda v: round(v, 2))))),
     )
 
@@ -49,7 +48,7 @@ def entries(draw: st.DrawFn, words: st.SearchStrategy[str] = WORDS) -> Entry:
 @given(entries())
 @example(Entry(title="A plain title", kind=ARTICLE, date=dt.date(2019, 3, 4), authors=("Ana Ruiz",),
                tags=(), sources=(SourceRef("seeds/a.txt", (1, 40)),),
-               confidence=MappingProxyType({"title": 0.9, "date": 1.0})))
+               confidence=dict({"title": 0.9, "date": 1.0})))
 def test_fast_front_matter_equals_yaml_dump(entry: Entry) -> None:
     fast = _plain_block(metadata_of(entry))
     if fast is not None:
@@ -60,7 +59,7 @@ def test_fast_path_takes_ordinary_entries_and_round_trips() -> None:
     entry = Entry(title="Strike ends after 40 days", kind=ARTICLE, date=dt.date(2019, 3, 4),
                   authors=("Ana Ruiz", "Li Wei"), publication="The Daily Ledger", summary="Workers return.",
                   tags=("labor", "strikes"), body="First paragraph.\n",
-                  sources=(SourceRef("seeds/a.txt", (3, 40)),), confidence=MappingProxyType({"title": 0.95}))
+                  sources=(SourceRef("seeds/a.txt", (3, 40)),), confidence=dict({"title": 0.95}))
     assert _plain_block(metadata_of(entry)) is not None
     text = dump_entry(entry)
     parsed, problem = parse_entry(text, "x.md")
@@ -115,7 +114,7 @@ VOUCHED = st.one_of(WORDS.filter(lambda text: not _UNVOUCHED.search(text)), st.t
        st.sampled_from(["article", "teaser", "", "other"]))
 @example(Entry(title="A plain title", kind=ARTICLE, date=dt.date(2019, 3, 4), authors=("Ana Ruiz", " "),
                body="Para one.\n\nPara two.\n", sources=(SourceRef("seeds/a.txt", (1, 40)),),
-               confidence=MappingProxyType({"title": 0.912, "date": 1})), "", "", "article")
+               confidence=dict({"title": 0.912, "date": 1})), "", "", "article")
 def test_a_stored_draft_is_what_parsing_its_text_gives(entry: Entry, before: str, after: str, kind: str) -> None:
     from generator.frontmatter import as_stored
 
@@ -136,7 +135,7 @@ def test_as_stored_vouches_for_ordinary_drafts_and_keeps_their_strings() -> None
     draft = Entry(title="Strike ends after 40 days", kind=ARTICLE, date=dt.date(2019, 3, 4),
                   authors=("Ana Ruiz",), publication="The Daily Ledger", summary="Workers return.",
                   tags=("labor",), body="First paragraph.\n\nSecond, with “quotes” — and an é.\n",
-                  sources=(SourceRef("seeds/a.txt", (3, 40)),), confidence=MappingProxyType({"title": 0.95}))
+                  sources=(SourceRef("seeds/a.txt", (3, 40)),), confidence=dict({"title": 0.95}))
     stored = as_stored(draft)
     assert stored is not None and stored == parse_entry(dump_entry(draft), "x.md")[0]
     assert stored.body is draft.body and stored.title is draft.title and stored.sources is draft.sources
@@ -149,8 +148,8 @@ def test_as_stored_vouches_for_ordinary_drafts_and_keeps_their_strings() -> None
     {"sources": (SourceRef("seeds/a.txt", (True, 3)),)},  # read back as no span: a boolean is no line
     {"sources": (SourceRef("seeds/a.txt", [1, 2]),)},  # type: ignore[arg-type]  # read back as a tuple
     {"sources": [SourceRef("seeds/a.txt", (1, 2))]},  # type: ignore[dict-item]
-    {"confidence": MappingProxyType({1: 0.5})}, {"confidence": MappingProxyType({"a: b": 0.5})},
-    {"confidence": MappingProxyType({"null": 0.5})},
+    {"confidence": dict({1: 0.5})}, {"confidence": dict({"a: b": 0.5})},
+    {"confidence": dict({"null": 0.5})},
     {"kind": None}, {"summary": None}, {"publication": 0},
     {"date": dt.datetime(2019, 3, 4, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=7, minutes=37, seconds=28)))},
 ])
@@ -158,7 +157,7 @@ def test_as_stored_never_vouches_for_what_parsing_would_read_otherwise(odd: dict
     """Drafts of types the normalizer does not make: as_stored is None, or what parsing gives."""
     from generator.frontmatter import as_stored
 
-    draft = replace(Entry(title="A title", kind=ARTICLE, body="Text.\n", confidence=MappingProxyType({"title": 0.9})),
+    draft = replace(Entry(title="A title", kind=ARTICLE, body="Text.\n", confidence=dict({"title": 0.9})),
                     **odd)
     stored = as_stored(draft)  # never raises
     if stored is not None:

@@ -3,7 +3,6 @@
 import datetime as dt
 import pickle
 from dataclasses import FrozenInstanceError, replace
-from types import MappingProxyType
 
 import pytest
 from hypothesis import given, settings
@@ -36,7 +35,7 @@ def test_count_words_examples() -> None:
 
 def test_placed_equals_replace_and_leaves_the_entry_alone() -> None:
     entry = Entry(title="T", date=dt.date(2020, 1, 2), authors=("A",), body="B", slug="old", path="x.md",
-                  confidence=MappingProxyType({"title": 0.5}))
+                  confidence=dict({"title": 0.5}))
     placed = entry.placed("new", "2020/01/new.md")
     assert placed == replace(entry, slug="new", path="2020/01/new.md")
     assert placed.confidence == entry.confidence and (entry.slug, entry.path) == ("old", "x.md")
@@ -96,3 +95,19 @@ def test_drafts_carry_their_word_count_through_merging_and_storing() -> None:
     stored = as_stored(merged)
     assert stored is not None and stored.body != merged.body
     assert stored.counted_words == 6 == count_words(stored.body)
+
+
+def test_an_entry_kept_without_its_body_is_the_same_entry_once_told_its_file(tmp_path) -> None:
+    from generator.content import text_hash
+
+    text = "---\ntitle: T\n---\n\nThe body.\n"
+    (tmp_path / "t.md").write_text(text)
+    entry = Entry(title="T", body="The body.\n", path="t.md")
+    assert Entry(title="Teaser").kept().__dict__ == Entry(title="Teaser").__dict__  # nothing to leave out
+    kept = pickle.loads(pickle.dumps(entry.kept()))
+    assert "body" not in vars(kept) and "body" in vars(entry)
+    rewritten = kept.with_changes(body="Other.\n")  # a new body: nothing to read
+    assert rewritten.body == "Other.\n" and rewritten == replace(entry, body="Other.\n")
+    kept.with_body_file(str(tmp_path / "t.md"), text_hash(text))
+    assert kept.placed("s", "t.md") == entry.placed("s", "t.md") and hash(kept) == hash(entry)
+    assert kept.body == entry.body and Entry.body == ""

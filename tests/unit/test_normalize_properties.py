@@ -141,7 +141,6 @@ def test_joined_stems_are_the_stems_of_the_joined_text() -> None:
 def _merged_one_at_a_time(entries: list[Any]) -> list[Any]:
     """The plain definition of merge_duplicates: fold each version into the merged-so-far."""
     import dataclasses
-    from types import MappingProxyType
 
     from generator.models import ARTICLE
     from generator.normalize.dedupe import title_key
@@ -169,7 +168,7 @@ def _merged_one_at_a_time(entries: list[Any]) -> list[Any]:
             original_publication=keep.original_publication or other.original_publication,
             image_credit=keep.image_credit or other.image_credit, url=keep.url or other.url,
             sources=tuple(dict.fromkeys([*keep.sources, *other.sources])),
-            confidence=MappingProxyType(confidence),
+            confidence=dict(confidence),
         )
     return [merged[k] for k in order]
 
@@ -177,7 +176,6 @@ def _merged_one_at_a_time(entries: list[Any]) -> list[Any]:
 @st.composite
 def _versions(draw: Any) -> list[Any]:
     import datetime as dt
-    from types import MappingProxyType
 
     from generator.models import Entry, SourceRef
 
@@ -194,7 +192,7 @@ def _versions(draw: Any) -> list[Any]:
             language=draw(maybe), translator=draw(maybe), original_publication=draw(maybe),
             image_credit=draw(maybe), url=draw(maybe), body=draw(st.sampled_from(["", "b", "bb"])),
             sources=tuple(SourceRef(f, (1, 2)) for f in draw(st.lists(st.sampled_from("pqr"), max_size=2))),
-            confidence=MappingProxyType(draw(st.dictionaries(st.sampled_from(["title", "date", "body"]),
+            confidence=dict(draw(st.dictionaries(st.sampled_from(["title", "date", "body"]),
                                                              st.sampled_from([0.1, 0.5]), max_size=3))),
         ))
     return out
