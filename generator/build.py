@@ -21,7 +21,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -82,38 +82,54 @@ def _nothing() -> None:
     pass
 
 
-def _no_check() -> SiteCheck | None:
+def _no_check(whole: bool = False) -> SiteCheck | None:
     return None
 
 
-def _check_site_ahead(config: Config, stops: list[Callable[[], None]]) -> Callable[[], SiteCheck | None]:
-    """render_cache.check_site(config) started in a forked process; returns what waits for its
-    answer (None when it failed or none was made: the caller then looks at site/ itself)."""
+SiteChecks = Callable[[bool], "SiteCheck | None"]
+"""Gives render_cache.check_site's answer as made beside a build, or None: the touched files'
+alone, or with `whole` the files added too (see _check_site_ahead)."""
+
+
+def _check_site_ahead(config: Config, stops: list[Callable[[], None]]) -> SiteChecks:
+    """render_cache.check_site(config) for each of its looks, started in a forked process each;
+    returns what waits for their answers (None when a look failed or was not made: the caller
+    then looks at site/ itself). A rebuild after an edit needs the first look only, and does
+    not wait for the second, slower one (it stops when the build does)."""
     if not config.output_dir.is_dir():  # (a first build)
         return _no_check
-    forked = fork_one(functools.partial(_check_site, config))
-    if forked is None:
-        return _no_check
-    answer = forked  # (for the closures: mypy narrows no captured variable)
+    from .render_cache import ADDED, TOUCHED
 
-    def stop() -> None:
-        answer.cancel()
-        answer.join()
+    looks = {look: fork_one(functools.partial(_check_site, config, look)) for look in (TOUCHED, ADDED)}
 
-    def result() -> SiteCheck | None:
+    def answer(look: str) -> SiteCheck | None:
+        forked = looks[look]
         try:
-            return answer.result()
+            return forked.result() if forked is not None else None
         except Exception:  # noqa: BLE001 - whatever it was, looking at site/ here tells the same
             return None
+
+    def result(whole: bool = False) -> SiteCheck | None:
+        touched = answer(TOUCHED)
+        if not whole or touched is None:
+            return touched
+        added = answer(ADDED)
+        return None if added is None or added.saved != touched.saved else replace(touched, added=added.added)
+
+    def stop() -> None:
+        for forked in looks.values():
+            if forked is not None:
+                forked.cancel()
+                forked.join()
 
     stops.append(stop)
     return result
 
 
-def _check_site(config: Config) -> SiteCheck | None:
+def _check_site(config: Config, look: str) -> SiteCheck | None:
     from .render_cache import check_site  # (imported in the process that checks)
 
-    return check_site(config)
+    return check_site(config, look)
 
 
 @dataclass(frozen=True)
@@ -264,7 +280,7 @@ class Rendered(NamedTuple):
 
 def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
                versions: Mapping[str, str] | None = None, search: SearchOutput | None = None,
-               stage_to: Path | None = None, site_check: Callable[[], SiteCheck | None] = _no_check) -> Rendered:
+               stage_to: Path | None = None, site_check: SiteChecks = _no_check) -> Rendered:
     """Search index and pages for `entries`; raises only when the theme itself is broken.
 
     `inputs` is a digest of the content files; see `Rendered`. `versions`
@@ -295,12 +311,12 @@ def render_all(entries: Sequence[Entry], config: Config, inputs: str = "",
         searched = _Searched(config, search, pending)
         compiled = config.cache_dir / "templates"
         if (inputs and state.inputs == inputs and state.memo.key == memo_key(config, searched.assets, compiled)
-                and site_unchanged(state, config.output_dir, site_check())):
+                and site_unchanged(state, config.output_dir, site_check(True))):
             return Rendered(None, [*searched.output().problems, *state.problems],
                             pending.join if pending is not None else _nothing, tuple(state.manifest))
         state = with_bodies(config, state)
         # Unchanged pages are not even read: site/ keeps their files (the write links them).
-        unchanged = vouch(state, config.output_dir, site_check())
+        unchanged = vouch(state, config.output_dir, site_check(False))
         rendered = render_site(entries, config, searched.assets, memo=state.memo, jobs=default_jobs(),
                                unchanged=unchanged, bytecode_dir=compiled, versions=versions, stage_to=stage_to)
         search = searched.output()
@@ -632,7 +648,7 @@ def _fingerprint(config: Config, read: tuple[Sequence[SourceDocument], Sequence[
 
 def _unchanged_build(config: Config, cache: BuildCache, fingerprint: str,
                      read: tuple[list[SourceDocument], list[Problem]], started: float,
-                     site_check: Callable[[], SiteCheck | None]) -> BuildReport | None:
+                     site_check: SiteChecks) -> BuildReport | None:
     """The report of the last build, when it saw exactly these inputs and left site/ as it is now
     (nothing to do, as make says); else None.
 
@@ -644,7 +660,7 @@ def _unchanged_build(config: Config, cache: BuildCache, fingerprint: str,
     from .render_cache import load_state, site_unchanged
 
     state = load_state(config, bodies=False)
-    if not state.manifest or not site_unchanged(state, config.output_dir, site_check()):
+    if not state.manifest or not site_unchanged(state, config.output_dir, site_check(True)):
         return None
     sources, _ = read
     normalized = NormalizeReport(tuple(sources), (), record["plan"], (), 0.0)

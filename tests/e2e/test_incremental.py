@@ -467,52 +467,62 @@ def test_a_cold_build_loads_the_drafts_it_stored_as_parsing_their_files_would(
 
 
 def test_site_checked_in_another_process_tells_what_looking_at_it_here_tells(tmp_path: Path) -> None:
-    """A build has site/ compared with the last build's record in a forked process
-    (render_cache.check_site): its answer is the one the build's own look would give, and
-    it is used only for the record it was made against."""
+    """A build has site/ compared with the last build's record in forked processes
+    (render_cache.check_site, its two looks): their answer is the one the build's own look
+    would give, and it is used only for the record it was made against."""
     from dataclasses import replace
 
     from generator.cache import BuildCache
-    from generator.render_cache import check_site, load_state, site_unchanged, vouch
+    from generator.render_cache import ADDED, TOUCHED, SiteCheck, check_site, load_state, site_unchanged, vouch
+
+    def whole_check() -> SiteCheck:
+        touched, added = check_site(config, TOUCHED), check_site(config, ADDED)
+        assert touched is not None and added is not None and touched.saved == added.saved == state.saved
+        assert touched.added is None and added.touched is None
+        return replace(touched, added=added.added)
 
     root = make_project(tmp_path / "p", generate(20, words=40), dumps=False, content=True)
     _build(root)
     config = load_config(root=root)
     state = load_state(config, bodies=False)
-    check = check_site(config)
-    assert check is not None and check.saved == state.saved and not check.touched and not check.added
+    check = whole_check()
+    assert check.touched == frozenset() and check.added is False
     assert site_unchanged(state, config.output_dir, check) and site_unchanged(state, config.output_dir)
+    # (only the touched files looked at: not enough to tell that nothing changed)
+    assert site_unchanged(state, config.output_dir, replace(check, added=None))
 
     page = sorted((root / "site").rglob("index.html"))[1]
     page.write_text("tampered", encoding="utf-8")
-    (root / "site" / "stray.html").write_text("not the build's", encoding="utf-8")
     tampered = page.relative_to(root / "site").as_posix()
-    check = check_site(config)
-    assert check is not None and check.touched == {tampered} and check.added
+    check = whole_check()
+    assert check.touched == {tampered} and check.added is False
+    (root / "site" / "stray.html").write_text("not the build's", encoding="utf-8")
+    assert whole_check().added is True
     kept = next(path for path in state.manifest if path != tampered)
-    for known in (check, None):
+    for known in (check, replace(check, added=None), None):
         assert not site_unchanged(state, config.output_dir, known)
         unchanged = vouch(state, config.output_dir, known)
         assert not unchanged(tampered) and unchanged(kept) and not unchanged("stray.html")
+    assert not site_unchanged(state, config.output_dir, replace(whole_check(), touched=frozenset()))  # (stray alone)
 
-    # A rebuild makes the check in another process (with two cores), and puts the page back.
+    # A rebuild makes both looks in other processes (with two cores), and puts the page back.
     import generator.build as build_module
     from generator import parallel
 
-    real_fork_one, checks = build_module.fork_one, []
+    real_fork_one, looks = build_module.fork_one, []
 
     def spying(*args: object, **kwargs: object) -> object:
         result = real_fork_one(*args, **kwargs)  # type: ignore[arg-type]
-        if getattr(args[0], "func", None) is build_module._check_site:
-            checks.append(result)
+        looks.append((getattr(args[0], "func", None), result))
         return result
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(build_module, "fork_one", spying)
         _build(root)
-    assert page.read_text(encoding="utf-8") != "tampered"
+    assert page.read_text(encoding="utf-8") != "tampered" and not (root / "site" / "stray.html").exists()
     if parallel.default_jobs() > 1 and threading.active_count() == 1:
-        assert len(checks) == 1 and checks[0] is not None
+        assert [function for function, _ in looks[:2]] == [build_module._check_site] * 2
+        assert all(forked is not None for _, forked in looks)
     (root / "site" / "stray.html").write_text("not the build's", encoding="utf-8")
 
     # Once the record is saved again, a check made against the old one is not believed.
