@@ -33,7 +33,7 @@ edit costs to save, and 64 files load about as fast as 16)."""
 # Mappings loaded with keep=True, by file: (size, mtime_ns) when loaded or saved, the mapping.
 # A long-running `archive serve` builds again and again in one process; re-reading
 # tens of megabytes of pickles on every save would cost more than the rebuild.
-_KEPT: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+_KEPT: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 
 
 def shard_of(key: str) -> str:
@@ -41,12 +41,14 @@ def shard_of(key: str) -> str:
     return SHARDS[zlib.crc32(key.encode("utf-8", "surrogatepass")) % len(SHARDS)]
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(size, mtime_ns, inode) of the file at `path`, None when there is none: what tells a
+    cache file saved again (by any process) from the one read before."""
     try:
         info = os.stat(path)
     except OSError:
         return None
-    return (info.st_size, info.st_mtime_ns)
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 @functools.cache
@@ -146,7 +148,7 @@ class BuildCache:
         path = self._path(name)
         if keep:
             kept = _KEPT.get(path)
-            if kept is not None and kept[0] == _stamp(path):
+            if kept is not None and kept[0] == file_stamp(path):
                 return kept[1]
         try:
             with open(path, "rb") as handle, no_collection():
@@ -156,7 +158,7 @@ class BuildCache:
         if key != self.key or not isinstance(data, dict):
             return {}
         if keep:
-            stamp = _stamp(path)
+            stamp = file_stamp(path)
             if stamp is not None:
                 _KEPT[path] = (stamp, data)
         return data
@@ -189,7 +191,7 @@ class BuildCache:
             temp.unlink(missing_ok=True)
             return
         if path in _KEPT:
-            stamp = _stamp(path)
+            stamp = file_stamp(path)
             if stamp is None:
                 del _KEPT[path]
             else:

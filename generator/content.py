@@ -644,10 +644,11 @@ def entry_of_file(listed: ContentFile, content_label: str = "content", cache: Ma
             return "", None, Problem(label, "not UTF-8 text; save it as UTF-8")
         except (OSError, ValueError) as error:
             return "", None, Problem(label, f"cannot read: {error}")
-    key = f"{relative}:{text_hash(text)}"
+    version = text_hash(text)
+    key = f"{relative}:{version}"
     cached = cache.get(key) if cache is not None else None
     if cached is not None:
-        return key, cached.with_body_file(listed.location, key.rpartition(":")[2]), None
+        return key, cached.with_body_file(listed.location, version), None
     entry, problem = parse_entry(text, label)
     if problem is not None:
         return key, None, problem

@@ -166,14 +166,16 @@ def fork_pays(jobs: int, count: int, minimum: int) -> bool:
     held by the others would stay held in the child), and a platform that forks."""
     if not (jobs > 1 and count > 0 and count >= minimum and threading.active_count() == 1):
         return False
-    import multiprocessing
-
-    return not multiprocessing.current_process().daemon and "fork" in multiprocessing.get_all_start_methods()
+    # A pool's worker has multiprocessing imported (its parent made the pool with it): where it
+    # is not, this is no worker, and it is not imported to say so (fork_one, in every rebuild).
+    multiprocessing = sys.modules.get("multiprocessing")
+    in_worker = multiprocessing is not None and multiprocessing.current_process().daemon
+    return not in_worker and hasattr(os, "fork")
 
 
 def _fork_context() -> Any:
-    """multiprocessing's fork context. multiprocessing is imported here and in fork_pays, where
-    a pool is wanted, not at start-up: a rebuild that makes none skips 9 ms of imports."""
+    """multiprocessing's fork context. multiprocessing is imported here, where a pool is wanted,
+    not at start-up: a rebuild that makes none skips 9 ms of imports."""
     import multiprocessing
 
     return multiprocessing.get_context("fork")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .cache import BuildCache
+from .cache import BuildCache, file_stamp
 from .config import Config
 from .models import Problem
 from .render import RenderMemo
@@ -234,9 +234,9 @@ def load_state(config: Config, bodies: bool = True) -> RenderState:
     adds them.
     """
     cache = BuildCache(config)
-    before = _file_stamp(cache.path_of("render"))
+    before = file_stamp(cache.path_of("render"))
     head = cache.load("render")
-    after = _file_stamp(cache.path_of("render"))
+    after = file_stamp(cache.path_of("render"))
     try:
         memo = RenderMemo(key=head["key"], pages=head["pages"], others=tuple(head["others"]),
                           versions=head["versions"])
@@ -349,14 +349,6 @@ def manifest_after(old: Mapping[str, Stat], same: Iterable[str], written: Iterab
         info = os.stat(os.path.join(root, path), follow_symlinks=False)
         manifest[path] = (info.st_size, info.st_mtime_ns, info.st_ino)
     return manifest
-
-
-def _file_stamp(path: Path) -> Stat | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_size, info.st_mtime_ns, info.st_ino)
 
 
 def site_unchanged(state: RenderState, output_dir: Path, check: SiteCheck | None = None) -> bool:

@@ -50,7 +50,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..cache import BuildCache
+from ..cache import BuildCache, file_stamp
 from ..config import Config
 from ..models import Entry, OutputFile, Problem, Severity
 from ..parallel import Forked, answer_first, default_jobs, fork_one, fork_pays, fork_pool, quick_handoff
@@ -190,19 +189,11 @@ re-reading tens of megabytes each time would cost more than the rebuild. The map
 are never changed in place (a new one is saved instead)."""
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (info.st_size, info.st_mtime_ns, info.st_ino)
-
-
 def _load(store: BuildCache, name: str) -> dict[str, Any]:
     """store.load(name), from this process's memory while the file is the one it saw."""
     path = store.directory / f"{name}.pickle"
     kept = _MEMO.get(path)
-    stamp = _stamp(path)
+    stamp = file_stamp(path)
     if kept is not None and kept[0] == stamp and kept[1] == store.key:
         return kept[2]
     data = store.load(name)
@@ -214,7 +205,7 @@ def _load(store: BuildCache, name: str) -> dict[str, Any]:
 def _save(store: BuildCache, name: str, data: dict[str, Any]) -> None:
     store.save(name, data)
     path = store.directory / f"{name}.pickle"
-    stamp = _stamp(path)
+    stamp = file_stamp(path)
     if stamp is None:
         _MEMO.pop(path, None)
     else:
